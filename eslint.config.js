@@ -1,0 +1,53 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.cache/', 'coverage/', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // kafkajs hands its batch helpers (heartbeat, resolveOffset, …) as free functions.
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  {
+    // The pure core: no I/O, no clock, no adapters.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process'], message: 'src/core is pure: no I/O' },
+            { group: ['kafkajs', 'ioredis', '@opentelemetry/*'], message: 'src/core is pure: adapters live outside it' },
+            {
+              group: ['**/sources/**', '**/stores/**', '**/sinks/**', '**/runtime/**', '**/cli/**', '**/http/**', '**/telemetry/**'],
+              message: 'imports point inward',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'src/core never reads the clock: time is a parameter' },
+        { object: 'process', property: 'env', message: 'process.env is read in src/config only' },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+);

@@ -1,0 +1,117 @@
+/**
+ * Loads the configuration: defaults ← optional JSON file ← MESHWATCH_* environment ←
+ * command-line overrides. The only module that reads process.env. Fails fast with every
+ * problem listed by field path.
+ */
+import { readFileSync } from 'node:fs';
+import { MeshwatchError } from '../errors.js';
+import { type Config, ConfigSchema } from './schema.js';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Obj = { [k: string]: Json };
+
+/** Environment variables and the config path each one sets. */
+export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' | 'boolean' | 'list' }> = {
+  MESHWATCH_ROLE: { path: 'role', type: 'string' },
+  MESHWATCH_KAFKA_BROKERS: { path: 'kafka.brokers', type: 'list' },
+  MESHWATCH_KAFKA_CLIENT_ID: { path: 'kafka.clientId', type: 'string' },
+  MESHWATCH_TOPIC_ENVOY: { path: 'kafka.topics.envoy', type: 'list' },
+  MESHWATCH_TOPIC_CADVISOR: { path: 'kafka.topics.cadvisor', type: 'list' },
+  MESHWATCH_TOPIC_SAMPLES: { path: 'kafka.topics.samples', type: 'list' },
+  MESHWATCH_TOPIC_WINDOWS: { path: 'kafka.topics.windows', type: 'string' },
+  MESHWATCH_TOPIC_ALERTS: { path: 'kafka.topics.alerts', type: 'string' },
+  MESHWATCH_TOPIC_DLQ: { path: 'kafka.topics.dlq', type: 'string' },
+  MESHWATCH_GROUP_INGEST: { path: 'kafka.groups.ingest', type: 'string' },
+  MESHWATCH_GROUP_DETECT: { path: 'kafka.groups.detect', type: 'string' },
+  MESHWATCH_KAFKA_PARTITIONS: { path: 'kafka.partitions', type: 'number' },
+  MESHWATCH_KAFKA_FROM_BEGINNING: { path: 'kafka.fromBeginning', type: 'boolean' },
+  MESHWATCH_REDIS_URL: { path: 'redis.url', type: 'string' },
+  MESHWATCH_REDIS_KEY_PREFIX: { path: 'redis.keyPrefix', type: 'string' },
+  MESHWATCH_WINDOW_MS: { path: 'window.ms', type: 'number' },
+  MESHWATCH_WINDOW_LATENESS_WINDOWS: { path: 'window.allowedLatenessWindows', type: 'number' },
+  MESHWATCH_WINDOW_IDLE_CLOSE_MS: { path: 'window.idleCloseMs', type: 'number' },
+  MESHWATCH_MAX_MESSAGE_BYTES: { path: 'ingest.maxMessageBytes', type: 'number' },
+  MESHWATCH_ON_DECODE_ERROR: { path: 'ingest.onDecodeError', type: 'string' },
+  MESHWATCH_THRESHOLD: { path: 'detection.threshold', type: 'number' },
+  MESHWATCH_WARMUP_WINDOWS: { path: 'detection.warmupWindows', type: 'number' },
+  MESHWATCH_PERSIST_WINDOWS: { path: 'detection.persistWindows', type: 'number' },
+  MESHWATCH_RESOLVE_WINDOWS: { path: 'detection.resolveWindows', type: 'number' },
+  MESHWATCH_HALF_LIFE_WINDOWS: { path: 'detection.halfLifeWindows', type: 'number' },
+};
+
+function setPath(obj: Obj, path: string, value: Json): void {
+  const parts = path.split('.');
+  let cur: Obj = obj;
+  for (const p of parts.slice(0, -1)) {
+    const next = cur[p];
+    if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) cur[p] = {};
+    cur = cur[p] as Obj;
+  }
+  cur[parts[parts.length - 1] as string] = value;
+}
+
+/** Parses a text value for a path; numbers/booleans that do not parse are left as text so zod names the field. */
+export function coerce(text: string, type: 'string' | 'number' | 'boolean' | 'list'): Json {
+  switch (type) {
+    case 'string':
+      return text;
+    case 'number':
+      return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+    case 'boolean':
+      return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text;
+    case 'list':
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+  }
+}
+
+export interface LoadOptions {
+  env?: Record<string, string | undefined>;
+  file?: string;
+  /** Overrides by config path (from flags), applied last. */
+  overrides?: Record<string, Json>;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
+  const env = opts.env ?? process.env;
+  let raw: Obj = {};
+  const file = opts.file ?? env.MESHWATCH_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (cause) {
+      throw new MeshwatchError('MW_CONFIG_INVALID', `config file ${file}: cannot be read`, { cause });
+    }
+    try {
+      raw = JSON.parse(text) as Obj;
+    } catch (cause) {
+      throw new MeshwatchError('MW_CONFIG_INVALID', `config file ${file}: not valid JSON`, { cause });
+    }
+  }
+  for (const [name, spec] of Object.entries(ENV_VARS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') setPath(raw, spec.path, coerce(v, spec.type));
+  }
+  for (const [path, v] of Object.entries(opts.overrides ?? {})) setPath(raw, path, v);
+  return parseConfig(raw);
+}
+
+export function parseConfig(raw: unknown): Readonly<Config> {
+  const r = ConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new MeshwatchError('MW_CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+  }
+  return deepFreeze(r.data);
+}
+
+function deepFreeze<T>(x: T): T {
+  if (x && typeof x === 'object') {
+    for (const v of Object.values(x)) deepFreeze(v);
+    Object.freeze(x);
+  }
+  return x;
+}

@@ -1,0 +1,121 @@
+/**
+ * The configuration, as one zod schema: defaults live here, every field is validated once
+ * at start-up and the result is frozen. A bad value fails fast naming its field path.
+ */
+import { z } from 'zod';
+import { DEFAULT_DETECTION, DEFAULT_METRIC_POLICIES } from '../core/params.js';
+
+const positiveInt = z.number().int().positive();
+const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name ([a-zA-Z0-9._-], at most 249)');
+
+const metricPolicy = z
+  .object({
+    direction: z.enum(['up', 'down', 'both']),
+    absFloor: z.number().nonnegative(),
+    relFloor: z.number().nonnegative(),
+  })
+  .strict();
+
+const d = DEFAULT_DETECTION;
+
+export const ConfigSchema = z
+  .object({
+    role: z.enum(['all', 'ingest', 'detect']).default('all'),
+    kafka: z
+      .object({
+        brokers: z
+          .array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port'))
+          .min(1)
+          .default(['127.0.0.1:9092']),
+        clientId: z.string().min(1).default('meshwatch'),
+        topics: z
+          .object({
+            envoy: z.array(topicName).default(['istio-access-logs']),
+            cadvisor: z.array(topicName).default(['stats']),
+            samples: z.array(topicName).default(['meshwatch.samples']),
+            windows: topicName.default('meshwatch.windows'),
+            alerts: topicName.default('meshwatch.alerts'),
+            dlq: topicName.default('meshwatch.dlq'),
+          })
+          .strict()
+          .prefault({}),
+        groups: z
+          .object({
+            ingest: z.string().min(1).default('meshwatch-ingest'),
+            detect: z.string().min(1).default('meshwatch-detect'),
+          })
+          .strict()
+          .prefault({}),
+        /** Partitions for topics meshwatch creates itself (windows, alerts, dlq). */
+        partitions: positiveInt.default(6),
+        replicationFactor: positiveInt.default(1),
+        fromBeginning: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    redis: z
+      .object({
+        url: z
+          .string()
+          .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+          .default('redis://127.0.0.1:6379'),
+        keyPrefix: z
+          .string()
+          .regex(/^[a-z0-9-]+$/)
+          .default('mw'),
+      })
+      .strict()
+      .prefault({}),
+    window: z
+      .object({
+        ms: positiveInt.default(10_000),
+        allowedLatenessWindows: z.number().int().nonnegative().default(2),
+        /** Processing-time timeout that closes open windows when no new data arrives. */
+        idleCloseMs: positiveInt.default(30_000),
+        /** A source (access logs, container stats, samples) this many windows behind the newest stops holding windows open. */
+        maxSourceLagWindows: positiveInt.default(60),
+      })
+      .strict()
+      .prefault({}),
+    ingest: z
+      .object({
+        maxMessageBytes: positiveInt.default(1024 * 1024),
+        flushIntervalMs: positiveInt.default(1000),
+        /** dlq: bad records go to the dead-letter topic and the stream goes on; fail: stop. */
+        onDecodeError: z.enum(['dlq', 'fail']).default('dlq'),
+      })
+      .strict()
+      .prefault({}),
+    detection: z
+      .object({
+        threshold: z.number().positive().default(d.threshold),
+        strongThreshold: z.number().positive().default(d.strongThreshold),
+        persistWindows: positiveInt.default(d.persistWindows),
+        resolveWindows: positiveInt.default(d.resolveWindows),
+        warmupWindows: z.number().int().nonnegative().default(d.warmupWindows),
+        halfLifeWindows: z.number().positive().default(d.halfLifeWindows),
+        levelShiftWindows: positiveInt.default(d.levelShiftWindows),
+        metrics: z.record(z.string(), metricPolicy).default(() => structuredClone(DEFAULT_METRIC_POLICIES)),
+        defaultPolicy: metricPolicy.default(() => ({ ...d.defaultPolicy })),
+      })
+      .strict()
+      .refine((x) => x.strongThreshold >= x.threshold, { message: 'strongThreshold must be ≥ threshold', path: ['strongThreshold'] })
+      .prefault({}),
+    bounds: z
+      .object({
+        maxServices: positiveInt.default(50_000),
+        maxEdgesPerService: positiveInt.default(512),
+        maxContainersPerService: positiveInt.default(256),
+        maxMetricsPerService: positiveInt.default(64),
+        maxPeersPerService: positiveInt.default(1024),
+        maxPendingWindows: positiveInt.default(90),
+        maxOpenPartials: positiveInt.default(200_000),
+        counterIdleWindows: positiveInt.default(30),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

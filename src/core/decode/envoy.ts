@@ -1,0 +1,171 @@
+/**
+ * One Istio/Envoy JSON access log (formats.md §3.3) -> one RequestRecord.
+ *
+ * Input: the parsed log object (Istio >= 1.9 typed values with `null` for unset, or the legacy
+ * all-string form with `"-"` for unset and numbers as strings), the emitting pod when a shipper
+ * envelope named it, and the cluster name to stamp on the emitting service.
+ * Units: `ts` = `start_time` in epoch ms; `duration` ms; bytes as logged (HTTP body bytes, TCP
+ * connection bytes).
+ * Direction and peer from `upstream_cluster` (a trailing `;` of Istio 1.23/1.24 is stripped):
+ * - `outbound|port|subset|host` (or the `outbound_.port_.subset_.host` SRV form): outbound, peer
+ *   from host (`reviews.default.svc.cluster.local` -> default/reviews, else external/<host>);
+ * - `inbound|…`, `inbound-vip|…`, `InboundPassthroughCluster*`: inbound, peer = the caller's SPIFFE
+ *   identity when a custom format logs one (`PEER_IDENTITY_KEYS`), else none;
+ * - `PassthroughCluster`, `BlackHoleCluster`, `AllowAnyDynamicDNSCluster`: outbound, peer from
+ *   `authority`, else `upstream_host`;
+ * - any other name (plain Envoy clusters): outbound, peer external/<cluster name>;
+ * - no cluster (e.g. NR): inbound if `requested_server_name` is an Istio mTLS SNI, else outbound
+ *   with the peer from `authority`.
+ * Emitting service: the envelope's pod; else, for inbound, the service named by the Istio SNI
+ * (`outbound_.9080_._.reviews.default.svc.cluster.local`) or the inbound cluster's host.
+ * Failures: BAD_TIMESTAMP (start_time), SCHEMA (wrong type), BAD_VALUE ("NaN", negative),
+ * NO_IDENTITY (no emitting service).
+ */
+import { type RequestRecord, type ServiceId } from '../model.js';
+import { type Result, fail, ok } from '../result.js';
+import { type Obj, Fields, at, typeName } from './fields.js';
+import { type PodRef, EXTERNAL_NAMESPACE, meshService, peerFromHost, podService, serviceFromSpiffe, withCluster } from './identity.js';
+import { parseTimestampMs } from './time.js';
+
+/** A parsed object is taken for an access log when it has these (start_time + one of the rest). */
+const ACCESS_LOG_KEYS = ['upstream_cluster', 'response_code', 'authority', 'response_flags'] as const;
+
+export function looksLikeAccessLog(o: Obj): boolean {
+  return 'start_time' in o && ACCESS_LOG_KEYS.some((k) => k in o);
+}
+
+/**
+ * Connection-level failures (Envoy usage.rst RESPONSE_FLAGS) that make a request an error when no
+ * HTTP status was sent. Not failures of the callee: DC/DR (client went away), DT (configured
+ * duration limit), DI/FI (fault injection), RL/UAEX/IH/SI/DPE (the caller's fault or policy; they
+ * carry a 4xx anyway), LH (carries 503).
+ */
+export const FAILURE_FLAGS: ReadonlySet<string> = new Set([
+  'UH',
+  'UF',
+  'UO',
+  'NR',
+  'URX',
+  'NC',
+  'UT',
+  'LR',
+  'UR',
+  'UC',
+  'UPE',
+  'UMSDR',
+  'OM',
+  'DF',
+]);
+
+/** Fields a custom Istio format may use for `%DOWNSTREAM_PEER_URI_SAN%` (none in the defaults). */
+export const PEER_IDENTITY_KEYS = ['downstream_peer_uri_san', 'downstream_peer_principal', 'source_principal'] as const;
+
+const OUTBOUND_SPECIAL = new Set(['PassthroughCluster', 'BlackHoleCluster', 'AllowAnyDynamicDNSCluster']);
+
+interface Route {
+  direction: 'inbound' | 'outbound';
+  peer?: ServiceId | undefined;
+  /** The local service when the log itself names it (inbound only). */
+  local?: ServiceId | undefined;
+}
+
+/** `outbound_.9080_._.reviews.default.svc.cluster.local` (Istio SNI / SRV subset key) -> host. */
+function srvHost(name: string): string | undefined {
+  const prefix = 'outbound_.';
+  if (!name.startsWith(prefix)) return undefined;
+  const afterPort = name.indexOf('_.', prefix.length);
+  const afterSubset = afterPort < 0 ? -1 : name.indexOf('_.', afterPort + 2);
+  return afterSubset < 0 ? undefined : name.slice(afterSubset + 2);
+}
+
+const clusterHost = (cluster: string): string => cluster.split('|')[3] ?? '';
+
+function route(
+  cluster: string | undefined,
+  authority: string | undefined,
+  upstreamHost: string | undefined,
+  sni: string | undefined,
+): Route {
+  const sniLocal = (): ServiceId | undefined => {
+    const host = sni === undefined ? undefined : srvHost(sni);
+    return host === undefined ? undefined : meshService(host);
+  };
+  const byHost = (): ServiceId | undefined =>
+    (authority === undefined ? undefined : peerFromHost(authority)) ??
+    (upstreamHost === undefined ? undefined : peerFromHost(upstreamHost));
+  if (cluster === undefined) {
+    const local = sniLocal();
+    return local !== undefined ? { direction: 'inbound', local } : { direction: 'outbound', peer: byHost() };
+  }
+  const c = cluster.endsWith(';') ? cluster.slice(0, -1) : cluster;
+  if (c.startsWith('outbound|') || c.startsWith('outbound_.')) {
+    const host = c.startsWith('outbound|') ? clusterHost(c) : (srvHost(c) ?? '');
+    return { direction: 'outbound', peer: host === '' ? byHost() : peerFromHost(host) };
+  }
+  if (c.startsWith('inbound|') || c.startsWith('inbound-vip|')) {
+    return { direction: 'inbound', local: sniLocal() ?? meshService(clusterHost(c)) };
+  }
+  if (c.startsWith('InboundPassthroughCluster')) return { direction: 'inbound', local: sniLocal() };
+  if (OUTBOUND_SPECIAL.has(c)) return { direction: 'outbound', peer: byHost() };
+  return { direction: 'outbound', peer: { namespace: EXTERNAL_NAMESPACE, name: c } };
+}
+
+function isFailure(status: number, flags: string | undefined): boolean {
+  if (status >= 500) return true;
+  if (status !== 0 || flags === undefined) return false;
+  return flags.split(',').some((f) => FAILURE_FLAGS.has(f.trim()));
+}
+
+/**
+ * Decodes one access log. `base` prefixes field paths in reasons (`log`, `…body.stringValue`).
+ */
+export function decodeAccessLog(log: Obj, base: string, pod: PodRef | undefined, cluster: string | undefined): Result<RequestRecord> {
+  const start = log['start_time'];
+  if (typeof start !== 'string') {
+    return fail('MW_DECODE_BAD_TIMESTAMP', `${at(base, 'start_time')}: expected an RFC 3339 string, got ${typeName(start)}`);
+  }
+  const ts = parseTimestampMs(start);
+  if (ts === undefined) return fail('MW_DECODE_BAD_TIMESTAMP', `${at(base, 'start_time')}: not an RFC 3339 time: "${start}"`);
+
+  const f = new Fields();
+  const status = f.amount(log, 'response_code', base, true) ?? 0;
+  const flags = f.str(log, 'response_flags', base, true);
+  const durationMs = f.amount(log, 'duration', base, true) ?? 0;
+  const bytesReceived = f.amount(log, 'bytes_received', base, true) ?? 0;
+  const bytesSent = f.amount(log, 'bytes_sent', base, true) ?? 0;
+  const protocol = f.str(log, 'protocol', base, true) ?? 'tcp';
+  const upstreamCluster = f.str(log, 'upstream_cluster', base, true);
+  const authority = f.str(log, 'authority', base, true);
+  const upstreamHost = f.str(log, 'upstream_host', base, true);
+  const sni = f.str(log, 'requested_server_name', base, true);
+  const r = route(upstreamCluster, authority, upstreamHost, sni);
+  let peer = r.peer;
+  if (r.direction === 'inbound') {
+    for (const key of PEER_IDENTITY_KEYS) {
+      const sans = f.str(log, key, base, true);
+      peer = sans === undefined ? undefined : serviceFromSpiffe(sans);
+      if (peer !== undefined) break;
+    }
+  }
+  if (f.problem !== undefined) return { ok: false, error: f.problem };
+
+  const service = pod !== undefined ? podService(pod, cluster) : r.local === undefined ? undefined : withCluster(r.local, cluster);
+  if (service === undefined) {
+    const hint =
+      r.direction === 'outbound' ? 'an outbound log names only its peer' : 'no Istio SNI or inbound cluster host names the local service';
+    return fail('MW_DECODE_NO_IDENTITY', `${base === '' ? '(message)' : base}: no shipper metadata (pod) and ${hint}`);
+  }
+  const request: RequestRecord = {
+    ts,
+    service,
+    direction: r.direction,
+    protocol,
+    status,
+    isError: isFailure(status, flags),
+    durationMs,
+    bytesReceived,
+    bytesSent,
+  };
+  if (peer !== undefined) request.peer = peer;
+  return ok(request);
+}

@@ -1,0 +1,111 @@
+/**
+ * Hand-checked field access for the decoders' hot path (no schema library per record).
+ *
+ * A `Fields` records the FIRST problem it meets and keeps returning `undefined` afterwards, so a
+ * decoder reads all its fields linearly and checks `fields.problem` once. Paths in reasons are
+ * `a.b[2].c`; they are only built when something fails.
+ *
+ * Absent means `undefined` or `null` (JSON null = unset in Envoy's typed logs). Failure modes:
+ * - wrong JSON type                      -> MW_DECODE_SCHEMA ("<path>: expected number, got string")
+ * - "NaN"/"Inf" text, non-finite, or a negative amount -> MW_DECODE_BAD_VALUE
+ */
+import { type ErrorCode } from '../../errors.js';
+import { type Observation } from '../model.js';
+import { type Problem, type Result, ok } from '../result.js';
+
+export type Obj = Record<string, unknown>;
+
+/** What a decoder makes of one parsed message before `decode` names the decoder. */
+export interface Part {
+  observations: Observation[];
+  ignored: number;
+}
+
+/** One record skipped by design (aggregate cgroup, non-access-log line): counted, not an error. */
+export const ignoredOne = (): Result<Part> => ok({ observations: [], ignored: 1 });
+
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+/** `base` + `key` as a readable path; `base` '' is the message root. */
+export function at(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return base === '' ? key : `${base}.${key}`;
+}
+
+/** Text forms of non-finite numbers (Prometheus `FormatFloat`, JS `String(NaN)`). */
+const NON_FINITE_TEXT = /^\s*[+-]?(nan|inf|infinity)\s*$/i;
+/** Envoy's legacy all-string numbers: plain decimals only. */
+const DECIMAL_TEXT = /^\d+(\.\d+)?$/;
+
+export const isNonFiniteText = (s: string): boolean => NON_FINITE_TEXT.test(s);
+
+export class Fields {
+  problem: Problem | undefined = undefined;
+
+  fail(code: ErrorCode, path: string, what: string): undefined {
+    this.problem ??= { code, reason: `${path === '' ? '(message)' : path}: ${what}` };
+    return undefined;
+  }
+
+  /** An optional nested object; absent parent or value -> undefined. */
+  obj(parent: Obj | undefined, key: string, base: string): Obj | undefined {
+    const v = parent?.[key];
+    if (v === undefined || v === null) return undefined;
+    if (isObj(v)) return v;
+    return this.fail('MW_DECODE_SCHEMA', at(base, key), `expected object, got ${typeName(v)}`);
+  }
+
+  arr(parent: Obj | undefined, key: string, base: string): unknown[] | undefined {
+    const v = parent?.[key];
+    if (v === undefined || v === null) return undefined;
+    if (Array.isArray(v)) return v as unknown[];
+    return this.fail('MW_DECODE_SCHEMA', at(base, key), `expected array, got ${typeName(v)}`);
+  }
+
+  /** An optional string. With `placeholder`, Envoy's `"-"` and `""` also mean absent. */
+  str(parent: Obj | undefined, key: string, base: string, placeholder = false): string | undefined {
+    const v = parent?.[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') return this.fail('MW_DECODE_SCHEMA', at(base, key), `expected string, got ${typeName(v)}`);
+    return placeholder && (v === '-' || v === '') ? undefined : v;
+  }
+
+  /** An optional map of string values (container/pod labels). */
+  labels(parent: Obj | undefined, key: string, base: string): Record<string, string> | undefined {
+    const v = this.obj(parent, key, base);
+    if (v === undefined) return undefined;
+    for (const k in v) {
+      if (typeof v[k] !== 'string')
+        return this.fail('MW_DECODE_SCHEMA', `${at(base, key)}["${k}"]`, `expected string, got ${typeName(v[k])}`);
+    }
+    return v as Record<string, string>;
+  }
+
+  /**
+   * An optional non-negative finite amount (counter, gauge, bytes, ms).
+   * `legacy` also accepts Envoy's string numbers (`"13"`) and `"-"` for absent.
+   */
+  amount(parent: Obj | undefined, key: string, base: string, legacy = false): number | undefined {
+    const v = parent?.[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `not a finite number (${v})`);
+      if (v < 0) return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `negative value ${v} where only >= 0 is possible`);
+      return v;
+    }
+    if (typeof v === 'string') {
+      if (legacy && (v === '-' || v === '')) return undefined;
+      if (isNonFiniteText(v)) return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `not a finite number ("${v}")`);
+      if (legacy && DECIMAL_TEXT.test(v)) return Number(v);
+      if (legacy && /^-\d/.test(v))
+        return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `negative value "${v}" where only >= 0 is possible`);
+    }
+    return this.fail('MW_DECODE_SCHEMA', at(base, key), `expected number, got ${typeName(v)}`);
+  }
+}

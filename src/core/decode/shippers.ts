@@ -1,0 +1,170 @@
+/**
+ * Envoy access logs as log shippers put them on Kafka (formats.md §4, §6.5) -> RequestRecords.
+ *
+ * Recognised messages (already JSON-parsed once by `decode`):
+ * - raw: the access-log object itself; a `kubernetes` key beside it (Fluent Bit `Merge_Log On`)
+ *   names the pod;
+ * - Fluent Bit: `{ log: "<line>", kubernetes?: { pod_name, namespace_name, labels } }`;
+ * - Vector:     `{ message: "<line>", kubernetes?: { pod_name, pod_namespace, pod_labels } }`;
+ * - OTel Collector `otlp_json`: `{ resourceLogs: [{ resource: { attributes }, scopeLogs: [{
+ *   logRecords: [{ body: { stringValue | kvlistValue } }] }] }] }`, pod from the `k8s.pod.name` /
+ *   `k8s.namespace.name` resource attributes (labels from `k8s.pod.label(s).<key>`); one message,
+ *   many records, many observations;
+ * - OTel Collector `raw`: the whole message is a JSON string literal holding the line.
+ * A line that is not a JSON object (Envoy's own log lines, text-format access logs), or an
+ * object that is not an access log, is `ignored`. A line that starts like a JSON object but does
+ * not parse is MW_DECODE_INVALID_JSON / MW_DECODE_TRUNCATED with the path of the line.
+ * One bad record fails the whole message (a DecodeResult is all or nothing), so the DLQ keeps it.
+ */
+import { z } from 'zod';
+import { type RequestRecord } from '../model.js';
+import { type Problem, type Result, fail, ok } from '../result.js';
+import { decodeAccessLog, looksLikeAccessLog } from './envoy.js';
+import { type Obj, type Part, Fields, at, ignoredOne, isObj } from './fields.js';
+import { type PodRef } from './identity.js';
+import { parseJson } from './json-text.js';
+
+export function isEnvoyMessage(v: unknown): boolean {
+  if (typeof v === 'string') return true;
+  if (!isObj(v)) return false;
+  return 'resourceLogs' in v || looksLikeAccessLog(v) || typeof v['log'] === 'string' || typeof v['message'] === 'string';
+}
+
+export function decodeEnvoyMessage(v: unknown, cluster: string | undefined): Result<Part> {
+  if (typeof v === 'string') return fromLine(v, '(string literal)', undefined, cluster);
+  if (!isObj(v)) return fail('MW_DECODE_UNKNOWN_FORMAT', '(message): not an access log, a log shipper record or an OTLP logs document');
+  if ('resourceLogs' in v) return fromOtlp(v, cluster);
+  const f = new Fields();
+  const pod = shipperPod(f, v);
+  if (f.problem !== undefined) return { ok: false, error: f.problem };
+  if (looksLikeAccessLog(v)) return one(decodeAccessLog(v, '', pod, cluster));
+  const log = v['log'];
+  if (typeof log === 'string') return fromLine(log, 'log', pod, cluster);
+  const message = v['message'];
+  if (typeof message === 'string') return fromLine(message, 'message', pod, cluster);
+  return fail('MW_DECODE_UNKNOWN_FORMAT', '(message): no access log, `log` or `message` string, or `resourceLogs`');
+}
+
+const one = (r: Result<RequestRecord>): Result<Part> =>
+  r.ok ? ok({ observations: [{ kind: 'request', request: r.value }], ignored: 0 }) : r;
+
+/** The pod a Fluent Bit or Vector `kubernetes` block names; undefined when it names none. */
+function shipperPod(f: Fields, record: Obj): PodRef | undefined {
+  const k = f.obj(record, 'kubernetes', '');
+  if (k === undefined) return undefined;
+  const pod = f.str(k, 'pod_name', 'kubernetes');
+  const namespace = f.str(k, 'namespace_name', 'kubernetes') ?? f.str(k, 'pod_namespace', 'kubernetes');
+  const labels = f.labels(k, 'labels', 'kubernetes') ?? f.labels(k, 'pod_labels', 'kubernetes');
+  return pod && namespace ? { namespace, pod, labels } : undefined;
+}
+
+/** A container log line that may hold a JSON access log. */
+function fromLine(text: string, where: string, pod: PodRef | undefined, cluster: string | undefined): Result<Part> {
+  let i = 0;
+  while (i < text.length && /\s/.test(text.charAt(i))) i++;
+  if (text.charAt(i) !== '{') return ignoredOne();
+  const parsed = parseJson(text, where);
+  if (!parsed.ok) return parsed;
+  const log = parsed.value;
+  if (!isObj(log) || !looksLikeAccessLog(log)) return ignoredOne();
+  return one(decodeAccessLog(log, where, pod, cluster));
+}
+
+// ---- OTLP/JSON logs (opentelemetry-proto docs/specification.md "JSON Protobuf Encoding") ----
+
+const KeyValue = z.object({ key: z.string(), value: z.looseObject({ stringValue: z.string().optional() }).nullish() });
+const LogRecord = z.looseObject({
+  body: z
+    .looseObject({
+      stringValue: z.string().optional(),
+      kvlistValue: z.looseObject({ values: z.array(z.object({ key: z.string(), value: z.unknown() })).optional() }).optional(),
+    })
+    .nullish(),
+});
+const LogsDocument = z.looseObject({
+  resourceLogs: z.array(
+    z.looseObject({
+      resource: z.looseObject({ attributes: z.array(KeyValue).optional() }).nullish(),
+      scopeLogs: z.array(z.looseObject({ logRecords: z.array(LogRecord).optional() })).optional(),
+    }),
+  ),
+});
+type KeyValue = z.infer<typeof KeyValue>;
+
+const WORKLOAD_ATTRIBUTES = ['k8s.deployment.name', 'k8s.statefulset.name', 'k8s.daemonset.name', 'k8s.cronjob.name', 'k8s.job.name'];
+const LABEL_PREFIXES = ['k8s.pod.labels.', 'k8s.pod.label.'];
+
+function schemaProblem(error: z.ZodError): Problem {
+  const issue = error.issues[0];
+  const path = (issue?.path ?? []).reduce<string>((p, k) => at(p, typeof k === 'number' ? k : String(k)), '');
+  return { code: 'MW_DECODE_SCHEMA', reason: `${path === '' ? '(message)' : path}: ${issue?.message ?? 'invalid OTLP logs document'}` };
+}
+
+function resourcePod(attributes: readonly KeyValue[] | undefined): PodRef | undefined {
+  if (attributes === undefined) return undefined;
+  const attrs = new Map<string, string>();
+  let labels: Record<string, string> | undefined;
+  for (const { key, value } of attributes) {
+    const s = value?.stringValue;
+    if (s === undefined) continue;
+    attrs.set(key, s);
+    const prefix = LABEL_PREFIXES.find((p) => key.startsWith(p));
+    if (prefix !== undefined) (labels ??= {})[key.slice(prefix.length)] = s;
+  }
+  const pod = attrs.get('k8s.pod.name');
+  const namespace = attrs.get('k8s.namespace.name');
+  if (!pod || !namespace) return undefined;
+  const workload = WORKLOAD_ATTRIBUTES.map((k) => attrs.get(k)).find((w) => w !== undefined && w !== '');
+  return { namespace, pod, labels, workload };
+}
+
+/** OTLP AnyValue -> plain JSON value (int64 text -> number), for `kvlistValue` bodies. */
+function anyValue(v: unknown): unknown {
+  if (!isObj(v)) return null;
+  if ('stringValue' in v) return v['stringValue'];
+  if ('intValue' in v) return typeof v['intValue'] === 'string' ? Number(v['intValue']) : v['intValue'];
+  if ('doubleValue' in v) return v['doubleValue'];
+  if ('boolValue' in v) return v['boolValue'];
+  const kv = v['kvlistValue'];
+  if (isObj(kv)) return kvlist(kv['values']);
+  const arr = v['arrayValue'];
+  if (isObj(arr)) return Array.isArray(arr['values']) ? arr['values'].map(anyValue) : [];
+  return null;
+}
+
+function kvlist(values: unknown): Obj {
+  const out: Obj = {};
+  if (!Array.isArray(values)) return out;
+  for (const kv of values) if (isObj(kv) && typeof kv['key'] === 'string') out[kv['key']] = anyValue(kv['value']);
+  return out;
+}
+
+function fromOtlp(doc: Obj, cluster: string | undefined): Result<Part> {
+  const parsed = LogsDocument.safeParse(doc);
+  if (!parsed.success) return { ok: false, error: schemaProblem(parsed.error) };
+  const out: Part = { observations: [], ignored: 0 };
+  for (const [ri, rl] of parsed.data.resourceLogs.entries()) {
+    const pod = resourcePod(rl.resource?.attributes);
+    for (const [si, sl] of (rl.scopeLogs ?? []).entries()) {
+      for (const [li, rec] of (sl.logRecords ?? []).entries()) {
+        const r = fromRecord(rec.body, `resourceLogs[${ri}].scopeLogs[${si}].logRecords[${li}].body`, pod, cluster);
+        if (!r.ok) return r;
+        out.observations.push(...r.value.observations);
+        out.ignored += r.value.ignored;
+      }
+    }
+  }
+  return ok(out);
+}
+
+function fromRecord(
+  body: z.infer<typeof LogRecord>['body'],
+  base: string,
+  pod: PodRef | undefined,
+  cluster: string | undefined,
+): Result<Part> {
+  if (body?.stringValue !== undefined) return fromLine(body.stringValue, `${base}.stringValue`, pod, cluster);
+  if (body?.kvlistValue === undefined) return ignoredOne();
+  const log = kvlist(body.kvlistValue.values);
+  return looksLikeAccessLog(log) ? one(decodeAccessLog(log, `${base}.kvlistValue`, pod, cluster)) : ignoredOne();
+}

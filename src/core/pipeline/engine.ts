@@ -1,0 +1,192 @@
+/**
+ * Stage-2 engine for the services one owner (a Kafka partition, or the whole replay)
+ * handles: merges partials into pending windows, closes them in event-time order when the
+ * watermark passes, and keeps each service's state. Pure and synchronous: the runtime loads
+ * state before offering partials (`missing`), and persists what `advance` reports dirty.
+ *
+ * Watermark, per source: every raw input partition (topic/partition) that stage 1 reads
+ * reports how far its event time has got and whether it is caught up (`observeSource`).
+ * Sources progress at their own pace (one topic's backlog is worked through before
+ * another's), so the engine's watermark is the minimum over the sources that still have a
+ * backlog — or the newest of all when every source is caught up — minus
+ * `allowedLatenessMs`. A source more than `maxSourceLagMs` behind the newest is taken as
+ * stalled and no longer holds windows back. A partial for a window that already closed (or
+ * that the watermark passed) is late: counted, not merged.
+ */
+import { type Alert } from '../alert/schema.js';
+import { serviceKey } from '../model.js';
+import { type VerdictStatus } from '../detect/deviation.js';
+import { type WindowPartial, mergePartials } from '../window/partial.js';
+import { type CloseParams, closeServiceWindow } from './close-service-window.js';
+import { type ServiceState, emptyServiceState } from './service-state.js';
+
+export interface EngineParams extends CloseParams {
+  allowedLatenessMs: number;
+  /** Bound on open windows per service; past it the oldest closes early. */
+  maxPendingWindows: number;
+  /** Bound on services held; past it new services are refused (counted). */
+  maxServices: number;
+  /** A source kind this far behind the newest is taken as gone (ms). */
+  maxSourceLagMs: number;
+}
+
+export interface EngineStats {
+  partials: number;
+  late_dropped: number;
+  windows_closed: number;
+  services_refused: number;
+  overflow: number;
+  alerts: number;
+  verdicts: Partial<Record<VerdictStatus, number>>;
+}
+
+export interface AdvanceResult {
+  alerts: Alert[];
+  /** States changed by this call (to persist). */
+  dirty: ServiceState[];
+}
+
+interface Held {
+  state: ServiceState;
+  pending: Map<number, WindowPartial>;
+}
+
+export class DetectEngine {
+  private readonly services = new Map<string, Held>();
+  private readonly sources = new Map<string, { eventTimeMs: number; caughtUp: boolean }>();
+  private watermark = -Infinity;
+  readonly stats: EngineStats = {
+    partials: 0,
+    late_dropped: 0,
+    windows_closed: 0,
+    services_refused: 0,
+    overflow: 0,
+    alerts: 0,
+    verdicts: {},
+  };
+
+  constructor(private readonly params: EngineParams) {}
+
+  /** Service keys among these partials whose state is not held yet (load them first). */
+  missing(partials: Iterable<WindowPartial>): string[] {
+    const out = new Set<string>();
+    for (const p of partials) {
+      const k = serviceKey(p.service);
+      if (!this.services.has(k)) out.add(k);
+    }
+    return [...out];
+  }
+
+  /** Takes a state loaded from the store (or a fresh one). */
+  adopt(state: ServiceState): void {
+    const k = serviceKey(state.service);
+    if (!this.services.has(k)) this.services.set(k, { state, pending: new Map() });
+  }
+
+  get size(): number {
+    return this.services.size;
+  }
+
+  get currentWatermark(): number {
+    return this.watermark;
+  }
+
+  /** Merges one partial into its pending window. */
+  offer(p: WindowPartial): 'accepted' | 'late' | 'refused' {
+    this.stats.partials++;
+    const k = serviceKey(p.service);
+    const end = p.windowStart + p.windowMs;
+    let held = this.services.get(k);
+    if ((held && p.windowStart <= held.state.lastWindowStart) || end <= this.watermark) {
+      this.stats.late_dropped++;
+      return 'late';
+    }
+    if (!held) {
+      if (this.services.size >= this.params.maxServices) {
+        this.stats.services_refused++;
+        return 'refused';
+      }
+      held = { state: emptyServiceState(p.service), pending: new Map() };
+      this.services.set(k, held);
+    }
+    const open = held.pending.get(p.windowStart);
+    held.pending.set(p.windowStart, open ? mergePartials(open, p) : p);
+    return 'accepted';
+  }
+
+  /**
+   * Records how far one raw source's event time has got (stage 1's reports). `null`: the
+   * source is assigned but has reported no data yet — it holds every window open until it
+   * reports or is caught up (or the runtime's idle timeout flushes).
+   */
+  observeSource(source: string, eventTimeMs: number | null, caughtUp: boolean): void {
+    const cur = this.sources.get(source);
+    const t = Math.max(eventTimeMs ?? -Infinity, cur?.eventTimeMs ?? -Infinity);
+    this.sources.set(source, { eventTimeMs: t, caughtUp });
+  }
+
+  private sourceLow(): number {
+    if (this.sources.size === 0) return -Infinity;
+    const all = [...this.sources.values()];
+    const newest = Math.max(...all.map((s) => s.eventTimeMs));
+    const holding = all.filter(
+      (s) => !s.caughtUp && !(newest - s.eventTimeMs > this.params.maxSourceLagMs && Number.isFinite(s.eventTimeMs)),
+    );
+    return holding.length ? Math.min(...holding.map((s) => s.eventTimeMs)) : newest;
+  }
+
+  /** Closes every pending window that ends at or before the watermark. */
+  advance(): AdvanceResult {
+    const wm = this.sourceLow() - this.params.allowedLatenessMs;
+    if (wm > this.watermark) this.watermark = wm;
+    return this.closeWhere((start, p, held) => start + p.windowMs <= this.watermark || held.pending.size > this.params.maxPendingWindows);
+  }
+
+  /** Closes every pending window (end of a replay, an idle stream, or a revoked partition). */
+  flush(): AdvanceResult {
+    const newest = Math.max(-Infinity, ...[...this.sources.values()].map((s) => s.eventTimeMs));
+    if (newest > this.watermark) this.watermark = newest;
+    return this.closeWhere(() => true);
+  }
+
+  /** Forgets services (their partition was revoked); their pending windows should be flushed first. */
+  release(keys: Iterable<string>): void {
+    for (const k of keys) this.services.delete(k);
+  }
+
+  keys(): string[] {
+    return [...this.services.keys()];
+  }
+
+  private closeWhere(shouldClose: (start: number, p: WindowPartial, held: Held) => boolean): AdvanceResult {
+    const alerts: Alert[] = [];
+    const dirty: ServiceState[] = [];
+    for (const held of this.services.values()) {
+      if (held.pending.size === 0) continue;
+      const starts = [...held.pending.keys()].sort((a, b) => a - b);
+      let changed = false;
+      for (const start of starts) {
+        const p = held.pending.get(start) as WindowPartial;
+        if (!shouldClose(start, p, held)) break;
+        held.pending.delete(start);
+        const out = closeServiceWindow(held.state, p, this.params);
+        held.state = out.state;
+        alerts.push(...out.alerts);
+        this.stats.windows_closed++;
+        this.stats.overflow += out.overflow + p.overflow;
+        for (const [s, n] of Object.entries(out.verdicts) as [VerdictStatus, number][]) {
+          this.stats.verdicts[s] = (this.stats.verdicts[s] ?? 0) + n;
+        }
+        changed = true;
+      }
+      if (changed) dirty.push(held.state);
+    }
+    this.stats.alerts += alerts.length;
+    return { alerts, dirty };
+  }
+
+  /** Whether a (service, window) is still open: its partials must not be committed past. */
+  isPending(serviceKey: string, windowStart: number): boolean {
+    return this.services.get(serviceKey)?.pending.has(windowStart) ?? false;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Everything stage 2 keeps about one service between windows. A plain JSON value,
+ * versioned by `v`; the Redis store keeps it field by field (see src/stores/redis/keys.ts).
+ */
+import { type Episode } from '../alert/build.js';
+import { type Baseline } from '../baseline/baseline.js';
+import { type ServiceId } from '../model.js';
+import { type CounterState } from '../window/metrics.js';
+
+export interface PeerRecord {
+  peer: ServiceId;
+  direction: 'inbound' | 'outbound';
+  firstSeen: number;
+  lastSeen: number;
+  requests: number;
+}
+
+export interface ServiceState {
+  v: 1;
+  service: ServiceId;
+  /** Start of the last window closed for this service; -1 before the first. */
+  lastWindowStart: number;
+  /** Windows closed so far. */
+  windows: number;
+  baselines: Record<string, Baseline>;
+  counters: CounterState;
+  /** Keyed like partial edges: `out:<peer>` / `in:<peer>`. */
+  peers: Record<string, PeerRecord>;
+  /** Open episodes keyed `<kind>:<metric or peer>`. */
+  episodes: Record<string, Episode>;
+}
+
+export const emptyServiceState = (service: ServiceId): ServiceState => ({
+  v: 1,
+  service,
+  lastWindowStart: -1,
+  windows: 0,
+  baselines: {},
+  counters: {},
+  peers: {},
+  episodes: {},
+});

@@ -1,0 +1,77 @@
+/**
+ * Stage-1 pre-aggregation: folds observations into open partials per (service, window)
+ * and hands them out on `drain()`. Stateless across drains: a drained partial is final
+ * for this instance, and whatever arrives later for the same window becomes another
+ * partial that stage 2 merges (partials are mergeable, so flushing early is always safe).
+ *
+ * Bounded: at most `maxOpenPartials` open at once; past that an observation is refused
+ * (counted as `overflow`) until the next drain.
+ */
+import { type Observation, type ServiceId, serviceKey } from '../model.js';
+import {
+  type PartialBounds,
+  type WindowPartial,
+  addContainerStats,
+  addRequest,
+  addSample,
+  emptyPartial,
+  windowStartOf,
+} from './partial.js';
+
+export interface AggregatorOptions extends PartialBounds {
+  windowMs: number;
+  maxOpenPartials: number;
+}
+
+export class WindowAggregator {
+  private open = new Map<string, WindowPartial>();
+  /** Observations refused by a bound since the last drain. */
+  overflow = 0;
+
+  constructor(private readonly opts: AggregatorOptions) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  add(obs: Observation): boolean {
+    switch (obs.kind) {
+      case 'sample': {
+        const p = this.partialFor(obs.sample.service, obs.sample.ts);
+        return p ? addSample(p, obs.sample, this.opts) || this.refuse() : this.refuse();
+      }
+      case 'container': {
+        const p = this.partialFor(obs.stats.service, obs.stats.ts);
+        return p ? addContainerStats(p, obs.stats, this.opts) || this.refuse() : this.refuse();
+      }
+      case 'request': {
+        const p = this.partialFor(obs.request.service, obs.request.ts);
+        return p ? addRequest(p, obs.request, this.opts) || this.refuse() : this.refuse();
+      }
+    }
+  }
+
+  /** Hands out every open partial (ordered by window start) and starts afresh. */
+  drain(): WindowPartial[] {
+    const out = [...this.open.values()].sort((a, b) => a.windowStart - b.windowStart);
+    this.open.clear();
+    return out;
+  }
+
+  private refuse(): false {
+    this.overflow++;
+    return false;
+  }
+
+  private partialFor(service: ServiceId, ts: number): WindowPartial | undefined {
+    const start = windowStartOf(ts, this.opts.windowMs);
+    const key = `${serviceKey(service)}|${start}`;
+    let p = this.open.get(key);
+    if (!p) {
+      if (this.open.size >= this.opts.maxOpenPartials) return undefined;
+      p = emptyPartial(service, start, this.opts.windowMs);
+      this.open.set(key, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The one catalogue of meshwatch error codes. Codes are stable (they appear in the DLQ,
+ * in counters and in logs); never match on messages.
+ */
+export const ErrorCodes = {
+  MW_DECODE_INVALID_JSON: { retriable: false, summary: 'the message is not valid JSON' },
+  MW_DECODE_TRUNCATED: { retriable: false, summary: 'the message ends before its JSON does' },
+  MW_DECODE_TOO_LARGE: { retriable: false, summary: 'the message exceeds the configured size limit' },
+  MW_DECODE_UNKNOWN_FORMAT: { retriable: false, summary: 'no decoder recognises the record' },
+  MW_DECODE_SCHEMA: { retriable: false, summary: 'a field is missing or has the wrong type' },
+  MW_DECODE_BAD_VALUE: { retriable: false, summary: 'a value is out of range (NaN, infinite, negative counter)' },
+  MW_DECODE_BAD_TIMESTAMP: { retriable: false, summary: 'the event time is missing or unparseable' },
+  MW_DECODE_NO_IDENTITY: { retriable: false, summary: 'the record names no service' },
+  MW_WINDOW_LATE: { retriable: false, summary: 'data arrived after its window closed' },
+  MW_LIMIT_EXCEEDED: { retriable: false, summary: 'a cardinality bound was reached' },
+  MW_CONFIG_INVALID: { retriable: false, summary: 'the configuration is invalid' },
+  MW_STORE_UNAVAILABLE: { retriable: true, summary: 'the state store did not answer' },
+  MW_STORE_CODEC: { retriable: false, summary: 'a stored state record cannot be read' },
+  MW_KAFKA_UNAVAILABLE: { retriable: true, summary: 'the Kafka cluster did not answer' },
+  MW_SINK_DELIVERY: { retriable: true, summary: 'a sink could not deliver an alert' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class MeshwatchError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retriable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MeshwatchError';
+    this.code = code;
+    this.retriable = options?.retriable ?? ErrorCodes[code].retriable;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * ServiceState ⇄ a flat field map (one Redis hash per service). Versioned: a record whose
+ * `v` is unknown is refused with MW_STORE_CODEC rather than misread.
+ */
+import { type Baseline } from '../core/baseline/baseline.js';
+import { type ServiceState } from '../core/pipeline/service-state.js';
+import { MeshwatchError } from '../errors.js';
+
+const BASELINE_PREFIX = 'b:';
+
+export function encodeState(s: ServiceState): Record<string, string> {
+  const fields: Record<string, string> = {
+    meta: JSON.stringify({ v: s.v, service: s.service, lastWindowStart: s.lastWindowStart, windows: s.windows }),
+    counters: JSON.stringify(s.counters),
+    peers: JSON.stringify(s.peers),
+    episodes: JSON.stringify(s.episodes),
+  };
+  for (const [metric, b] of Object.entries(s.baselines)) fields[BASELINE_PREFIX + metric] = JSON.stringify(b);
+  return fields;
+}
+
+export function decodeState(key: string, fields: Record<string, string>): ServiceState | undefined {
+  if (!fields.meta) return undefined;
+  try {
+    const meta = JSON.parse(fields.meta) as Pick<ServiceState, 'v' | 'service' | 'lastWindowStart' | 'windows'>;
+    if (meta.v !== 1) throw new Error(`unknown state version ${String(meta.v)}`);
+    const baselines: Record<string, Baseline> = {};
+    for (const [f, text] of Object.entries(fields)) {
+      if (!f.startsWith(BASELINE_PREFIX)) continue;
+      const b = JSON.parse(text) as Baseline;
+      if (b.v !== 1) throw new Error(`unknown baseline version in ${f}`);
+      baselines[f.slice(BASELINE_PREFIX.length)] = b;
+    }
+    return {
+      v: 1,
+      service: meta.service,
+      lastWindowStart: meta.lastWindowStart,
+      windows: meta.windows,
+      baselines,
+      counters: JSON.parse(fields.counters ?? '{}') as ServiceState['counters'],
+      peers: JSON.parse(fields.peers ?? '{}') as ServiceState['peers'],
+      episodes: JSON.parse(fields.episodes ?? '{}') as ServiceState['episodes'],
+    };
+  } catch (cause) {
+    throw new MeshwatchError('MW_STORE_CODEC', `state of ${key} cannot be read`, { cause });
+  }
+}

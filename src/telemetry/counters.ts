@@ -1,0 +1,55 @@
+/**
+ * Every metric meshwatch reports, named once. Each stage reports the same events:
+ * received, sent, dropped {reason}, error {code}. Values are kept in-process (for the
+ * health endpoint, the replay summary and tests) and mirrored to OpenTelemetry
+ * instruments, which are no-ops unless the SDK was started (src/telemetry/sdk.ts).
+ * Label values are bounded: stages and error codes are closed sets.
+ */
+import { type Counter, metrics } from '@opentelemetry/api';
+
+export type Stage = 'ingest' | 'detect' | 'sink';
+
+const meter = metrics.getMeter('meshwatch');
+
+const INSTRUMENTS = {
+  received: meter.createCounter('meshwatch.records.received', { description: 'Records received by a stage' }),
+  sent: meter.createCounter('meshwatch.records.sent', { description: 'Records a stage produced downstream' }),
+  dropped: meter.createCounter('meshwatch.records.dropped', { description: 'Records dropped, by reason' }),
+  errors: meter.createCounter('meshwatch.errors', { description: 'Errors by code and stage' }),
+  alerts: meter.createCounter('meshwatch.alerts.published', { description: 'Alert state changes published' }),
+  windows: meter.createCounter('meshwatch.windows.closed', { description: 'Windows closed by stage 2' }),
+  verdicts: meter.createCounter('meshwatch.verdicts', { description: 'Detector verdicts by status' }),
+} satisfies Record<string, Counter>;
+
+export type CounterName = keyof typeof INSTRUMENTS;
+
+export class Counters {
+  private readonly values = new Map<string, number>();
+
+  add(name: CounterName, n: number, attrs: Record<string, string> = {}): void {
+    if (n === 0) return;
+    INSTRUMENTS[name].add(n, attrs);
+    const key = name + labelSuffix(attrs);
+    this.values.set(key, (this.values.get(key) ?? 0) + n);
+  }
+
+  get(name: CounterName, attrs: Record<string, string> = {}): number {
+    return this.values.get(name + labelSuffix(attrs)) ?? 0;
+  }
+
+  /** Sum over all label sets of one counter. */
+  total(name: CounterName): number {
+    let t = 0;
+    for (const [k, v] of this.values) if (k === name || k.startsWith(`${name}{`)) t += v;
+    return t;
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.values.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+}
+
+function labelSuffix(attrs: Record<string, string>): string {
+  const keys = Object.keys(attrs).sort();
+  return keys.length ? `{${keys.map((k) => `${k}=${attrs[k] ?? ''}`).join(',')}}` : '';
+}

@@ -1,0 +1,117 @@
+/**
+ * Shared test helpers: run-scoped names (unique topics, groups, key prefixes per test),
+ * config for the real local services, and a collector that consumes a topic.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Kafka, type Consumer } from 'kafkajs';
+import { type Config } from '../src/config/schema.js';
+import { parseConfig } from '../src/config/load.js';
+import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../src/sources/kafka/client.js';
+
+export const BROKERS = ['127.0.0.1:9092'];
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+export const uniqueId = (label: string): string => `${label}-${randomBytes(4).toString('hex')}`;
+
+export function testConfig(run: string, overrides: Record<string, unknown> = {}): Readonly<Config> {
+  const base = {
+    kafka: {
+      brokers: BROKERS,
+      clientId: `mw-${run}`,
+      topics: {
+        envoy: [`${run}.envoy`],
+        cadvisor: [`${run}.stats`],
+        samples: [`${run}.samples`],
+        windows: `${run}.windows`,
+        alerts: `${run}.alerts`,
+        dlq: `${run}.dlq`,
+      },
+      groups: { ingest: `${run}-ingest`, detect: `${run}-detect` },
+      partitions: 2,
+      fromBeginning: true,
+    },
+    redis: { url: REDIS_URL, keyPrefix: `mwtest-${run}`.toLowerCase() },
+    window: { ms: 10_000, allowedLatenessWindows: 1, idleCloseMs: 1500 },
+    detection: { warmupWindows: 12 },
+  };
+  return parseConfig(deepMerge(base, overrides));
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
+        ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+export const testKafka = (run: string): Kafka => kafkaOf({ kafka: { brokers: BROKERS, clientId: `mw-test-${run}` } } as Config);
+
+/** Consumes a topic from the beginning into an array, until stopped. */
+export class Collector<T = unknown> {
+  readonly items: { key: string | null; value: T; offset: string; partition: number; headers: Record<string, string> }[] = [];
+  private consumer: Consumer | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly parse: (s: string) => T = (s) => JSON.parse(s) as T,
+  ) {}
+
+  async start(): Promise<this> {
+    this.consumer = this.kafka.consumer({ groupId: uniqueId('collector') });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: ({ message, partition }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
+        this.items.push({
+          key: message.key ? message.key.toString() : null,
+          value: this.parse(message.value?.toString('utf8') ?? ''),
+          offset: message.offset,
+          partition,
+          headers,
+        });
+        return Promise.resolve();
+      },
+    });
+    return this;
+  }
+
+  values(): T[] {
+    return this.items.map((i) => i.value);
+  }
+
+  async waitFor(pred: (items: T[]) => boolean, timeoutMs = 60_000, what = 'condition'): Promise<T[]> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      if (pred(this.values())) return this.values();
+      await sleep(100);
+    }
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what} on ${this.topic}; have ${this.items.length} messages: ${JSON.stringify(this.values()).slice(0, 2000)}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Creates every topic of a test config up front (consumers then never race topic creation). */
+export async function createTopics(config: Readonly<Config>): Promise<void> {
+  const admin = testKafka(config.kafka.clientId).admin();
+  await admin.connect();
+  const t = config.kafka.topics;
+  await ensureTopics(admin, [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.dlq], config.kafka.partitions, 1, {
+    [t.dlq]: DLQ_TOPIC_CONFIG,
+  });
+  await admin.disconnect();
+}

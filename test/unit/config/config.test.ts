@@ -1,0 +1,218 @@
+/**
+ * Configuration: defaults ← file ← MESHWATCH_* env ← overrides, parsed once by zod, frozen.
+ * A bad value fails with MW_CONFIG_INVALID naming every bad field by its path.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, test } from 'vitest';
+import { coerce, loadConfig, parseConfig } from '../../../src/config/load.js';
+import { DEFAULT_DETECTION } from '../../../src/core/params.js';
+import { MeshwatchError } from '../../../src/errors.js';
+
+/** Runs fn, expecting a MeshwatchError; returns it. */
+function configError(fn: () => unknown): MeshwatchError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(MeshwatchError);
+    const err = e as MeshwatchError;
+    expect(err.code).toBe('MW_CONFIG_INVALID');
+    expect(err.retriable).toBe(false);
+    return err;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('defaults', () => {
+  const c = parseConfig({});
+
+  it('parse from nothing', () => {
+    expect(c).toMatchObject({
+      role: 'all',
+      kafka: {
+        brokers: ['127.0.0.1:9092'],
+        clientId: 'meshwatch',
+        topics: {
+          envoy: ['istio-access-logs'],
+          cadvisor: ['stats'],
+          windows: 'meshwatch.windows',
+          alerts: 'meshwatch.alerts',
+          dlq: 'meshwatch.dlq',
+        },
+        partitions: 6,
+        fromBeginning: false,
+      },
+      redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'mw' },
+      window: { ms: 10_000, allowedLatenessWindows: 2, idleCloseMs: 30_000 },
+      ingest: { onDecodeError: 'dlq' },
+      bounds: { maxServices: 50_000, counterIdleWindows: 30 },
+    });
+  });
+
+  it('detection defaults are the core’s DEFAULT_DETECTION', () => {
+    expect(c.detection).toStrictEqual(DEFAULT_DETECTION);
+  });
+
+  it('loadConfig with an empty environment gives the same', () => {
+    expect(loadConfig({ env: {} })).toStrictEqual(c);
+  });
+
+  it('a partial section keeps the defaults of its other fields', () => {
+    expect(parseConfig({ window: { ms: 5000 } }).window).toStrictEqual({
+      ms: 5000,
+      allowedLatenessWindows: 2,
+      idleCloseMs: 30_000,
+      maxSourceLagWindows: 60,
+    });
+  });
+});
+
+describe('a bad value fails naming its field path', () => {
+  test.each([
+    { raw: { window: { ms: -1 } }, path: 'window.ms' },
+    { raw: { window: { ms: 1.5 } }, path: 'window.ms' },
+    { raw: { window: { ms: '10s' } }, path: 'window.ms' },
+    { raw: { kafka: { brokers: ['kafka-0'] } }, path: 'kafka.brokers.0' },
+    { raw: { kafka: { brokers: ['kafka-0:9092', 'kafka 1:9092'] } }, path: 'kafka.brokers.1' },
+    { raw: { kafka: { brokers: [] } }, path: 'kafka.brokers' },
+    { raw: { kafka: { topics: { alerts: 'alerts topic!' } } }, path: 'kafka.topics.alerts' },
+    { raw: { kafka: { topics: { envoy: ['ok', ''] } } }, path: 'kafka.topics.envoy.1' },
+    { raw: { redis: { url: 'http://127.0.0.1:6379' } }, path: 'redis.url' },
+    { raw: { role: 'boss' }, path: 'role' },
+    { raw: { detection: { threshold: 0 } }, path: 'detection.threshold' },
+    {
+      raw: { detection: { metrics: { cpu_cores: { direction: 'sideways', absFloor: 0, relFloor: 0 } } } },
+      path: 'detection.metrics.cpu_cores.direction',
+    },
+    { raw: { detection: { defaultPolicy: { direction: 'up', absFloor: -1, relFloor: 0 } } }, path: 'detection.defaultPolicy.absFloor' },
+    { raw: { bounds: { maxServices: 0 } }, path: 'bounds.maxServices' },
+    { raw: { ingest: { onDecodeError: 'ignore' } }, path: 'ingest.onDecodeError' },
+  ])('$path ← $raw', ({ raw, path }) => {
+    const err = configError(() => parseConfig(raw));
+    expect(err.message).toContain(`  ${path}: `);
+  });
+
+  it('an unknown key is refused, named', () => {
+    expect(configError(() => parseConfig({ windw: { ms: 5 } })).message).toContain('windw');
+    expect(configError(() => parseConfig({ window: { millis: 5 } })).message).toContain('millis');
+  });
+
+  it('lists every problem, one line each', () => {
+    const err = configError(() => parseConfig({ window: { ms: 0 }, kafka: { brokers: ['x'] }, bounds: { maxEdgesPerService: -3 } }));
+    const lines = err.message.split('\n').slice(1);
+    expect(lines.map((l) => l.trim().split(':')[0]).sort()).toEqual(['bounds.maxEdgesPerService', 'kafka.brokers.0', 'window.ms']);
+  });
+});
+
+describe('environment', () => {
+  test.each([
+    { env: { MESHWATCH_WINDOW_MS: 'abc' }, path: 'window.ms' },
+    { env: { MESHWATCH_WINDOW_MS: '-10' }, path: 'window.ms' },
+    { env: { MESHWATCH_WINDOW_MS: 'Infinity' }, path: 'window.ms' },
+    { env: { MESHWATCH_KAFKA_FROM_BEGINNING: 'yes' }, path: 'kafka.fromBeginning' },
+    { env: { MESHWATCH_KAFKA_BROKERS: 'kafka-0:9092,kafka-1' }, path: 'kafka.brokers.1' },
+    { env: { MESHWATCH_ROLE: 'both' }, path: 'role' },
+  ])('$env fails naming $path', ({ env, path }) => {
+    expect(configError(() => loadConfig({ env })).message).toContain(`  ${path}: `);
+  });
+
+  test.each([
+    { env: { MESHWATCH_WINDOW_MS: '5000' }, pick: (c: ReturnType<typeof loadConfig>) => c.window.ms, expected: 5000 },
+    { env: { MESHWATCH_WINDOW_MS: ' 5000 ' }, pick: (c: ReturnType<typeof loadConfig>) => c.window.ms, expected: 5000 },
+    {
+      env: { MESHWATCH_KAFKA_BROKERS: ' a:1, b:2 ,' },
+      pick: (c: ReturnType<typeof loadConfig>) => c.kafka.brokers,
+      expected: ['a:1', 'b:2'],
+    },
+    { env: { MESHWATCH_KAFKA_FROM_BEGINNING: '1' }, pick: (c: ReturnType<typeof loadConfig>) => c.kafka.fromBeginning, expected: true },
+    {
+      env: { MESHWATCH_KAFKA_FROM_BEGINNING: 'false' },
+      pick: (c: ReturnType<typeof loadConfig>) => c.kafka.fromBeginning,
+      expected: false,
+    },
+    { env: { MESHWATCH_THRESHOLD: '3.5' }, pick: (c: ReturnType<typeof loadConfig>) => c.detection.threshold, expected: 3.5 },
+    { env: { MESHWATCH_WINDOW_MS: '' }, pick: (c: ReturnType<typeof loadConfig>) => c.window.ms, expected: 10_000 },
+  ])('$env sets the value', ({ env, pick, expected }) => {
+    expect(pick(loadConfig({ env }))).toStrictEqual(expected);
+  });
+
+  test.each([
+    ['12', 'number', 12],
+    ['12abc', 'number', '12abc'],
+    ['', 'number', ''],
+    ['0', 'boolean', false],
+    ['TRUE', 'boolean', 'TRUE'],
+    ['x', 'string', 'x'],
+    [',,', 'list', []],
+  ] as const)('coerce(%j, %s) = %j (what does not parse is left for zod to name)', (text, type, expected) => {
+    expect(coerce(text, type)).toStrictEqual(expected);
+  });
+});
+
+describe('file and overrides', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshwatch-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('layers defaults ← file ← env ← overrides', () => {
+    const path = file('layers.json', JSON.stringify({ window: { ms: 1000, idleCloseMs: 7000 }, redis: { keyPrefix: 'from-file' } }));
+    const c = loadConfig({
+      file: path,
+      env: { MESHWATCH_WINDOW_MS: '2000', MESHWATCH_REDIS_KEY_PREFIX: 'from-env' },
+      overrides: { 'window.ms': 3000 },
+    });
+    expect(c.window).toStrictEqual({ ms: 3000, allowedLatenessWindows: 2, idleCloseMs: 7000, maxSourceLagWindows: 60 });
+    expect(c.redis.keyPrefix).toBe('from-env');
+  });
+
+  it('MESHWATCH_CONFIG names the file', () => {
+    const path = file('env.json', JSON.stringify({ role: 'detect' }));
+    expect(loadConfig({ env: { MESHWATCH_CONFIG: path } }).role).toBe('detect');
+  });
+
+  test.each([
+    { case: 'a file that cannot be read', make: () => join(dir, 'missing.json'), says: 'cannot be read' },
+    { case: 'a file that is not JSON', make: () => file('bad.json', '{ window: '), says: 'not valid JSON' },
+  ])('$case fails with MW_CONFIG_INVALID and the cause', ({ make, says }) => {
+    const path = make();
+    const err = configError(() => loadConfig({ file: path, env: {} }));
+    expect(err.message).toContain(path);
+    expect(err.message).toContain(says);
+    expect(err.cause).toBeDefined();
+  });
+
+  it('a bad value in the file is named by its path', () => {
+    const path = file('value.json', JSON.stringify({ kafka: { brokers: ['nohost'] } }));
+    expect(configError(() => loadConfig({ file: path, env: {} })).message).toContain('  kafka.brokers.0: ');
+  });
+});
+
+describe('the result is frozen', () => {
+  const c = loadConfig({ env: { MESHWATCH_KAFKA_BROKERS: 'a:1' } });
+
+  test.each([
+    ['the root', c],
+    ['a section', c.window],
+    ['a nested section', c.kafka.topics],
+    ['an array', c.kafka.brokers],
+    ['a metric policy', c.detection.metrics.cpu_cores],
+    ['the default policy', c.detection.defaultPolicy],
+  ])('%s', (_, value) => {
+    expect(Object.isFrozen(value)).toBe(true);
+  });
+
+  it('assignments throw (ES modules are strict)', () => {
+    expect(() => {
+      (c.window as { ms: number }).ms = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      c.kafka.brokers.push('b:2');
+    }).toThrow(TypeError);
+    expect(c.window.ms).toBe(10_000);
+  });
+});

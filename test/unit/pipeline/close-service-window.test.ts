@@ -1,0 +1,230 @@
+/**
+ * Stories for closeServiceWindow: one service, 10 s windows, warm-up 20, persist 2,
+ * strong threshold 8, resolve after 3 calm windows. Windows are closed one by one in order.
+ */
+import { describe, expect, it, test } from 'vitest';
+import { type Alert, AlertSchema } from '../../../src/core/alert/schema.js';
+import { episodeId } from '../../../src/core/alert/id.js';
+import { type ServiceId } from '../../../src/core/model.js';
+import { closeServiceWindow } from '../../../src/core/pipeline/close-service-window.js';
+import { type ServiceState, emptyServiceState } from '../../../src/core/pipeline/service-state.js';
+import { type WindowPartial } from '../../../src/core/window/partial.js';
+import { PARAMS, QUIET_LEVEL, SIGMA_EFF, SVC, T0, type WindowSpec, calm, iso, quiet, quietCores, spike, story, windowAt } from './story.js';
+
+interface Closed {
+  state: ServiceState;
+  /** Alerts with the index of the window that emitted them. */
+  alerts: { window: number; alert: Alert }[];
+}
+
+/** Closes the partials in order from an empty (or given) state. */
+function closeAll(partials: WindowPartial[], state: ServiceState = emptyServiceState(SVC)): Closed {
+  const alerts: Closed['alerts'] = [];
+  for (const p of partials) {
+    const out = closeServiceWindow(state, p, PARAMS);
+    state = out.state;
+    for (const alert of out.alerts) alerts.push({ window: (p.windowStart - T0) / p.windowMs, alert });
+  }
+  return { state, alerts };
+}
+
+const brief = ({ window, alert }: Closed['alerts'][number]) => ({ window, status: alert.status, kind: alert.kind, metric: alert.metric });
+
+describe('quiet period, then a CPU spike', () => {
+  // windows 0..29 quiet (0 primes the counter; 1..20 warm the baseline), 30..32 at 3 cores, 33.. quiet
+  const { alerts } = closeAll(story([...quiet(30), ...spike(3, 3), ...calm(8, 33)]));
+
+  it('fires exactly once on the first spiking window, and resolves after 3 calm windows', () => {
+    expect(alerts.map(brief)).toEqual([
+      { window: 30, status: 'firing', kind: 'spike', metric: 'cpu_cores' },
+      { window: 35, status: 'resolved', kind: 'spike', metric: 'cpu_cores' },
+    ]);
+  });
+
+  it('the firing alert names the triggering window, the episode start, the value and the band', () => {
+    const firing = alerts[0]!.alert;
+    expect(firing).toMatchObject({
+      id: episodeId('shop/checkout', 'spike', 'cpu_cores', windowAt(30)),
+      severity: 'critical',
+      window: { start: iso(windowAt(30)), end: iso(windowAt(31)) },
+      startsAt: iso(windowAt(30)),
+      endsAt: null,
+      service: { namespace: 'shop', name: 'checkout' },
+    });
+    expect(firing.observed).toBeCloseTo(3, 9);
+    expect(firing.expected!.value).toBeCloseTo(QUIET_LEVEL, 1);
+    expect(firing.expected!.upper).toBeLessThan(1);
+    expect(firing.score).toBeGreaterThan(0.85);
+    expect(firing.details.z).toBeGreaterThanOrEqual(PARAMS.detection.strongThreshold);
+  });
+
+  it('the resolved alert carries the same id, the same start, and an end', () => {
+    const [firing, resolved] = alerts.map((a) => a.alert);
+    expect(resolved).toMatchObject({
+      id: firing!.id,
+      status: 'resolved',
+      startsAt: firing!.startsAt,
+      window: { start: iso(windowAt(35)) },
+      endsAt: iso(windowAt(36)),
+    });
+    expect(resolved!.observed).toBeCloseTo(quietCores(35), 9);
+  });
+
+  it('every alert is a valid meshwatch.alert/v1 document', () => {
+    for (const { alert } of alerts) expect(AlertSchema.parse(alert)).toStrictEqual(alert);
+  });
+});
+
+describe('how long an anomaly must last', () => {
+  // σ_eff = 0.075 around 0.5 cores: z = (x − 0.5) / 0.075
+  const moderate = QUIET_LEVEL + 6 * SIGMA_EFF; // z ≈ 6: between threshold 4 and strongThreshold 8
+
+  test.each([
+    { case: 'a moderate spike for one window', specs: spike(1, moderate), fired: undefined },
+    { case: 'a moderate spike for two windows', specs: spike(2, moderate), fired: 31 },
+    { case: 'a huge spike for one window', specs: spike(1, 3), fired: 30 },
+    { case: 'a moderate then a huge window', specs: [{ cores: moderate }, { cores: 3 }], fired: 31 },
+  ])('$case → fires at window $fired', ({ specs, fired }) => {
+    const { alerts } = closeAll(story([...quiet(30), ...specs, ...calm(6, 30 + specs.length)]));
+    const firing = alerts.filter((a) => a.alert.status === 'firing');
+    expect(firing.map((a) => a.window)).toEqual(fired === undefined ? [] : [fired]);
+    // the episode starts at the first anomalous window, whichever window made it fire
+    if (fired !== undefined) expect(firing[0]!.alert.startsAt).toBe(iso(windowAt(30)));
+  });
+
+  it('a moderate spike episode resolves with its own id', () => {
+    const { alerts } = closeAll(story([...quiet(30), ...spike(2, moderate), ...calm(6, 32)]));
+    expect(alerts.map(brief)).toEqual([
+      { window: 31, status: 'firing', kind: 'spike', metric: 'cpu_cores' },
+      { window: 34, status: 'resolved', kind: 'spike', metric: 'cpu_cores' },
+    ]);
+    expect(alerts[1]!.alert.id).toBe(alerts[0]!.alert.id);
+    expect(alerts[0]!.alert.id).toBe(episodeId('shop/checkout', 'spike', 'cpu_cores', windowAt(30)));
+  });
+
+  it('no alert on small noise (±0.1 cores around 0.5), nor on a CPU drop (cpu_cores is up-only)', () => {
+    const noisy = Array.from({ length: 60 }, (_, i) => ({ cores: 0.5 + 0.1 * Math.sin(i * 1.7) }));
+    const drop = spike(5, 0.01);
+    const { alerts, state } = closeAll(story([...quiet(30), ...noisy, ...drop]));
+    expect(alerts).toEqual([]);
+    expect(state.windows).toBe(95);
+  });
+
+  it('nothing is judged before warm-up, however wild', () => {
+    const wild = Array.from({ length: 20 }, (_, i) => ({ cores: i % 2 ? 8 : 0.1 }));
+    expect(closeAll(story(wild)).alerts).toEqual([]);
+  });
+
+  // Bug (see test/unit/detect/baseline.test.ts): clipped anomalous values still inflate the
+  // variance, so a sustained incident becomes "normal" after ~10 windows and its episode
+  // resolves while the incident is still going on (long before levelShiftWindows = 60).
+  it('a sustained CPU incident (30 windows at 2 cores) keeps its episode open until it ends', () => {
+    const { alerts } = closeAll(story([...quiet(30), ...spike(30, 2), ...calm(6, 60)]));
+    expect(alerts.map(brief)).toEqual([
+      { window: 30, status: 'firing', kind: 'spike', metric: 'cpu_cores' },
+      { window: 62, status: 'resolved', kind: 'spike', metric: 'cpu_cores' },
+    ]);
+  });
+});
+
+describe('new_peer', () => {
+  const db: ServiceId = { namespace: 'shop', name: 'db' };
+  const attacker: ServiceId = { namespace: 'external', name: '203.0.113.7' };
+  const withCalls = (specs: WindowSpec[], calls: Record<number, ServiceId[]>): WindowSpec[] =>
+    specs.map((s, i) => ({ ...s, calls: [...(s.calls ?? []), ...(calls[i] ?? [])] }));
+
+  it('learns peers silently during warm-up, then fires once for a new one, and resolves after 3 windows without calls', () => {
+    const calls: Record<number, ServiceId[]> = {};
+    for (let i = 0; i < 40; i++) calls[i] = [db];
+    calls[10] = [db, attacker]; // during warm-up: learned, no alert
+    const late: ServiceId = { namespace: 'shop', name: 'ledger' };
+    calls[25] = [db, late];
+    calls[26] = [db, late];
+    const { alerts, state } = closeAll(story(withCalls(quiet(40), calls)));
+
+    expect(alerts.map(brief)).toEqual([
+      { window: 25, status: 'firing', kind: 'new_peer', metric: 'edge' },
+      { window: 29, status: 'resolved', kind: 'new_peer', metric: 'edge' },
+    ]);
+    const [firing, resolved] = alerts.map((a) => a.alert);
+    expect(firing).toMatchObject({
+      id: episodeId('shop/checkout', 'new_peer', 'shop/ledger', windowAt(25)),
+      severity: 'error',
+      peer: late,
+      expected: null,
+      window: { start: iso(windowAt(25)) },
+      startsAt: iso(windowAt(25)),
+      details: { requests: 1, known_peers: 2 },
+    });
+    expect(resolved).toMatchObject({ id: firing!.id, peer: late, observed: 0, startsAt: firing!.startsAt });
+    expect(Object.keys(state.peers).sort()).toEqual(['out:external/203.0.113.7', 'out:shop/db', 'out:shop/ledger']);
+    for (const a of [firing, resolved]) AlertSchema.parse(a);
+  });
+
+  test.each([
+    { firstCall: 19, fires: false },
+    { firstCall: 20, fires: true },
+  ])('warm-up is counted in windows closed (warmupWindows 20): first call in window $firstCall → fires $fires', ({ firstCall, fires }) => {
+    const { alerts } = closeAll(story(withCalls(quiet(25), { [firstCall]: [db] })));
+    expect(alerts.filter((a) => a.alert.kind === 'new_peer' && a.alert.status === 'firing').map((a) => a.window)).toEqual(
+      fires ? [firstCall] : [],
+    );
+  });
+
+  it('a peer that comes back after its episode resolved does not fire again', () => {
+    const { alerts } = closeAll(story(withCalls(quiet(45), { 25: [db], 35: [db], 40: [db] })));
+    expect(alerts.map((a) => [a.window, a.alert.status])).toEqual([
+      [25, 'firing'],
+      [28, 'resolved'],
+    ]);
+  });
+
+  it('an inbound caller is not a new_peer alert', () => {
+    const partials = story(quiet(30));
+    partials[25]!.edges['in:shop/web'] = {
+      direction: 'inbound',
+      peer: { namespace: 'shop', name: 'web' },
+      requests: 3,
+      errors: 0,
+      bytes: 10,
+    };
+    expect(closeAll(partials).alerts).toEqual([]);
+  });
+
+  it('peers past maxPeersPerService are refused and counted', () => {
+    const partials = story(quiet(2));
+    const many = Array.from({ length: 5 }, (_, k) => ({ namespace: 'ext', name: `h${k}` }));
+    for (const peer of many) partials[0]!.edges[`out:ext/${peer.name}`] = { direction: 'outbound', peer, requests: 1, errors: 0, bytes: 1 };
+    const out = closeServiceWindow(emptyServiceState(SVC), partials[0]!, { ...PARAMS, maxPeersPerService: 3 });
+    expect(out.overflow).toBe(2);
+    expect(Object.keys(out.state.peers)).toHaveLength(3);
+  });
+});
+
+describe('state', () => {
+  it('is not mutated: closing returns a new state', () => {
+    const partials = story([...quiet(30), ...spike(2, 3)]);
+    const before = closeAll(partials.slice(0, 31)).state;
+    const snapshot = structuredClone(before);
+    closeServiceWindow(before, partials[31]!, PARAMS);
+    expect(before).toStrictEqual(snapshot);
+  });
+
+  it('a window at or before the last one closed is not learned again', () => {
+    const partials = story(quiet(25));
+    const { state } = closeAll(partials);
+    const again = closeServiceWindow(state, partials[24]!, PARAMS);
+    expect(again.state.baselines).toStrictEqual(state.baselines);
+    expect(again.alerts).toEqual([]);
+  });
+
+  it('an established traffic baseline with a window without requests judges 0 req/s (a drop)', () => {
+    const specs = [...quiet(30), { cores: quietCores(30), load: false }, { cores: quietCores(31), load: false }, ...calm(5, 32)];
+    const { alerts } = closeAll(story(specs));
+    expect(alerts.map(brief)).toEqual([
+      { window: 31, status: 'firing', kind: 'drop', metric: 'requests_per_s' },
+      { window: 34, status: 'resolved', kind: 'drop', metric: 'requests_per_s' },
+    ]);
+    expect(alerts[0]!.alert.observed).toBe(0);
+  });
+});

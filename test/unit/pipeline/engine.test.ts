@@ -1,0 +1,212 @@
+/**
+ * Stories for DetectEngine: partials are offered as they would arrive from stage 1, the
+ * watermark (newest window end − allowedLatenessMs = 2 windows) closes windows, late partials
+ * are counted and dropped, and a restarted engine that adopts the saved state replays
+ * without emitting anything new.
+ */
+import { describe, expect, it } from 'vitest';
+import { type Alert, AlertSchema } from '../../../src/core/alert/schema.js';
+import { serviceKey } from '../../../src/core/model.js';
+import { DetectEngine } from '../../../src/core/pipeline/engine.js';
+import { type ServiceState } from '../../../src/core/pipeline/service-state.js';
+import { type WindowPartial } from '../../../src/core/window/partial.js';
+import { PARAMS, SVC, WINDOW_MS, calm, iso, quiet, spike, story, windowAt } from './story.js';
+
+/** 30 quiet windows, a 3-core spike in windows 30..32, then quiet until window 40. */
+const SPIKE_STORY = story([...quiet(30), ...spike(3, 3), ...calm(8, 33)]);
+
+interface Run {
+  engine: DetectEngine;
+  alerts: Alert[];
+  /** The store: the last dirty state of each service, as JSON (what Redis would hold). */
+  saved: Map<string, string>;
+}
+
+/** Offers the partials one by one, advancing after each; flushes at the end unless told not to. */
+function run(partials: WindowPartial[], opts: { engine?: DetectEngine; flush?: boolean } = {}): Run {
+  const engine = opts.engine ?? new DetectEngine(PARAMS);
+  const r: Run = { engine, alerts: [], saved: new Map() };
+  const keep = ({ alerts, dirty }: { alerts: Alert[]; dirty: ServiceState[] }) => {
+    r.alerts.push(...alerts);
+    for (const s of dirty) r.saved.set(serviceKey(s.service), JSON.stringify(s));
+  };
+  for (const p of partials) {
+    engine.offer(p);
+    keep(engine.advance());
+  }
+  if (opts.flush ?? true) keep(engine.flush());
+  return r;
+}
+
+const restarted = (saved: Map<string, string>): DetectEngine => {
+  const engine = new DetectEngine(PARAMS);
+  for (const json of saved.values()) engine.adopt(JSON.parse(json) as ServiceState);
+  return engine;
+};
+
+describe('quiet period, then a CPU spike, through the engine', () => {
+  const { alerts, engine } = run(SPIKE_STORY);
+
+  it('fires once for the first spiking window and resolves with the same id', () => {
+    expect(alerts.map((a) => [a.status, a.kind, a.metric, a.window.start])).toEqual([
+      ['firing', 'spike', 'cpu_cores', iso(windowAt(30))],
+      ['resolved', 'spike', 'cpu_cores', iso(windowAt(35))],
+    ]);
+    expect(alerts[1]!.id).toBe(alerts[0]!.id);
+    expect(alerts[0]!.id).toMatch(/^mw-[0-9a-f]{16}$/);
+  });
+
+  it('every alert validates against AlertSchema', () => {
+    for (const a of alerts) expect(AlertSchema.parse(a)).toStrictEqual(a);
+  });
+
+  it('counts what it did', () => {
+    expect(engine.stats).toMatchObject({ partials: 41, late_dropped: 0, windows_closed: 41, services_refused: 0, overflow: 0, alerts: 2 });
+    // window 0 primes the cpu counter; cpu_cores is judged from its 21st learned window (window 21)
+    expect(engine.stats.verdicts.anomalous).toBe(3);
+  });
+
+  it('gives the same alerts when each window arrives as two partials from two ingest instances', () => {
+    const split = SPIKE_STORY.flatMap((p) => {
+      const { containers, requests, ...rest } = p;
+      const a: WindowPartial = { ...rest, containers, edges: {} };
+      const b: WindowPartial = { ...rest, containers: {}, ...(requests ? { requests } : {}) };
+      return [b, a];
+    });
+    expect(run(split).alerts).toStrictEqual(alerts);
+  });
+});
+
+describe('watermark', () => {
+  const partials = story(quiet(6));
+
+  it('closes a window only once the newest window end is allowedLatenessMs past its end', () => {
+    const engine = new DetectEngine(PARAMS);
+    const closedAfterOffering = partials.map((p) => {
+      engine.offer(p);
+      engine.advance();
+      return engine.stats.windows_closed;
+    });
+    // allowedLatenessMs = 2 windows: offering window i closes window i − 2
+    expect(closedAfterOffering).toEqual([0, 0, 1, 2, 3, 4]);
+    expect(engine.currentWatermark).toBe(windowAt(6) - 2 * WINDOW_MS);
+    expect(engine.isPending(serviceKey(SVC), windowAt(3))).toBe(false);
+    expect(engine.isPending(serviceKey(SVC), windowAt(4))).toBe(true);
+    expect(engine.flush().dirty).toHaveLength(1);
+    expect(engine.stats.windows_closed).toBe(6);
+  });
+
+  it('accepts a window that arrives out of order within the allowed lateness, and closes windows in order', () => {
+    const engine = new DetectEngine(PARAMS);
+    const [w0, w1, w2] = partials;
+    expect(engine.offer(w0!)).toBe('accepted');
+    expect(engine.offer(w2!)).toBe('accepted');
+    // newest end = end of window 2; watermark = end of window 0: window 0 closes
+    expect(engine.advance().dirty.map((s) => s.lastWindowStart)).toEqual([windowAt(0)]);
+    expect(engine.offer(w1!)).toBe('accepted');
+    expect(engine.advance().dirty).toEqual([]);
+    const closed = engine.flush().dirty;
+    expect(closed.map((s) => [s.lastWindowStart, s.windows])).toEqual([[windowAt(2), 3]]);
+    expect(engine.stats).toMatchObject({ windows_closed: 3, late_dropped: 0 });
+  });
+
+  it('does not move on advance() without new data', () => {
+    const engine = new DetectEngine(PARAMS);
+    engine.offer(partials[0]!);
+    for (let k = 0; k < 5; k++) expect(engine.advance()).toEqual({ alerts: [], dirty: [] });
+    expect(engine.isPending(serviceKey(SVC), windowAt(0))).toBe(true);
+  });
+});
+
+describe('late partials', () => {
+  it('a partial for a window already closed is counted in late_dropped and not merged', () => {
+    const partials = story(quiet(25));
+    const { engine, saved } = run(partials.slice(0, 10));
+    expect(JSON.parse(saved.get(serviceKey(SVC))!)).toMatchObject({ windows: 10, lastWindowStart: windowAt(9) });
+    // a second partial of window 4 (another ingest instance, very late) with 100× the traffic
+    const lateCopy: WindowPartial = { ...partials[4]!, requests: { ...partials[4]!.requests!, n: 5000 } };
+
+    expect(engine.offer(lateCopy)).toBe('late');
+    expect(engine.stats.late_dropped).toBe(1);
+    expect(engine.isPending(serviceKey(SVC), windowAt(4))).toBe(false);
+    expect(engine.flush()).toEqual({ alerts: [], dirty: [] });
+    expect(engine.stats.windows_closed).toBe(10);
+  });
+
+  it('a partial whose window end the watermark has passed is late, even for a window this service never had', () => {
+    const other = { namespace: 'shop', name: 'cart' };
+    const engine = new DetectEngine(PARAMS);
+    for (const p of story(quiet(6))) engine.offer(p);
+    engine.advance(); // watermark = end of window 5 − 2 windows = start of window 4
+    const [stale] = story([{ cores: 1, service: other }], 3);
+    expect(engine.offer(stale!)).toBe('late');
+    const [fresh] = story([{ cores: 1, service: other }], 4);
+    expect(engine.offer(fresh!)).toBe('accepted');
+    expect(engine.stats.late_dropped).toBe(1);
+  });
+});
+
+describe('restart', () => {
+  const full = run(SPIKE_STORY);
+  const firingId = full.alerts[0]!.id;
+
+  it('replaying every partial into an engine that adopted the saved state re-emits nothing', () => {
+    const replay = run(SPIKE_STORY, { engine: restarted(full.saved) });
+    expect(replay.alerts).toEqual([]);
+    expect(replay.engine.stats.late_dropped).toBe(SPIKE_STORY.length);
+  });
+
+  it('a crash mid-episode: the restarted engine emits only what was still due, with the same id', () => {
+    // crash after window 33 was offered: window 30 (firing) and 31 are closed and saved, 32 and 33 pending (lost)
+    const crashAt = 33;
+    const before = run(SPIKE_STORY.slice(0, crashAt + 1), { flush: false });
+    expect(before.alerts.map((a) => [a.status, a.id])).toEqual([['firing', firingId]]);
+    expect(JSON.parse(before.saved.get(serviceKey(SVC))!)).toMatchObject({ lastWindowStart: windowAt(31) });
+
+    // stage 1 re-delivers from the beginning; the new engine adopts what the store held
+    const after = run(SPIKE_STORY, { engine: restarted(before.saved) });
+    expect(after.engine.stats.late_dropped).toBe(32);
+    expect(after.alerts.map((a) => [a.status, a.id])).toEqual([['resolved', firingId]]);
+    expect(after.alerts).toStrictEqual(full.alerts.slice(before.alerts.length));
+  });
+
+  it('whatever the crash point, alerts before and after the restart are exactly those of a run without crash', () => {
+    for (let crashAt = 0; crashAt < SPIKE_STORY.length; crashAt++) {
+      const before = run(SPIKE_STORY.slice(0, crashAt + 1), { flush: false });
+      const after = run(SPIKE_STORY, { engine: restarted(before.saved) });
+      expect([...before.alerts, ...after.alerts], `crash after window ${crashAt}`).toStrictEqual(full.alerts);
+    }
+  });
+});
+
+describe('bounds', () => {
+  it('refuses services past maxServices, counted', () => {
+    const engine = new DetectEngine({ ...PARAMS, maxServices: 1 });
+    const [a] = story(quiet(1));
+    const [b] = story([{ cores: 1, service: { namespace: 'shop', name: 'cart' } }]);
+    expect(engine.offer(a!)).toBe('accepted');
+    expect(engine.offer(b!)).toBe('refused');
+    expect(engine.stats.services_refused).toBe(1);
+    expect(engine.keys()).toEqual(['shop/checkout']);
+  });
+
+  it('closes the oldest windows early past maxPendingWindows', () => {
+    const engine = new DetectEngine({ ...PARAMS, allowedLatenessMs: 100 * WINDOW_MS, maxPendingWindows: 3 });
+    for (const p of story(quiet(5))) engine.offer(p);
+    expect(engine.advance().dirty.map((s) => s.lastWindowStart)).toEqual([windowAt(1)]);
+    expect(engine.stats.windows_closed).toBe(2);
+  });
+
+  it('missing() names the services whose state is not held yet; adopt() keeps the first state it is given', () => {
+    const saved = JSON.parse(run(story(quiet(30))).saved.get('shop/checkout')!) as ServiceState;
+    const engine = new DetectEngine(PARAMS);
+    const partials = story(quiet(31));
+    expect(engine.missing(partials)).toEqual(['shop/checkout']);
+    engine.adopt(saved);
+    engine.adopt({ ...saved, windows: 999 });
+    expect(engine.missing(partials)).toEqual([]);
+    expect(engine.offer(partials[29]!)).toBe('late');
+    expect(engine.offer(partials[30]!)).toBe('accepted');
+    expect(engine.flush().dirty.map((s) => s.windows)).toEqual([31]);
+  });
+});
