@@ -12,6 +12,8 @@ export const engineParamsOf = (c: Config): EngineParams => ({
   maxPendingWindows: c.bounds.maxPendingWindows,
   maxServices: c.bounds.maxServices,
   maxSourceLagMs: c.window.maxSourceLagWindows * c.window.ms,
+  sourceSilenceMs: c.window.idleCloseMs,
+  sourceIdleMs: c.window.sourceIdleMs,
 });
 
 export const aggregatorOptionsOf = (c: Config): AggregatorOptions => ({

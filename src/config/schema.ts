@@ -74,6 +74,8 @@ export const ConfigSchema = z
         idleCloseMs: positiveInt.default(30_000),
         /** A source (access logs, container stats, samples) this many windows behind the newest stops holding windows open. */
         maxSourceLagWindows: positiveInt.default(60),
+        /** A caught-up source whose event time has not advanced for this long stops holding windows open (processing time). */
+        sourceIdleMs: positiveInt.default(5000),
       })
       .strict()
       .prefault({}),

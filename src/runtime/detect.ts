@@ -47,9 +47,11 @@ export class DetectWorker {
   private readonly mutex = new Mutex();
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** Every raw input partition (`topic/partition`): each must report before windows close. */
+  private rawSources: string[] = [];
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly config: Readonly<Config>,
     private readonly store: StateStore,
     private readonly counters: Counters,
@@ -61,6 +63,15 @@ export class DetectWorker {
   }
 
   async start(): Promise<void> {
+    const t = this.config.kafka.topics;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [...t.envoy, ...t.cadvisor, ...t.samples] });
+      this.rawSources = meta.topics.flatMap((m) => m.partitions.map((p) => `${m.name}/${p.partitionId}`));
+    } finally {
+      await admin.disconnect();
+    }
     await this.producer.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
@@ -91,6 +102,7 @@ export class DetectWorker {
     let s = this.partitions.get(p);
     if (!s) {
       s = { engine: new DetectEngine(engineParamsOf(this.config)), open: new Map(), next: -1n, committed: -1n, lastDataAt: this.now() };
+      for (const source of this.rawSources) s.engine.expectSource(source, this.now());
       this.partitions.set(p, s);
     }
     return s;
@@ -105,7 +117,7 @@ export class DetectWorker {
       const r = parseWindowsMessage(m.value ? m.value.toString('utf8') : '');
       if (r.ok) {
         if (r.value.type === 'partial') partials.push({ p: r.value.partial, offset: BigInt(m.offset) });
-        else ps.engine.observeSource(r.value.source, r.value.eventTimeMs, r.value.caughtUp);
+        else ps.engine.observeSource(r.value.source, r.value.eventTimeMs, r.value.caughtUp, this.now());
         continue;
       }
       this.counters.add('dropped', 1, { stage: 'detect', reason: r.error.code });
@@ -140,7 +152,7 @@ export class DetectWorker {
     ps.next = BigInt(batch.lastOffset()) + 1n;
     if (partials.length) ps.lastDataAt = this.now();
 
-    const result = ps.engine.advance();
+    const result = ps.engine.advance(this.now());
     await this.publish(result, dead);
     resolveOffset(batch.lastOffset());
     await this.commit(batch.topic, batch.partition, ps);

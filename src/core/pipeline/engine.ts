@@ -7,9 +7,10 @@
  * Watermark, per source: every raw input partition (topic/partition) that stage 1 reads
  * reports how far its event time has got and whether it is caught up (`observeSource`).
  * Sources progress at their own pace (one topic's backlog is worked through before
- * another's), so the engine's watermark is the minimum over the sources that still have a
- * backlog — or the newest of all when every source is caught up — minus
- * `allowedLatenessMs`. A source more than `maxSourceLagMs` behind the newest is taken as
+ * another's), so the engine's watermark is the minimum over the sources that are not idle
+ * — or the newest of all when every source is idle — minus `allowedLatenessMs`. Idle, as
+ * in Flink's watermark idleness: caught up and not advancing for `sourceIdleMs`, or silent
+ * for `sourceSilenceMs`. A source more than `maxSourceLagMs` behind the newest is taken as
  * stalled and no longer holds windows back. A partial for a window that already closed (or
  * that the watermark passed) is late: counted, not merged.
  */
@@ -26,8 +27,12 @@ export interface EngineParams extends CloseParams {
   maxPendingWindows: number;
   /** Bound on services held; past it new services are refused (counted). */
   maxServices: number;
-  /** A source kind this far behind the newest is taken as gone (ms). */
+  /** A source this far behind the newest (event time) is taken as stalled (ms). */
   maxSourceLagMs: number;
+  /** A source that has not reported for this long (processing time) no longer holds windows open (ms). */
+  sourceSilenceMs: number;
+  /** A caught-up source whose event time has not advanced for this long (processing time) is idle (ms). */
+  sourceIdleMs: number;
 }
 
 export interface EngineStats {
@@ -46,6 +51,14 @@ export interface AdvanceResult {
   dirty: ServiceState[];
 }
 
+interface SourceProgress {
+  eventTimeMs: number;
+  caughtUp: boolean;
+  /** Processing times of the last report and of the last advance of event time. */
+  reportedAtMs: number;
+  advancedAtMs: number;
+}
+
 interface Held {
   state: ServiceState;
   pending: Map<number, WindowPartial>;
@@ -53,7 +66,7 @@ interface Held {
 
 export class DetectEngine {
   private readonly services = new Map<string, Held>();
-  private readonly sources = new Map<string, { eventTimeMs: number; caughtUp: boolean }>();
+  private readonly sources = new Map<string, SourceProgress>();
   private watermark = -Infinity;
   readonly stats: EngineStats = {
     partials: 0,
@@ -115,29 +128,47 @@ export class DetectEngine {
   }
 
   /**
-   * Records how far one raw source's event time has got (stage 1's reports). `null`: the
-   * source is assigned but has reported no data yet — it holds every window open until it
-   * reports or is caught up (or the runtime's idle timeout flushes).
+   * Records how far one raw source's event time has got (stage 1's reports), at processing
+   * time `nowMs`. `null`: the source is assigned but has reported no data yet.
    */
-  observeSource(source: string, eventTimeMs: number | null, caughtUp: boolean): void {
+  observeSource(source: string, eventTimeMs: number | null, caughtUp: boolean, nowMs = 0): void {
     const cur = this.sources.get(source);
-    const t = Math.max(eventTimeMs ?? -Infinity, cur?.eventTimeMs ?? -Infinity);
-    this.sources.set(source, { eventTimeMs: t, caughtUp });
+    const before = cur?.eventTimeMs ?? -Infinity;
+    const t = Math.max(eventTimeMs ?? -Infinity, before);
+    const advancedAtMs = t > before ? nowMs : (cur?.advancedAtMs ?? -Infinity);
+    this.sources.set(source, { eventTimeMs: t, caughtUp, reportedAtMs: nowMs, advancedAtMs });
   }
 
-  private sourceLow(): number {
+  /** Registers a source known to exist (from topic metadata) unless it has reported already. */
+  expectSource(source: string, nowMs = 0): void {
+    if (!this.sources.has(source)) {
+      this.sources.set(source, { eventTimeMs: -Infinity, caughtUp: false, reportedAtMs: nowMs, advancedAtMs: -Infinity });
+    }
+  }
+
+  /**
+   * A source holds windows open unless it is idle — caught up and not advanced for
+   * `sourceIdleMs` (immediately when no processing time is given), or silent for
+   * `sourceSilenceMs` — or stalled more than `maxSourceLagMs` behind the newest.
+   */
+  private sourceLow(nowMs: number | undefined): number {
     if (this.sources.size === 0) return -Infinity;
     const all = [...this.sources.values()];
     const newest = Math.max(...all.map((s) => s.eventTimeMs));
-    const holding = all.filter(
-      (s) => !s.caughtUp && !(newest - s.eventTimeMs > this.params.maxSourceLagMs && Number.isFinite(s.eventTimeMs)),
-    );
+    const idle = (s: SourceProgress): boolean =>
+      nowMs === undefined
+        ? s.caughtUp
+        : (s.caughtUp && nowMs - s.advancedAtMs > this.params.sourceIdleMs) || nowMs - s.reportedAtMs > this.params.sourceSilenceMs;
+    const holding = all.filter((s) => !idle(s) && !(Number.isFinite(s.eventTimeMs) && newest - s.eventTimeMs > this.params.maxSourceLagMs));
     return holding.length ? Math.min(...holding.map((s) => s.eventTimeMs)) : newest;
   }
 
-  /** Closes every pending window that ends at or before the watermark. */
-  advance(): AdvanceResult {
-    const wm = this.sourceLow() - this.params.allowedLatenessMs;
+  /**
+   * Closes every pending window that ends at or before the watermark. `nowMs` (processing time) lets
+   * sources that went silent stop holding windows; replay omits it.
+   */
+  advance(nowMs?: number): AdvanceResult {
+    const wm = this.sourceLow(nowMs) - this.params.allowedLatenessMs;
     if (wm > this.watermark) this.watermark = wm;
     return this.closeWhere((start, p, held) => start + p.windowMs <= this.watermark || held.pending.size > this.params.maxPendingWindows);
   }

@@ -64,6 +64,7 @@ describe('defaults', () => {
       allowedLatenessWindows: 2,
       idleCloseMs: 30_000,
       maxSourceLagWindows: 60,
+      sourceIdleMs: 5000,
     });
   });
 });
@@ -166,7 +167,7 @@ describe('file and overrides', () => {
       env: { MESHWATCH_WINDOW_MS: '2000', MESHWATCH_REDIS_KEY_PREFIX: 'from-env' },
       overrides: { 'window.ms': 3000 },
     });
-    expect(c.window).toStrictEqual({ ms: 3000, allowedLatenessWindows: 2, idleCloseMs: 7000, maxSourceLagWindows: 60 });
+    expect(c.window).toStrictEqual({ ms: 3000, allowedLatenessWindows: 2, idleCloseMs: 7000, maxSourceLagWindows: 60, sourceIdleMs: 5000 });
     expect(c.redis.keyPrefix).toBe('from-env');
   });
 

@@ -10,7 +10,7 @@ import { serviceKey } from '../../../src/core/model.js';
 import { DetectEngine } from '../../../src/core/pipeline/engine.js';
 import { type ServiceState } from '../../../src/core/pipeline/service-state.js';
 import { type WindowPartial } from '../../../src/core/window/partial.js';
-import { PARAMS, SVC, WINDOW_MS, calm, iso, quiet, spike, story, windowAt } from './story.js';
+import { PARAMS, SVC, WINDOW_MS, calm, feed, iso, quiet, spike, story, windowAt } from './story.js';
 
 /** 30 quiet windows, a 3-core spike in windows 30..32, then quiet until window 40. */
 const SPIKE_STORY = story([...quiet(30), ...spike(3, 3), ...calm(8, 33)]);
@@ -31,7 +31,7 @@ function run(partials: WindowPartial[], opts: { engine?: DetectEngine; flush?: b
     for (const s of dirty) r.saved.set(serviceKey(s.service), JSON.stringify(s));
   };
   for (const p of partials) {
-    engine.offer(p);
+    feed(engine, p);
     keep(engine.advance());
   }
   if (opts.flush ?? true) keep(engine.flush());
@@ -83,7 +83,7 @@ describe('watermark', () => {
   it('closes a window only once the newest window end is allowedLatenessMs past its end', () => {
     const engine = new DetectEngine(PARAMS);
     const closedAfterOffering = partials.map((p) => {
-      engine.offer(p);
+      feed(engine, p);
       engine.advance();
       return engine.stats.windows_closed;
     });
@@ -99,11 +99,11 @@ describe('watermark', () => {
   it('accepts a window that arrives out of order within the allowed lateness, and closes windows in order', () => {
     const engine = new DetectEngine(PARAMS);
     const [w0, w1, w2] = partials;
-    expect(engine.offer(w0!)).toBe('accepted');
-    expect(engine.offer(w2!)).toBe('accepted');
+    expect(feed(engine, w0!)).toBe('accepted');
+    expect(feed(engine, w2!)).toBe('accepted');
     // newest end = end of window 2; watermark = end of window 0: window 0 closes
     expect(engine.advance().dirty.map((s) => s.lastWindowStart)).toEqual([windowAt(0)]);
-    expect(engine.offer(w1!)).toBe('accepted');
+    expect(feed(engine, w1!)).toBe('accepted');
     expect(engine.advance().dirty).toEqual([]);
     const closed = engine.flush().dirty;
     expect(closed.map((s) => [s.lastWindowStart, s.windows])).toEqual([[windowAt(2), 3]]);
@@ -112,7 +112,7 @@ describe('watermark', () => {
 
   it('does not move on advance() without new data', () => {
     const engine = new DetectEngine(PARAMS);
-    engine.offer(partials[0]!);
+    feed(engine, partials[0]!);
     for (let k = 0; k < 5; k++) expect(engine.advance()).toEqual({ alerts: [], dirty: [] });
     expect(engine.isPending(serviceKey(SVC), windowAt(0))).toBe(true);
   });
@@ -126,7 +126,7 @@ describe('late partials', () => {
     // a second partial of window 4 (another ingest instance, very late) with 100× the traffic
     const lateCopy: WindowPartial = { ...partials[4]!, requests: { ...partials[4]!.requests!, n: 5000 } };
 
-    expect(engine.offer(lateCopy)).toBe('late');
+    expect(feed(engine, lateCopy)).toBe('late');
     expect(engine.stats.late_dropped).toBe(1);
     expect(engine.isPending(serviceKey(SVC), windowAt(4))).toBe(false);
     expect(engine.flush()).toEqual({ alerts: [], dirty: [] });
@@ -136,12 +136,12 @@ describe('late partials', () => {
   it('a partial whose window end the watermark has passed is late, even for a window this service never had', () => {
     const other = { namespace: 'shop', name: 'cart' };
     const engine = new DetectEngine(PARAMS);
-    for (const p of story(quiet(6))) engine.offer(p);
+    for (const p of story(quiet(6))) feed(engine, p);
     engine.advance(); // watermark = end of window 5 − 2 windows = start of window 4
     const [stale] = story([{ cores: 1, service: other }], 3);
-    expect(engine.offer(stale!)).toBe('late');
+    expect(feed(engine, stale!)).toBe('late');
     const [fresh] = story([{ cores: 1, service: other }], 4);
-    expect(engine.offer(fresh!)).toBe('accepted');
+    expect(feed(engine, fresh!)).toBe('accepted');
     expect(engine.stats.late_dropped).toBe(1);
   });
 });
@@ -184,15 +184,15 @@ describe('bounds', () => {
     const engine = new DetectEngine({ ...PARAMS, maxServices: 1 });
     const [a] = story(quiet(1));
     const [b] = story([{ cores: 1, service: { namespace: 'shop', name: 'cart' } }]);
-    expect(engine.offer(a!)).toBe('accepted');
-    expect(engine.offer(b!)).toBe('refused');
+    expect(feed(engine, a!)).toBe('accepted');
+    expect(feed(engine, b!)).toBe('refused');
     expect(engine.stats.services_refused).toBe(1);
     expect(engine.keys()).toEqual(['shop/checkout']);
   });
 
   it('closes the oldest windows early past maxPendingWindows', () => {
     const engine = new DetectEngine({ ...PARAMS, allowedLatenessMs: 100 * WINDOW_MS, maxPendingWindows: 3 });
-    for (const p of story(quiet(5))) engine.offer(p);
+    for (const p of story(quiet(5))) feed(engine, p);
     expect(engine.advance().dirty.map((s) => s.lastWindowStart)).toEqual([windowAt(1)]);
     expect(engine.stats.windows_closed).toBe(2);
   });
@@ -205,8 +205,45 @@ describe('bounds', () => {
     engine.adopt(saved);
     engine.adopt({ ...saved, windows: 999 });
     expect(engine.missing(partials)).toEqual([]);
-    expect(engine.offer(partials[29]!)).toBe('late');
-    expect(engine.offer(partials[30]!)).toBe('accepted');
+    expect(feed(engine, partials[29]!)).toBe('late');
+    expect(feed(engine, partials[30]!)).toBe('accepted');
     expect(engine.flush().dirty.map((s) => s.windows)).toEqual([31]);
+  });
+});
+
+describe('per-source watermarks', () => {
+  const partials = story(quiet(8));
+
+  it('a source with a backlog holds windows open until it has passed them', () => {
+    const engine = new DetectEngine(PARAMS);
+    for (const p of partials) engine.offer(p);
+    engine.observeSource('envoy/0', windowAt(8), true); // caught up at the end
+    engine.observeSource('stats/0', windowAt(3), false); // still working through its backlog
+    engine.advance();
+    // lateness 2 windows: only windows ending by windowAt(1) may close
+    expect(engine.stats.windows_closed).toBe(1);
+    engine.observeSource('stats/0', windowAt(8), false);
+    engine.advance();
+    expect(engine.stats.windows_closed).toBe(6);
+  });
+
+  it('an assigned source that has reported no data yet holds every window open', () => {
+    const engine = new DetectEngine(PARAMS);
+    for (const p of partials) engine.offer(p);
+    engine.observeSource('envoy/0', windowAt(8), true);
+    engine.observeSource('stats/1', null, false);
+    expect(engine.advance().dirty).toEqual([]);
+    engine.observeSource('stats/1', null, true); // nothing to read there: it is caught up
+    expect(engine.advance().dirty).toHaveLength(1);
+    expect(engine.stats.windows_closed).toBe(6);
+  });
+
+  it('a stalled source more than maxSourceLagMs behind stops holding windows open', () => {
+    const engine = new DetectEngine({ ...PARAMS, maxSourceLagMs: 3 * WINDOW_MS });
+    for (const p of partials) engine.offer(p);
+    engine.observeSource('envoy/0', windowAt(8), false);
+    engine.observeSource('stats/0', windowAt(4), false); // 4 windows behind > 3
+    engine.advance();
+    expect(engine.stats.windows_closed).toBe(6);
   });
 });

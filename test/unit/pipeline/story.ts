@@ -9,7 +9,7 @@
  */
 import { type ServiceId, serviceKey } from '../../../src/core/model.js';
 import { DEFAULT_DETECTION } from '../../../src/core/params.js';
-import { type EngineParams } from '../../../src/core/pipeline/engine.js';
+import { type DetectEngine, type EngineParams } from '../../../src/core/pipeline/engine.js';
 import { type WindowPartial, emptyPartial } from '../../../src/core/window/partial.js';
 import { emptySketch, sketchAdd } from '../../../src/core/window/sketch.js';
 
@@ -38,6 +38,8 @@ export const PARAMS: EngineParams = {
   maxPendingWindows: 32,
   maxServices: 1000,
   maxSourceLagMs: 600_000,
+  sourceSilenceMs: 30_000,
+  sourceIdleMs: 5_000,
 };
 
 /** Quiet CPU: 0.5 cores ± 20 mcores (deterministic). σ_eff is the cpu_cores floor, 0.15 · 0.5 = 0.075. */
@@ -84,3 +86,13 @@ export const quiet = (n: number): WindowSpec[] => calm(n, 0);
 export const calm = (n: number, from: number): WindowSpec[] => Array.from({ length: n }, (_, i) => ({ cores: quietCores(from + i) }));
 /** n windows at a fixed CPU. */
 export const spike = (n: number, cores: number): WindowSpec[] => Array.from({ length: n }, () => ({ cores }));
+
+/**
+ * Offers a partial as the runtime would: the partial, then its source's watermark report
+ * (one ordered source whose event time has reached the end of that window).
+ */
+export function feed(engine: DetectEngine, p: WindowPartial): ReturnType<DetectEngine['offer']> {
+  const r = engine.offer(p);
+  engine.observeSource('story', p.windowStart + p.windowMs, false);
+  return r;
+}
