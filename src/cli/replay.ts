@@ -64,7 +64,9 @@ export async function replayCommand(config: Readonly<Config>, file: string): Pro
   process.stderr.write(
     `replay: ${s.records} records (${Math.round(s.records / Math.max(summary.seconds, 1e-9))}/s), ` +
       `${s.observations} observations, ${s.ignored} ignored, ${Object.values(s.rejected).reduce((a, b) => a + b, 0)} rejected${rejected ? ` (${rejected})` : ''}; ` +
-      `${s.engine.windows_closed} windows, ${s.engine.late_dropped} late; ` +
+      `${s.engine.windows_closed} windows, ${s.engine.late_dropped} late; verdicts ${Object.entries(s.engine.verdicts)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}; ` +
       `${summary.alerts} alerts (${summary.firing} firing) in ${summary.seconds.toFixed(2)} s\n`,
   );
   return 0;

@@ -1,10 +1,34 @@
 /** Turns the validated configuration into the pure core's parameter objects. */
 import { type EngineParams } from '../core/pipeline/engine.js';
 import { type AggregatorOptions } from '../core/window/aggregator.js';
+import { type MetricPolicy, type ServiceSensitivity } from '../core/params.js';
 import { type Config } from './schema.js';
 
+function sensitivityOf(v: Config['detection']['services'][string]): ServiceSensitivity {
+  const out: ServiceSensitivity = {};
+  if (v.threshold !== undefined) out.threshold = v.threshold;
+  if (v.strongThreshold !== undefined) out.strongThreshold = v.strongThreshold;
+  if (v.persistWindows !== undefined) out.persistWindows = v.persistWindows;
+  if (v.resolveWindows !== undefined) out.resolveWindows = v.resolveWindows;
+  if (v.surpriseThreshold !== undefined) out.surpriseThreshold = v.surpriseThreshold;
+  if (v.metrics) out.metrics = Object.fromEntries(Object.entries(v.metrics).map(([k, p]) => [k, policyOf(p)]));
+  return out;
+}
+
+const policyOf = (v: Config['detection']['defaultPolicy']): MetricPolicy => ({
+  direction: v.direction,
+  absFloor: v.absFloor,
+  relFloor: v.relFloor,
+  ...(v.drift === undefined ? {} : { drift: v.drift }),
+});
+
 export const engineParamsOf = (c: Config): EngineParams => ({
-  detection: { ...c.detection, metrics: { ...c.detection.metrics } },
+  detection: {
+    ...c.detection,
+    metrics: Object.fromEntries(Object.entries(c.detection.metrics).map(([k, v]) => [k, policyOf(v)])),
+    defaultPolicy: policyOf(c.detection.defaultPolicy),
+    services: Object.fromEntries(Object.entries(c.detection.services).map(([k, v]) => [k, sensitivityOf(v)])),
+  },
   counterIdleWindows: c.bounds.counterIdleWindows,
   maxMetricsPerService: c.bounds.maxMetricsPerService,
   maxPeersPerService: c.bounds.maxPeersPerService,

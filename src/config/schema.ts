@@ -13,6 +13,7 @@ const metricPolicy = z
     direction: z.enum(['up', 'down', 'both']),
     absFloor: z.number().nonnegative(),
     relFloor: z.number().nonnegative(),
+    drift: z.number().nonnegative().optional(),
   })
   .strict();
 
@@ -97,8 +98,31 @@ export const ConfigSchema = z
         warmupWindows: z.number().int().nonnegative().default(d.warmupWindows),
         halfLifeWindows: z.number().positive().default(d.halfLifeWindows),
         levelShiftWindows: positiveInt.default(d.levelShiftWindows),
+        slowHalfLifeWindows: z.number().positive().default(d.slowHalfLifeWindows),
+        seasonality: z.enum(['auto', 'off']).default(d.seasonality),
+        seasonMinDays: positiveInt.default(d.seasonMinDays),
+        tailQuantile: z.number().gt(0.5).lt(1).default(d.tailQuantile),
+        surpriseThreshold: z.number().nonnegative().default(d.surpriseThreshold),
+        cooldownWindows: z.number().int().nonnegative().default(d.cooldownWindows),
+        staleAfterWindows: positiveInt.default(d.staleAfterWindows),
         metrics: z.record(z.string(), metricPolicy).default(() => structuredClone(DEFAULT_METRIC_POLICIES)),
         defaultPolicy: metricPolicy.default(() => ({ ...d.defaultPolicy })),
+        /** Per-service sensitivity: `namespace/name` → overrides of the knobs and metric policies. */
+        services: z
+          .record(
+            z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'a namespace/name service key'),
+            z
+              .object({
+                threshold: z.number().positive().optional(),
+                strongThreshold: z.number().positive().optional(),
+                persistWindows: positiveInt.optional(),
+                resolveWindows: positiveInt.optional(),
+                surpriseThreshold: z.number().nonnegative().optional(),
+                metrics: z.record(z.string(), metricPolicy).optional(),
+              })
+              .strict(),
+          )
+          .default({}),
       })
       .strict()
       .refine((x) => x.strongThreshold >= x.threshold, { message: 'strongThreshold must be ≥ threshold', path: ['strongThreshold'] })

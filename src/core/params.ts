@@ -12,6 +12,11 @@ export interface MetricPolicy {
   absFloor: number;
   /** Smallest deviation that can matter relative to the level (0.1 = 10 %). */
   relFloor: number;
+  /**
+   * Runaway climb (leaks): alert when the fast level stays this fraction above the slow
+   * level (0 = off). For metrics that fail by creeping up: memory, disk.
+   */
+  drift?: number;
 }
 
 export interface DetectionParams {
@@ -29,31 +34,73 @@ export interface DetectionParams {
   halfLifeWindows: number;
   /** An anomaly that lasts this many windows is a level shift: it becomes the new normal. */
   levelShiftWindows: number;
+  /** Half-life of the slow level (runaway/leak detection and the seasonal reference), in windows. */
+  slowHalfLifeWindows: number;
+  /** Hour-of-day/-week profiles: `auto` uses them once established; `off` never. */
+  seasonality: 'auto' | 'off';
+  /** Days a bucket must have been seen before its hour-of-day offset applies. */
+  seasonMinDays: number;
+  /** Quantile of |z| over normal windows that the detector learns; the bar rises for heavy tails. */
+  tailQuantile: number;
+  /**
+   * How unusual the short average of |z| must be for this series (in long-run standard
+   * deviations of that average) before a window counts as anomalous; 0 = off.
+   */
+  surpriseThreshold: number;
+  /** A metric that returns after a gap longer than this (in windows) is `stale`: learned, not judged. */
+  staleAfterWindows: number;
+  /** After an episode resolves, the same (kind, metric) cannot fire again for this many windows. */
+  cooldownWindows: number;
   /** Per-metric policy; metrics not named use `defaultPolicy`. */
   metrics: Record<string, MetricPolicy>;
   defaultPolicy: MetricPolicy;
+  /** Per-service sensitivity (`namespace/name` → overrides), applied over the global values. */
+  services?: Record<string, ServiceSensitivity>;
 }
 
-const up = (absFloor: number, relFloor = 0.1): MetricPolicy => ({ direction: 'up', absFloor, relFloor });
+/** What one service may override: the decision knobs and per-metric policies. */
+export interface ServiceSensitivity {
+  threshold?: number;
+  strongThreshold?: number;
+  persistWindows?: number;
+  resolveWindows?: number;
+  surpriseThreshold?: number;
+  metrics?: Record<string, MetricPolicy>;
+}
+
+/** The detection parameters in force for one service. */
+export function detectionFor(d: DetectionParams, serviceKey: string): DetectionParams {
+  const o = d.services?.[serviceKey];
+  if (!o) return d;
+  const { metrics, ...knobs } = o;
+  return { ...d, ...knobs, metrics: metrics ? { ...d.metrics, ...metrics } : d.metrics };
+}
+
+const up = (absFloor: number, relFloor = 0.1, drift = 0): MetricPolicy => ({
+  direction: 'up',
+  absFloor,
+  relFloor,
+  ...(drift ? { drift } : {}),
+});
 const both = (absFloor: number, relFloor = 0.1): MetricPolicy => ({ direction: 'both', absFloor, relFloor });
 
 const MIB = 1024 * 1024;
 
 export const DEFAULT_METRIC_POLICIES: Record<string, MetricPolicy> = {
-  requests_per_s: both(0.5, 0.2),
+  requests_per_s: both(0.5, 0.05),
   error_ratio: up(0.02, 0),
-  latency_p50_ms: up(2, 0.2),
-  latency_p99_ms: up(5, 0.25),
-  bytes_in_per_s: both(4096, 0.25),
-  bytes_out_per_s: both(4096, 0.25),
-  cpu_cores: up(0.02, 0.15),
+  latency_p50_ms: up(1, 0.05),
+  latency_p99_ms: up(2, 0.05),
+  bytes_in_per_s: both(1024, 0.05),
+  bytes_out_per_s: both(1024, 0.05),
+  cpu_cores: up(0.005, 0.03),
   cpu_throttled_ratio: up(0.05, 0),
-  memory_working_set_bytes: up(8 * MIB, 0.1),
-  memory_limit_ratio: up(0.05, 0),
-  network_rx_bytes_per_s: both(8192, 0.25),
-  network_tx_bytes_per_s: up(8192, 0.25),
-  fs_usage_bytes: up(16 * MIB, 0.1),
-  processes: up(2, 0.2),
+  memory_working_set_bytes: up(MIB, 0.02, 0.05),
+  memory_limit_ratio: up(0.02, 0, 0.05),
+  network_rx_bytes_per_s: both(1024, 0.05),
+  network_tx_bytes_per_s: up(1024, 0.05),
+  fs_usage_bytes: up(MIB, 0.02, 0.05),
+  processes: up(1, 0.05),
 };
 
 export const DEFAULT_DETECTION: DetectionParams = {
@@ -64,8 +111,15 @@ export const DEFAULT_DETECTION: DetectionParams = {
   warmupWindows: 30,
   halfLifeWindows: 60,
   levelShiftWindows: 60,
+  slowHalfLifeWindows: 8640,
+  seasonality: 'auto',
+  seasonMinDays: 2,
+  tailQuantile: 0.999,
+  surpriseThreshold: 4,
+  cooldownWindows: 0,
+  staleAfterWindows: 8640,
   metrics: DEFAULT_METRIC_POLICIES,
-  defaultPolicy: both(0, 0.05),
+  defaultPolicy: both(0, 0.01),
 };
 
 export const policyFor = (p: DetectionParams, metric: string): MetricPolicy => p.metrics[metric] ?? p.defaultPolicy;

@@ -14,6 +14,7 @@ export function encodeState(s: ServiceState): Record<string, string> {
     counters: JSON.stringify(s.counters),
     peers: JSON.stringify(s.peers),
     episodes: JSON.stringify(s.episodes),
+    cooldowns: JSON.stringify(s.cooldowns),
   };
   for (const [metric, b] of Object.entries(s.baselines)) fields[BASELINE_PREFIX + metric] = JSON.stringify(b);
   return fields;
@@ -40,6 +41,7 @@ export function decodeState(key: string, fields: Record<string, string>): Servic
       counters: JSON.parse(fields.counters ?? '{}') as ServiceState['counters'],
       peers: JSON.parse(fields.peers ?? '{}') as ServiceState['peers'],
       episodes: JSON.parse(fields.episodes ?? '{}') as ServiceState['episodes'],
+      cooldowns: JSON.parse(fields.cooldowns ?? '{}') as ServiceState['cooldowns'],
     };
   } catch (cause) {
     throw new MeshwatchError('MW_STORE_CODEC', `state of ${key} cannot be read`, { cause });

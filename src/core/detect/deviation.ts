@@ -2,14 +2,25 @@
  * Deviation detector: is this window's value outside the band its baseline expects?
  *
  * Claim: a value x is anomalous when its direction is one the metric's policy cares about
- * and |x − level| ≥ threshold · σ_eff, where σ_eff = max(σ, relFloor·|level|, absFloor).
+ * and |x − expected| ≥ bar · σ_eff, where expected = level + the seasonal offset of the hour
+ * (once established), σ_eff = max(σ, relFloor·|expected|, absFloor), and
+ * bar = max(threshold, threshold · tail / 3.29): a series whose normal windows show heavy
+ * tails (the learned upper quantile of |z| above a Gaussian's) raises its own bar.
  * The floors keep near-constant series from alerting on tiny wiggles (a flat series has
  * σ = 0) and on the metric's resolution. Not judged (a value, counted): fewer than
  * `warmupWindows` windows learned (`insufficient-data`).
  *
- * score ∈ [0, 1): |z| / (|z| + threshold) — 0.5 at the threshold, → 1 as the deviation grows.
+ * score ∈ [0, 1): |z| / (|z| + bar) — 0.5 at the bar, → 1 as the deviation grows.
  */
-import { type Baseline, sigmaOf } from '../baseline/baseline.js';
+import {
+  type Baseline,
+  type BaselineParams,
+  GAUSSIAN_TAIL,
+  expectedAt,
+  nextSurprise,
+  sigmaOf,
+  surpriseScore,
+} from '../baseline/baseline.js';
 import { type DetectionParams, type MetricPolicy } from '../params.js';
 
 export interface Band {
@@ -19,28 +30,40 @@ export interface Band {
 }
 
 export type Verdict =
-  | { status: 'insufficient-data' }
-  | { status: 'normal' | 'flat'; z: number; band: Band }
-  | { status: 'anomalous'; direction: 'up' | 'down'; z: number; score: number; band: Band };
+  | { status: 'insufficient-data'; surprise: number }
+  | { status: 'normal' | 'flat'; z: number; band: Band; surprise: number }
+  | { status: 'anomalous'; direction: 'up' | 'down'; z: number; score: number; band: Band; surprise: number };
 
 export type VerdictStatus = Verdict['status'] | 'stale';
 
 export const scoreOf = (z: number, threshold: number): number => Math.abs(z) / (Math.abs(z) + threshold);
 
-export function bandOf(b: Baseline, policy: MetricPolicy, threshold: number): { band: Band; sigmaEff: number } {
-  const sigmaEff = Math.max(sigmaOf(b), policy.relFloor * Math.abs(b.level), policy.absFloor, Number.EPSILON);
-  const half = threshold * sigmaEff;
-  return { band: { value: b.level, lower: b.level - half, upper: b.level + half }, sigmaEff };
+export type JudgeParams = Pick<DetectionParams, 'threshold' | 'warmupWindows' | 'surpriseThreshold'> & BaselineParams;
+
+/** The bar |z| must reach: the threshold, raised for series with heavy-tailed normal windows. */
+export const barOf = (b: Baseline, threshold: number): number => Math.max(threshold, (threshold * b.tail) / GAUSSIAN_TAIL);
+
+export function bandOf(b: Baseline, ts: number, policy: MetricPolicy, p: JudgeParams): { band: Band; sigmaEff: number; bar: number } {
+  const value = expectedAt(b, ts, p);
+  const sigmaEff = Math.max(sigmaOf(b), policy.relFloor * Math.abs(value), policy.absFloor, Number.EPSILON);
+  const bar = barOf(b, p.threshold);
+  const half = bar * sigmaEff;
+  return { band: { value, lower: value - half, upper: value + half }, sigmaEff, bar };
 }
 
-export function judge(b: Baseline, x: number, policy: MetricPolicy, p: Pick<DetectionParams, 'threshold' | 'warmupWindows'>): Verdict {
-  if (b.n < p.warmupWindows) return { status: 'insufficient-data' };
-  const { band, sigmaEff } = bandOf(b, policy, p.threshold);
-  const z = (x - b.level) / sigmaEff;
+export function judge(b: Baseline, x: number, ts: number, policy: MetricPolicy, p: JudgeParams): Verdict {
+  const { band, sigmaEff, bar } = bandOf(b, ts, policy, p);
+  const z = b.n === 0 ? 0 : (x - band.value) / sigmaEff;
   const direction = z > 0 ? 'up' : 'down';
   const counts = policy.direction === 'both' || policy.direction === direction;
-  if (counts && Math.abs(z) >= p.threshold) {
-    return { status: 'anomalous', direction, z, score: scoreOf(z, p.threshold), band };
+  const surprise = nextSurprise(b, counts ? Math.abs(z) : 0);
+  if (b.n < p.warmupWindows) return { status: 'insufficient-data', surprise };
+  // Anomalous: past the bar, and unusually surprising for this series.
+  // An anomaly already under way (same direction) stays anomalous while past the bar: the
+  // gate decides how an episode starts, not how long it lasts.
+  const continuing = b.run !== 0 && Math.sign(b.run) === Math.sign(z);
+  if (counts && Math.abs(z) >= bar && (p.surpriseThreshold === 0 || continuing || surpriseScore(b, surprise) >= p.surpriseThreshold)) {
+    return { status: 'anomalous', direction, z, score: scoreOf(z, bar), band, surprise };
   }
-  return { status: sigmaOf(b) === 0 && x === b.level ? 'flat' : 'normal', z, band };
+  return { status: sigmaOf(b) === 0 && x === band.value ? 'flat' : 'normal', z, band, surprise };
 }

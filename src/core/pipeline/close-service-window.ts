@@ -15,9 +15,9 @@ import { type Alert } from '../alert/schema.js';
 import { type Episode, buildAlert, severityOf } from '../alert/build.js';
 import { episodeId } from '../alert/id.js';
 import { type Baseline, emptyBaseline, learn } from '../baseline/baseline.js';
-import { type VerdictStatus, judge } from '../detect/deviation.js';
+import { type Verdict, type VerdictStatus, barOf, judge, scoreOf } from '../detect/deviation.js';
 import { serviceKey } from '../model.js';
-import { type DetectionParams, policyFor } from '../params.js';
+import { type DetectionParams, detectionFor, policyFor } from '../params.js';
 import { type WindowPartial } from '../window/partial.js';
 import { closeWindow } from '../window/metrics.js';
 import { type ServiceState } from './service-state.js';
@@ -38,8 +38,8 @@ export interface CloseOutcome {
 }
 
 export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params: CloseParams): CloseOutcome {
-  const d = params.detection;
   const svc = serviceKey(prev.service);
+  const d = detectionFor(params.detection, svc);
   const { metrics, counters } = closeWindow(p, prev.counters, { counterIdleWindows: params.counterIdleWindows });
   const baselines: Record<string, Baseline> = { ...prev.baselines };
   const episodes: Record<string, Episode> = { ...prev.episodes };
@@ -51,6 +51,37 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
   // An established traffic baseline and a window with other data but no requests: that is 0 req/s.
   const rps = baselines.requests_per_s;
   if (metrics.requests_per_s === undefined && rps && rps.n >= d.warmupWindows && rps.level > 0) metrics.requests_per_s = 0;
+
+  const cooldowns: Record<string, number> = {};
+  for (const [k, until] of Object.entries(prev.cooldowns)) if (until > p.windowStart) cooldowns[k] = until;
+
+  /**
+   * One step of the episode of `key`: fire when `trigger` holds and the key is not cooling
+   * down; an open episode stays open while `active`, and resolves after resolveWindows
+   * windows without it.
+   */
+  const step = (key: string, active: boolean, trigger: boolean, fire: () => Episode, details: Alert['details'], observed: number): void => {
+    const open = episodes[key];
+    if (open) {
+      if (active) {
+        if (open.calm !== 0) episodes[key] = { ...open, calm: 0 };
+        return;
+      }
+      const calm = open.calm + 1;
+      if (calm < d.resolveWindows) {
+        episodes[key] = { ...open, calm };
+        return;
+      }
+      delete episodes[key];
+      if (d.cooldownWindows > 0) cooldowns[key] = p.windowStart + d.cooldownWindows * p.windowMs;
+      alerts.push(buildAlert('resolved', { ...open, calm, observed }, ctx));
+      return;
+    }
+    if (!trigger || cooldowns[key] !== undefined) return;
+    const e = fire();
+    episodes[key] = e;
+    alerts.push(buildAlert('firing', e, { ...ctx, details }));
+  };
 
   for (const [metric, x] of Object.entries(metrics)) {
     if (!Number.isFinite(x)) continue;
@@ -64,46 +95,77 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     }
     if (p.windowStart <= b.lastWindowStart) continue;
     const policy = policyFor(d, metric);
-    const v = judge(b, x, policy, d);
+    if (b.n > 0 && p.windowStart - b.lastWindowStart > d.staleAfterWindows * p.windowMs) {
+      // Back after a long gap: the baseline describes another time. Learn, do not judge.
+      verdicts.stale = (verdicts.stale ?? 0) + 1;
+      baselines[metric] = learn(b, x, p.windowStart, 0, 0, d);
+      continue;
+    }
+    const v = judge(b, x, p.windowStart, policy, d);
     verdicts[v.status] = (verdicts[v.status] ?? 0) + 1;
     const deviation = v.status === 'anomalous' ? (v.direction === 'up' ? 1 : -1) : 0;
-    const band = 'band' in v ? v.band : { value: b.level, lower: -Infinity, upper: Infinity };
-    const next = learn(b, x, p.windowStart, deviation, band, d);
+    const next = learn(b, x, p.windowStart, deviation, v.status === 'insufficient-data' ? 0 : v.z, d, v.surprise);
     baselines[metric] = next;
 
-    const firingKind = v.status === 'anomalous' ? (v.direction === 'up' ? 'spike' : 'drop') : undefined;
     for (const kind of ['spike', 'drop'] as const) {
-      const key = `${kind}:${metric}`;
-      const open = episodes[key];
-      if (v.status === 'anomalous' && firingKind === kind) {
-        const runLength = Math.abs(next.run) || Math.abs(b.run) + 1;
-        if (open) {
-          episodes[key] = { ...open, calm: 0 };
-        } else if (runLength >= d.persistWindows || Math.abs(v.z) >= d.strongThreshold) {
+      const active = v.status === 'anomalous' && (v.direction === 'up') === (kind === 'spike');
+      const runLength = Math.abs(next.run) || Math.abs(b.run) + 1;
+      const strong = v.status === 'anomalous' && Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * barOf(b, d.threshold));
+      step(
+        `${kind}:${metric}`,
+        active,
+        active && (runLength >= d.persistWindows || strong),
+        () => {
+          const a = v as Extract<Verdict, { status: 'anomalous' }>;
           const startsAt = next.runStart >= 0 ? next.runStart : p.windowStart;
-          const e: Episode = {
+          return {
             id: episodeId(svc, kind, metric, startsAt),
             kind,
             metric,
             startsAt,
             calm: 0,
-            severity: severityOf(kind, metric, v.score),
-            score: v.score,
+            severity: severityOf(kind, metric, a.score),
+            score: a.score,
             observed: x,
-            expected: { value: v.band.value, lower: v.band.lower, upper: v.band.upper },
+            expected: { value: a.band.value, lower: a.band.lower, upper: a.band.upper },
           };
-          episodes[key] = e;
-          alerts.push(buildAlert('firing', e, { ...ctx, details: { z: round(v.z), windows_learned: b.n } }));
-        }
-      } else if (open) {
-        const calm = open.calm + 1;
-        if (calm >= d.resolveWindows) {
-          delete episodes[key];
-          alerts.push(buildAlert('resolved', { ...open, calm, observed: x }, ctx));
-        } else {
-          episodes[key] = { ...open, calm };
-        }
-      }
+        },
+        { z: v.status === 'anomalous' ? round(v.z) : null, windows_learned: b.n },
+        x,
+      );
+    }
+
+    // Runaway climb: the fast level stays `drift` above the slow one (leaks, filling disks).
+    const drift = policy.drift ?? 0;
+    if (drift > 0 && next.n >= d.warmupWindows) {
+      const ref = next.leakRef ?? next.slow;
+      const climb = next.level - ref;
+      const bar = drift * Math.abs(ref);
+      const active = climb >= bar && climb > 0;
+      const key = `leak:${metric}`;
+      const holding = (next.leakRun ?? 0) >= d.persistWindows;
+      baselines[metric] = { ...next, leakRun: active ? (b.leakRun ?? 0) + 1 : 0 };
+      step(
+        key,
+        climb >= bar / 2,
+        active && (baselines[metric].leakRun ?? 0) >= d.persistWindows && !holding,
+        () => {
+          const score = scoreOf(climb / Math.max(bar, Number.EPSILON), 1);
+          return {
+            id: episodeId(svc, 'leak', metric, p.windowStart),
+            kind: 'leak',
+            metric,
+            startsAt: p.windowStart,
+            calm: 0,
+            severity: severityOf('leak', metric, score),
+            score,
+            observed: x,
+            expected: { value: ref, lower: ref - bar, upper: ref + bar },
+          };
+        },
+        { climb_ratio: round(climb / Math.max(Math.abs(ref), Number.EPSILON)), slow_level: ref },
+        x,
+      );
     }
   }
 
@@ -165,6 +227,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     counters,
     peers,
     episodes,
+    cooldowns,
   };
   return { state, alerts, verdicts, overflow };
 }

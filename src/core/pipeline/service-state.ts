@@ -28,6 +28,8 @@ export interface ServiceState {
   peers: Record<string, PeerRecord>;
   /** Open episodes keyed `<kind>:<metric or peer>`. */
   episodes: Record<string, Episode>;
+  /** Episode keys that may not fire again before this window start (after a resolve). */
+  cooldowns: Record<string, number>;
 }
 
 export const emptyServiceState = (service: ServiceId): ServiceState => ({
@@ -39,4 +41,5 @@ export const emptyServiceState = (service: ServiceId): ServiceState => ({
   counters: {},
   peers: {},
   episodes: {},
+  cooldowns: {},
 });

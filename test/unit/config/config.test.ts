@@ -51,7 +51,7 @@ describe('defaults', () => {
   });
 
   it('detection defaults are the core’s DEFAULT_DETECTION', () => {
-    expect(c.detection).toStrictEqual(DEFAULT_DETECTION);
+    expect(c.detection).toStrictEqual({ ...DEFAULT_DETECTION, services: {} });
   });
 
   it('loadConfig with an empty environment gives the same', () => {

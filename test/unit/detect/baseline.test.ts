@@ -1,62 +1,68 @@
 /**
  * learn(): the baseline a window is judged against. Idempotent per window; a warm start that
- * averages equally, then a half-life; anomalous values clipped to the band before they are
- * learned; a deviation that persists for levelShiftWindows re-seats the level.
+ * averages equally, then a half-life (fast level) and a long half-life (slow level); anomalous
+ * windows are not learned at all (level, spread, slow level, tail and surprise moments stay);
+ * a deviation that persists for levelShiftWindows re-seats the level (the slow level follows).
  * Detection laws over judge() + learn(): a constant series never alerts; verdicts do not
  * depend on the unit or offset of the series (affine invariance, floors 0).
  */
 import fc from 'fast-check';
 import { describe, expect, it, test } from 'vitest';
 import { type Baseline, alphaOf, emptyBaseline, learn, sigmaOf } from '../../../src/core/baseline/baseline.js';
-import { type Verdict, judge } from '../../../src/core/detect/deviation.js';
-import { type DetectionParams, type Direction, type MetricPolicy } from '../../../src/core/params.js';
+import { type Direction, type MetricPolicy } from '../../../src/core/params.js';
+import { DAY_MS, HOUR_MS, NO_FLOORS, P, WINDOW_MS, detect, learnAll, quiet } from './helpers.js';
 
-type Params = Pick<DetectionParams, 'threshold' | 'warmupWindows' | 'halfLifeWindows' | 'levelShiftWindows'>;
-const P: Params = { threshold: 4, warmupWindows: 20, halfLifeWindows: 60, levelShiftWindows: 60 };
-const WINDOW_MS = 10_000;
-const NO_BAND = { lower: -Infinity, upper: Infinity };
-const NO_FLOORS: MetricPolicy = { direction: 'both', absFloor: 0, relFloor: 0 };
-
-/** What the pipeline does per window: judge against the baseline, then learn with that verdict. */
-function detect(xs: readonly number[], policy: MetricPolicy, p: Params = P, b0: Baseline = emptyBaseline(), t0 = 0) {
-  let b = b0;
-  const verdicts: Verdict[] = [];
-  xs.forEach((x, i) => {
-    const v = judge(b, x, policy, p);
-    verdicts.push(v);
-    const deviation = v.status === 'anomalous' ? (v.direction === 'up' ? 1 : -1) : 0;
-    b = learn(b, x, t0 + i * WINDOW_MS, deviation, 'band' in v ? v.band : NO_BAND, p);
-  });
-  return { b, verdicts, statuses: verdicts.map((v) => v.status) };
-}
-
-/** Deterministic noise in [−1, 1]. */
-const noise = (i: number): number => (((i * 7919) % 11) - 5) / 5;
-const quiet = (n: number, level = 100, amplitude = 1): number[] => Array.from({ length: n }, (_, i) => level + amplitude * noise(i));
-
-/** Learns xs as normal windows (deviation 0). */
-const learnAll = (xs: readonly number[], p: Params = P, b0: Baseline = emptyBaseline(), t0 = 0): Baseline =>
-  xs.reduce((b, x, i) => learn(b, x, t0 + i * WINDOW_MS, 0, NO_BAND, p), b0);
-
-describe('learn', () => {
-  it('seeds the level with the first window', () => {
-    expect(learn(emptyBaseline(), 42, 0, 0, NO_BAND, P)).toStrictEqual({
-      v: 1,
+// Bug: learn()'s first-window branch spreads accumulate(), which spreads foldHour(b), which
+// returns the whole baseline `b` when nothing is accumulated yet: n, lastWindowStart, level and
+// slow revert to the empty baseline's. The first window is dropped, warm-up counts one short,
+// and the first window can be learned twice. (src/core/baseline/baseline.ts, learn, n === 0.)
+describe('the first window', () => {
+  it('seeds the level and the slow level, and starts accumulating its hour', () => {
+    expect(learn(emptyBaseline(), 42, 0, 0, 0, P)).toStrictEqual({
+      ...emptyBaseline(),
       n: 1,
       lastWindowStart: 0,
       level: 42,
+      slow: 42,
       variance: 0,
-      run: 0,
-      runSum: 0,
-      runStart: -1,
+      accHour: 0,
+      accSum: 0,
+      accN: 1,
     });
   });
 
-  it('warm start: the running mean and population variance while 1/(n+1) > alpha', () => {
+  it('is learned once: replaying it changes nothing', () => {
+    const b = learn(emptyBaseline(), 42, 0, 0, 0, P);
+    expect(learn(b, 1e9, 0, 0, 0, P)).toBe(b);
+  });
+
+  it('counts in the warm start: the running mean and population variance while 1/(n+1) > alpha (fast and slow alike)', () => {
     const b = learnAll([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(b.n).toBe(10);
     expect(b.level).toBeCloseTo(5.5, 12);
+    expect(b.slow).toBeCloseTo(5.5, 12);
     expect(b.variance).toBeCloseTo(8.25, 12);
+  });
+
+  it('counts towards warm-up: window i is judged against i learned windows, so window warmupWindows is the first judged', () => {
+    const { statuses } = detect(quiet(P.warmupWindows + 5), NO_FLOORS);
+    expect(statuses.indexOf('insufficient-data', P.warmupWindows)).toBe(-1);
+    expect(statuses.slice(0, P.warmupWindows)).toEqual(new Array(P.warmupWindows).fill('insufficient-data'));
+  });
+});
+
+describe('learn', () => {
+  it('warm start: the running mean and population variance of the windows after the first', () => {
+    // independent of whether the first window is learned (see above): from the second on
+    const seeded = learn(learn(emptyBaseline(), 1, 0, 0, 0, P), 1, WINDOW_MS, 0, 0, P);
+    expect(seeded.level).toBe(1);
+    const b = [2, 3, 4, 5, 6, 7, 8, 9, 10].reduce((acc, x, i) => learn(acc, x, (2 + i) * WINDOW_MS, 0, 0, P), seeded);
+    const xs = [...new Array<number>(seeded.n).fill(1), 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(b.n).toBe(xs.length);
+    expect(b.level).toBeCloseTo(mean, 12);
+    expect(b.slow).toBeCloseTo(mean, 12);
+    expect(b.variance).toBeCloseTo(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / xs.length, 12);
   });
 
   it('then forgets with the half-life: a step is half learned after halfLifeWindows windows', () => {
@@ -66,56 +72,115 @@ describe('learn', () => {
     expect(b.level).toBeCloseTo(0.5, 12);
   });
 
+  it('the slow level forgets with slowHalfLifeWindows once past its own warm start', () => {
+    const p = { ...P, slowHalfLifeWindows: 200 };
+    const settled = learnAll(new Array<number>(2000).fill(0), p);
+    const b = learnAll(new Array<number>(200).fill(1), p, settled, 2000 * WINDOW_MS);
+    expect(b.slow).toBeCloseTo(0.5, 12);
+    // the fast level (half-life 60) has long caught up
+    expect(b.level).toBeGreaterThan(0.9);
+  });
+
   describe('idempotent', () => {
     it('ignores a window at or before lastWindowStart (same object back)', () => {
       const b = learnAll(quiet(30));
       for (const ws of [b.lastWindowStart, b.lastWindowStart - WINDOW_MS, 0, -5]) {
-        expect(learn(b, 1e9, ws, 1, { lower: 0, upper: 1 }, P)).toBe(b);
+        expect(learn(b, 1e9, ws, 1, 1e9, P, 50)).toBe(b);
       }
     });
 
     it('replaying any already-learned window changes nothing (property)', () => {
       fc.assert(
         fc.property(
-          fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 50 }),
+          fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 2, maxLength: 50 }),
           fc.nat(),
           fc.double({ noNaN: true }),
           fc.constantFrom(-1 as const, 0 as const, 1 as const),
-          (xs, k, x, deviation) => {
+          fc.double({ min: -100, max: 100, noNaN: true }),
+          (xs, k, x, deviation, z) => {
             const b = learnAll(xs);
             const replayed = (k % xs.length) * WINDOW_MS;
-            expect(learn(b, x, replayed, deviation, NO_BAND, P)).toBe(b);
+            expect(learn(b, x, replayed, deviation, z, P)).toBe(b);
           },
         ),
       );
     });
   });
 
-  describe('clipping', () => {
-    const b = learnAll(quiet(40)); // n = 40: w = 1/41
-    const w = 1 / 41;
-    const band = { lower: b.level - 10, upper: b.level + 10 };
+  describe('robust to the anomaly', () => {
+    const b = learnAll(quiet(40));
+    const w = 1 / (b.n + 1); // still in the warm start
 
     test.each([
-      { case: 'a normal window is learned as is', x: 105, deviation: 0 as const, learned: 105 },
-      { case: 'an anomalous spike is not learned', x: 500, deviation: 1 as const, learned: b.level },
-      { case: 'an anomalous drop is not learned', x: -500, deviation: -1 as const, learned: b.level },
-    ])('$case', ({ x, deviation, learned }) => {
-      const next = learn(b, x, b.lastWindowStart + WINDOW_MS, deviation, band, P);
-      expect(next.level).toBeCloseTo(b.level + w * (learned - b.level), 12);
-      if (deviation !== 0) expect(next.variance).toBe(b.variance);
+      { case: 'a normal window is learned as is', x: 105, deviation: 0 as const },
+      { case: 'an anomalous spike is not learned', x: 500, deviation: 1 as const },
+      { case: 'an anomalous drop is not learned', x: -500, deviation: -1 as const },
+    ])('$case', ({ x, deviation }) => {
+      const next = learn(b, x, b.lastWindowStart + WINDOW_MS, deviation, (x - b.level) / sigmaOf(b), P, 3);
+      expect(next.n).toBe(b.n + 1);
+      if (deviation === 0) {
+        expect(next.level).toBeCloseTo(b.level + w * (x - b.level), 12);
+        expect(next.variance).not.toBe(b.variance);
+      } else {
+        // not clipped, not down-weighted: not learned at all
+        expect({ level: next.level, variance: next.variance, slow: next.slow, tail: next.tail }).toStrictEqual({
+          level: b.level,
+          variance: b.variance,
+          slow: b.slow,
+          tail: b.tail,
+        });
+        // the first window of a run counts once in the series' usual surprise; later ones do not
+        expect(next.surpriseMean).toBeGreaterThan(b.surpriseMean);
+        const again = learn(next, x, next.lastWindowStart + WINDOW_MS, deviation, (x - b.level) / sigmaOf(b), P, 4);
+        expect({ mean: again.surpriseMean, var: again.surpriseVar }).toStrictEqual({ mean: next.surpriseMean, var: next.surpriseVar });
+        // …and the short surprise average carries on
+        expect(next.surprise).toBe(3);
+        expect(again.surprise).toBe(4);
+      }
     });
 
-    it('a short incident (10 windows at +100σ) moves the level by under 2 % of its height', () => {
+    it('anomalous windows change neither level, variance, slow level nor tail, whatever they are (property)', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: 2, maxLength: 40 }),
+          fc.array(
+            fc.record({
+              x: fc.double({ min: -1e9, max: 1e9, noNaN: true }),
+              up: fc.boolean(),
+              z: fc.double({ min: -1e3, max: 1e3, noNaN: true }),
+            }),
+            { minLength: 1, maxLength: P.levelShiftWindows - 1 },
+          ),
+          (history, anomalies) => {
+            const b0 = learnAll(history);
+            const t0 = history.length * WINDOW_MS;
+            const after = anomalies.reduce((b, a, i) => learn(b, a.x, t0 + i * WINDOW_MS, a.up ? 1 : -1, a.z, P), b0);
+            expect(after.level).toBe(b0.level);
+            expect(after.variance).toBe(b0.variance);
+            expect(after.slow).toBe(b0.slow);
+            expect(after.tail).toBe(b0.tail);
+            expect(after.n).toBe(b0.n + anomalies.length);
+          },
+        ),
+      );
+    });
+
+    it('a short incident (10 windows at +100σ) leaves the level exactly where it was', () => {
       const warm = detect(quiet(300), NO_FLOORS);
       const step = 100 * sigmaOf(warm.b);
       const { b: after, statuses } = detect(new Array<number>(10).fill(warm.b.level + step), NO_FLOORS, P, warm.b, 300 * WINDOW_MS);
       expect(statuses).toEqual(new Array(10).fill('anomalous'));
-      expect(after.level - warm.b.level).toBeLessThan(0.02 * step);
+      expect(after.level).toBe(warm.b.level);
+      expect(after.variance).toBe(warm.b.variance);
     });
 
     // Regression: an anomalous window once still updated the variance, so a long incident widened
     // its own band until it looked normal, long before levelShiftWindows.
+    // Bug (surprise gate): just past warm-up the case fails again, now from the start of the
+    // incident: the surprise moments were learned from the warm-up windows, judged against a
+    // baseline of one or two windows (σ ≈ 0, |z| capped at 50), so surpriseMean ≈ 2.9 and its
+    // σ ≈ 3.4; no single window, however far out, reaches a surprise score of 4 (see
+    // deviation.test.ts, 'surprise gate just past warm-up').
     test.each([
       { case: 'a mature baseline (300 windows)', warmWindows: 300 },
       { case: 'a baseline just past warm-up (30 windows)', warmWindows: 30 },
@@ -126,7 +191,7 @@ describe('learn', () => {
       const { b: after, statuses } = detect(new Array<number>(n).fill(incident), NO_FLOORS, P, warm.b, warmWindows * WINDOW_MS);
       expect(statuses.indexOf('normal')).toBe(-1);
       expect(after.run).toBe(n);
-      expect(sigmaOf(after)).toBeLessThan(2 * sigmaOf(warm.b));
+      expect(sigmaOf(after)).toBe(sigmaOf(warm.b));
     });
   });
 
@@ -143,7 +208,7 @@ describe('learn', () => {
       ({ deviations, run, runStart }) => {
         const seeded = learnAll(quiet(30));
         const t0 = 100 * WINDOW_MS;
-        const b = deviations.reduce((acc, d, i) => learn(acc, 100 + 50 * d, t0 + i * WINDOW_MS, d, { lower: 90, upper: 110 }, P), seeded);
+        const b = deviations.reduce((acc, d, i) => learn(acc, 100 + 50 * d, t0 + i * WINDOW_MS, d, 0, P), seeded);
         expect({ run: b.run, runStart: b.runStart === -1 ? -1 : (b.runStart - t0) / WINDOW_MS }).toEqual({ run, runStart });
         expect(b.runSum).toBe(
           deviations.slice(deviations.length - Math.abs(run)).reduce<number>((s, d) => s + (d === 0 ? 0 : 100 + 50 * d), 0),
@@ -151,30 +216,61 @@ describe('learn', () => {
       },
     );
 
-    it('re-seats the level to the mean of the run after levelShiftWindows anomalous windows', () => {
+    it('re-seats the level (not the slow level) to the mean of the run after levelShiftWindows anomalous windows', () => {
       const p = { ...P, levelShiftWindows: 5 };
       const seeded = learnAll(quiet(30), p);
       const xs = [200, 204, 196, 202, 198];
       const steps: Baseline[] = [];
       xs.reduce((b, x, i) => {
-        const next = learn(b, x, (100 + i) * WINDOW_MS, 1, { lower: b.level - 4, upper: b.level + 4 }, p);
+        const next = learn(b, x, (100 + i) * WINDOW_MS, 1, 0, p, 20);
         steps.push(next);
         return next;
       }, seeded);
-      expect(steps[3]!.level).toBeLessThan(110);
+      expect(steps[3]!.level).toBe(seeded.level);
+      expect(steps[3]!.slow).toBe(seeded.slow);
       expect(steps[3]!.run).toBe(4);
-      expect(steps[4]).toMatchObject({ level: 200, run: 0, runSum: 0, runStart: -1, n: 35 });
+      expect(steps[4]).toMatchObject({
+        level: 200,
+        slow: seeded.slow,
+        run: 0,
+        runSum: 0,
+        runStart: -1,
+        n: seeded.n + 5,
+        surprise: 0,
+        shiftAt: 104 * WINDOW_MS,
+      });
+      // the spread is not re-seated: the new normal is as noisy as the old one until learned otherwise
+      expect(steps[4]!.variance).toBe(seeded.variance);
+    });
+
+    it('a run that changes direction starts over: no level shift from alternating deviations', () => {
+      const p = { ...P, levelShiftWindows: 3 };
+      const seeded = learnAll(quiet(30), p);
+      const b = [1, -1, 1, -1, 1, -1].reduce<Baseline>(
+        (acc, d, i) => learn(acc, 100 + 50 * d, (100 + i) * WINDOW_MS, d as -1 | 1, 0, p),
+        seeded,
+      );
+      expect(b.level).toBe(seeded.level);
+      expect(b.run).toBe(-1);
     });
 
     it('a deploy that changes the level alerts for levelShiftWindows windows, then is the new normal', () => {
       const p = { ...P, levelShiftWindows: 5 };
       const policy: MetricPolicy = { direction: 'both', absFloor: 0, relFloor: 0.05 };
       const { statuses, b } = detect([...quiet(40), ...quiet(20, 130)], policy, p);
+      // (window 20, the warm-up boundary, is the subject of 'the first window' above)
       expect(statuses.slice(0, 20)).toEqual(new Array(20).fill('insufficient-data'));
-      expect(statuses.slice(20, 40)).toEqual(new Array(20).fill('normal'));
-      expect(statuses.slice(40, 45)).toEqual(new Array(5).fill('anomalous'));
-      expect(statuses.slice(45)).toEqual(new Array(15).fill('normal'));
+      expect(statuses.slice(21, 40)).toEqual(new Array(19).fill('normal'));
+      // the first step window is one surprise (the gate wants more than one for +6σ), then
+      // levelShiftWindows anomalous windows re-seat the level; the slow level follows in its own time
+      const firstAnomalous = statuses.indexOf('anomalous');
+      expect(firstAnomalous).toBeGreaterThanOrEqual(40);
+      expect(firstAnomalous).toBeLessThanOrEqual(41);
+      expect(statuses.slice(firstAnomalous, firstAnomalous + 5)).toEqual(new Array(5).fill('anomalous'));
+      expect(statuses.slice(firstAnomalous + 5)).toEqual(new Array(60 - firstAnomalous - 5).fill('normal'));
       expect(b.level).toBeCloseTo(130, 0);
+      expect(b.slow).toBeLessThan(130);
+      expect(b.shiftAt).toBe((firstAnomalous + 4) * WINDOW_MS);
     });
   });
 });
@@ -182,7 +278,7 @@ describe('learn', () => {
 describe('detection laws', () => {
   const directionArb = fc.constantFrom<Direction>('up', 'down', 'both');
 
-  it('a constant series is never anomalous, whatever the floors', () => {
+  it('a constant series is never anomalous, whatever the constant, the length, the floors and the seasonality', () => {
     fc.assert(
       fc.property(
         fc.double({ min: -1e12, max: 1e12, noNaN: true }),
@@ -191,11 +287,20 @@ describe('detection laws', () => {
           absFloor: fc.double({ min: 0, max: 100, noNaN: true }),
           relFloor: fc.double({ min: 0, max: 1, noNaN: true }),
         }),
-        fc.integer({ min: 1, max: 120 }),
-        (c, policy, n) => {
-          const { statuses, b } = detect(new Array<number>(n).fill(c), policy, { ...P, warmupWindows: 3 });
+        fc.integer({ min: 1, max: 400 }),
+        // windows up to an hour long, so long series cross hours, days and weeks (seasonal folds)
+        fc.constantFrom(WINDOW_MS, 60_000, 600_000, HOUR_MS),
+        fc.integer({ min: 0, max: 3000 }).map((d) => d * DAY_MS),
+        fc.constantFrom('auto' as const, 'off' as const),
+        (c, policy, n, windowMs, t0, seasonality) => {
+          const p = { ...P, warmupWindows: 3, seasonMinDays: 1, seasonality };
+          const { statuses, b } = detect(new Array<number>(n).fill(c), policy, p, emptyBaseline(), t0, windowMs);
           expect(statuses).not.toContain('anomalous');
-          expect(b.level - c).toBe(0);
+          // (whether a one-window series is learned at all is the subject of 'the first window')
+          if (b.n > 0) {
+            expect(b.level - c).toBe(0);
+            expect(b.slow - c).toBe(0);
+          }
           expect(b.variance).toBe(0);
         },
       ),

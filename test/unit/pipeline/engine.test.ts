@@ -10,7 +10,7 @@ import { serviceKey } from '../../../src/core/model.js';
 import { DetectEngine } from '../../../src/core/pipeline/engine.js';
 import { type ServiceState } from '../../../src/core/pipeline/service-state.js';
 import { type WindowPartial } from '../../../src/core/window/partial.js';
-import { PARAMS, SVC, WINDOW_MS, calm, feed, iso, quiet, spike, story, windowAt } from './story.js';
+import { DETECTION, PARAMS, SVC, WINDOW_MS, calm, feed, iso, quiet, spike, story, windowAt } from './story.js';
 
 /** 30 quiet windows, a 3-core spike in windows 30..32, then quiet until window 40. */
 const SPIKE_STORY = story([...quiet(30), ...spike(3, 3), ...calm(8, 33)]);
@@ -245,5 +245,34 @@ describe('per-source watermarks', () => {
     engine.observeSource('stats/0', windowAt(4), false); // 4 windows behind > 3
     engine.advance();
     expect(engine.stats.windows_closed).toBe(6);
+  });
+});
+
+describe('leak, through the engine', () => {
+  const MIB = 1024 * 1024;
+  const memoryStory = (growthPerHour: number): WindowPartial[] =>
+    story(Array.from({ length: 24 * 360 }, (_, i) => ({ memory: 200 * MIB * Math.pow(1 + growthPerHour, i / 360) })));
+
+  it('a working set growing 1 % per hour fires one leak alert; a flat one none', () => {
+    const growing = run(memoryStory(0.01));
+    expect(growing.alerts.map((a) => [a.status, a.kind, a.metric])).toEqual([['firing', 'leak', 'memory_working_set_bytes']]);
+    expect(AlertSchema.parse(growing.alerts[0])).toStrictEqual(growing.alerts[0]);
+    expect(run(memoryStory(0)).alerts).toEqual([]);
+  });
+
+  it('with cooldownWindows, a restarted engine keeps the cooldown it saved', () => {
+    // spike at 30 resolves at 33; cooldown 10 windows: the spike at 36 must not fire, before or after a restart
+    const params = { ...PARAMS, detection: { ...DETECTION, persistWindows: 1, cooldownWindows: 10 } };
+    const partials = story([...quiet(30), ...spike(1, 3), ...calm(5, 31), ...spike(1, 3), ...calm(5, 37)]);
+    const whole = run(partials, { engine: new DetectEngine(params) });
+    expect(whole.alerts.map((a) => [a.status, a.window.start])).toEqual([
+      ['firing', iso(windowAt(30))],
+      ['resolved', iso(windowAt(33))],
+    ]);
+    const before = run(partials.slice(0, 36), { engine: new DetectEngine(params) });
+    const engine = new DetectEngine(params);
+    for (const json of before.saved.values()) engine.adopt(JSON.parse(json) as ServiceState);
+    const after = run(partials, { engine });
+    expect([...before.alerts, ...after.alerts]).toStrictEqual(whole.alerts);
   });
 });

@@ -1,0 +1,188 @@
+/**
+ * Seasonal profiles: hour-of-day / hour-of-week buckets (UTC; hour-of-week 0 = Monday 00:00),
+ * folded once per hour from value − slow level; an hour-of-day offset applies once its bucket
+ * has been seen on seasonMinDays days and the profile stands out of the noise; `seasonality:
+ * 'off'` never applies one; a one-off incident moves its bucket by at most SEASON_FOLD (0.3)
+ * of its size, while a recurring event becomes expected.
+ */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it, test } from 'vitest';
+import { type Baseline, expectedAt, hourOfDay, hourOfWeek, learn, seasonOf } from '../../../src/core/baseline/baseline.js';
+import {
+  DAY_MS,
+  HOUR_MS,
+  MONDAY,
+  NO_FLOORS,
+  P,
+  PER_DAY,
+  PER_HOUR,
+  WEEK_MS,
+  WINDOW_MS,
+  type Detected,
+  detect,
+  gaussian,
+} from './helpers.js';
+
+const SEASON_FOLD = 0.3;
+
+describe('buckets', () => {
+  test.each([
+    { case: 'the epoch', ts: 0, hod: 0, how: 72 }, // 1970-01-01 was a Thursday
+    { case: 'Monday 00:00', ts: MONDAY, hod: 0, how: 0 },
+    { case: 'Monday 00:59:59.999', ts: MONDAY + HOUR_MS - 1, hod: 0, how: 0 },
+    { case: 'Monday 01:00', ts: MONDAY + HOUR_MS, hod: 1, how: 1 },
+    { case: 'Monday 23:59:59.999', ts: MONDAY + DAY_MS - 1, hod: 23, how: 23 },
+    { case: 'Tuesday 00:00', ts: MONDAY + DAY_MS, hod: 0, how: 24 },
+    { case: 'Wednesday 13:30', ts: Date.UTC(2024, 0, 3, 13, 30), hod: 13, how: 2 * 24 + 13 },
+    { case: 'Sunday 23:59:59.999', ts: MONDAY + WEEK_MS - 1, hod: 23, how: 167 },
+    { case: 'the next Monday 00:00', ts: MONDAY + WEEK_MS, hod: 0, how: 0 },
+    { case: 'one ms before the epoch (Wednesday 23:59:59.999)', ts: -1, hod: 23, how: 71 },
+    { case: 'before the epoch: 1969-12-29, a Monday, 05:00', ts: Date.UTC(1969, 11, 29, 5), hod: 5, how: 5 },
+  ])('$case → hour of day $hod, hour of week $how', ({ ts, hod, how }) => {
+    expect(hourOfDay(ts)).toBe(hod);
+    expect(hourOfWeek(ts)).toBe(how);
+  });
+
+  it('agree with the calendar (UTC), whatever the time (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -4e6, max: 4e6 }), fc.integer({ min: 0, max: HOUR_MS * 24 - 1 }), (day, ms) => {
+        const ts = day * DAY_MS + ms;
+        const d = new Date(ts);
+        expect(hourOfDay(ts)).toBe(d.getUTCHours());
+        expect(hourOfWeek(ts)).toBe(((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours());
+        expect(hourOfWeek(ts) % 24).toBe(hourOfDay(ts));
+        expect(hourOfWeek(ts + WEEK_MS)).toBe(hourOfWeek(ts));
+      }),
+    );
+  });
+});
+
+/** 100 + 80·sin(2π·hour/24) + N(0, 1): peak at 06:00, trough at 18:00 (UTC). */
+const cycle = (g: () => number) => (ts: number) => 100 + 80 * Math.sin((2 * Math.PI * (ts / HOUR_MS)) / 24) + g();
+/** The centre of hour h on day d after MONDAY: where an hour's offset applies as is. */
+const centre = (d: number, h: number): number => MONDAY + d * DAY_MS + (h + 0.5) * HOUR_MS;
+const series = (f: (ts: number) => number, fromWindow: number, n: number): number[] =>
+  Array.from({ length: n }, (_, i) => f(MONDAY + (fromWindow + i) * WINDOW_MS));
+
+describe('a strong daily cycle (10 s windows, 4 days from Monday 00:00 UTC)', () => {
+  let day1: Detected;
+  let day3: Detected;
+  let day4: Detected;
+  let off: Detected;
+  beforeAll(() => {
+    const f = cycle(gaussian(11));
+    day1 = detect(series(f, 0, PER_DAY), NO_FLOORS, P, undefined, MONDAY);
+    const days2to3 = detect(series(f, PER_DAY, 2 * PER_DAY), NO_FLOORS, P, day1.b, MONDAY + DAY_MS);
+    day3 = { ...days2to3, verdicts: [...day1.verdicts, ...days2to3.verdicts], statuses: [...day1.statuses, ...days2to3.statuses] };
+    const fourth = detect(series(f, 3 * PER_DAY, PER_DAY), NO_FLOORS, P, day3.b, MONDAY + 3 * DAY_MS);
+    day4 = { ...fourth, verdicts: [...day3.verdicts, ...fourth.verdicts], statuses: [...day3.statuses, ...fourth.statuses] };
+    off = detect(series(cycle(gaussian(11)), 0, 4 * PER_DAY), NO_FLOORS, { ...P, seasonality: 'off' }, undefined, MONDAY);
+  });
+
+  it('after one day no offset applies yet (seen on fewer than seasonMinDays days)', () => {
+    expect(day1.b.hodDays.every((d) => d <= 1)).toBe(true);
+    for (let h = 0; h < 24; h++) expect(seasonOf(day1.b, centre(1, h), P)).toBe(0);
+    expect(expectedAt(day1.b, centre(1, 6), P)).toBe(day1.b.level);
+  });
+
+  it('after four days every bucket has been folded on at least three days (hour-of-week on at most one week)', () => {
+    expect(Math.min(...day4.b.hodDays)).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...day4.b.howWeeks)).toBeLessThanOrEqual(1);
+  });
+
+  test.each([
+    { when: 'after three days', pick: () => day3.b, day: 3 },
+    { when: 'after four days', pick: () => day4.b, day: 4 },
+  ])("$when, seasonOf returns the hour's offset: positive at the peak, negative at the trough", ({ pick, day }) => {
+    const b: Baseline = pick();
+    for (let h = 0; h < 24; h++) expect(seasonOf(b, centre(day, h), P), `hour ${h}`).toBe(b.hod[h]);
+    expect(seasonOf(b, centre(day, 6), P)).toBeGreaterThan(30);
+    expect(seasonOf(b, centre(day, 18), P)).toBeLessThan(-30);
+    // the profile's shape: the peak hours above the trough hours by most of the 160 peak-to-peak
+    expect(b.hod[6]! - b.hod[18]!).toBeGreaterThan(100);
+    for (const h of [4, 5, 6, 7, 8]) expect(b.hod[h], `hour ${h}`).toBeGreaterThan(0);
+    for (const h of [16, 17, 18, 19, 20]) expect(b.hod[h], `hour ${h}`).toBeLessThan(0);
+  });
+
+  it("with seasonality 'off' no offset ever applies, even to an established profile", () => {
+    const p = { ...P, seasonality: 'off' as const };
+    for (let h = 0; h < 24; h++) {
+      expect(seasonOf(day4.b, centre(4, h), p)).toBe(0);
+      expect(seasonOf(off.b, centre(4, h), p)).toBe(0);
+      expect(expectedAt(off.b, centre(4, h), p)).toBe(off.b.level);
+    }
+  });
+
+  it("with seasonality 'off' the fast level follows the cycle: no anomalous window", () => {
+    expect(off.statuses.filter((s) => s === 'anomalous')).toHaveLength(0);
+  });
+
+  // Bug: with seasonality 'auto' the same clean cycle (Gaussian noise σ 1) produces anomalous
+  // windows once the profile applies (days 3 and 4), where 'off' produces none. They come a few
+  // seconds after an hour starts: the fold of the hour just finished moves its bucket by
+  // SEASON_FOLD · (hour mean − bucket), and seasonOf interpolates from that bucket, so the
+  // expectation jumps by several units at the hour boundary while the residual spread around it
+  // is ≈ 1.3; the level is re-based only when the profile switches on or off, not when it moves.
+  // The profile is still far from converged after 4 days (peak offset ≈ 58 for a true 79: the
+  // day-1 folds were taken against a slow level still in its warm start).
+  it('with seasonality the cycle stays normal once the profile applies', () => {
+    const anomalous = day4.statuses.flatMap((s, i) => (s === 'anomalous' ? [(i / PER_HOUR).toFixed(2)] : []));
+    expect(anomalous, 'hours since the start of the anomalous windows').toEqual([]);
+  });
+});
+
+describe('what the profile learns', () => {
+  let prefix: Detected;
+  const f = cycle(gaussian(23));
+  beforeAll(() => {
+    prefix = detect(series(f, 0, 3 * PER_DAY + 10 * PER_HOUR), NO_FLOORS, P, undefined, MONDAY);
+  });
+
+  it('a one-off 1-hour incident moves its bucket by at most SEASON_FOLD of its size (and other buckets by less)', () => {
+    const height = 500;
+    const from = 3 * PER_DAY + 10 * PER_HOUR; // Thursday 10:00–10:59
+    const after = 3 * PER_HOUR; // the incident's hour and the next ones get folded
+    const normal = series(f, from, PER_HOUR + after);
+    const incident = normal.map((x, i) => (i < PER_HOUR ? x + height : x));
+    const t0 = MONDAY + from * WINDOW_MS;
+    const control = detect(normal, NO_FLOORS, P, prefix.b, t0).b;
+    const hit = detect(incident, NO_FLOORS, P, prefix.b, t0).b;
+    expect(hit.hodDays).toEqual(control.hodDays);
+    expect(hit.hodDays[10]).toBe(prefix.b.hodDays[10]! + 1);
+    const moved = hit.hod.map((v, h) => Math.abs(v - control.hod[h]!));
+    // the incident hour does count (every window of the hour is folded, anomalous or not)…
+    expect(moved[10]).toBeGreaterThan(0);
+    // …but by at most 0.3 of its height
+    for (let h = 0; h < 24; h++) expect(moved[h], `hour ${h}`).toBeLessThanOrEqual(SEASON_FOLD * height);
+  });
+
+  it("an hour is folded when the next one starts: the first day's mean as is, later days with weight SEASON_FOLD", () => {
+    const b = prefix.b; // learned up to Thursday 09:59:50: the 09:00 hour is accumulated, not folded yet
+    expect(b.accHour).toBe((MONDAY + 3 * DAY_MS + 9 * HOUR_MS) / HOUR_MS);
+    expect(b.accN).toBe(PER_HOUR);
+    const m = b.accSum / b.accN;
+    const ts = MONDAY + 3 * DAY_MS + 10 * HOUR_MS;
+    const next = learn(b, f(ts), ts, 0, 0, P);
+    expect(next.hodDays[9]).toBe(b.hodDays[9]! + 1);
+    expect(next.hod[9]).toBeCloseTo(b.hod[9]! + SEASON_FOLD * (m - b.hod[9]!), 9);
+    expect(next.howWeeks[hourOfWeek(ts - HOUR_MS)]).toBe(1);
+    expect(next.how[hourOfWeek(ts - HOUR_MS)]).toBeCloseTo(m, 9); // a first week: as is
+    expect({ accHour: next.accHour, accN: next.accN }).toEqual({ accHour: ts / HOUR_MS, accN: 1 });
+  });
+
+  // Bug: foldHour's docstring promises that "a recurring event (a nightly batch) becomes expected
+  // after a few days". It never does when the event lasts longer than levelShiftWindows: after
+  // levelShiftWindows anomalous windows learn() re-seats the slow level onto the event, and the
+  // hour's fold measures x − slow, so the bucket gets (60·200 + 300·0)/360 ≈ 33 per day instead of
+  // 200 (and the next hour −33 from the drop back). Each day the batch pages at its start and
+  // again at its end (≈ 120 anomalous windows a day).
+  it('a nightly batch (+200 from 03:00 to 03:59 every day) becomes expected after a few days', () => {
+    const g = gaussian(31);
+    const days = 6;
+    const xs = Array.from({ length: days * PER_DAY }, (_, i) => 100 + g() + (Math.floor(i / PER_HOUR) % 24 === 3 ? 200 : 0));
+    const { statuses, b } = detect(xs, NO_FLOORS, P, undefined, MONDAY);
+    const lastDay = statuses.slice((days - 1) * PER_DAY);
+    expect(lastDay.filter((s) => s === 'anomalous')).toHaveLength(0);
+    expect(seasonOf(b, centre(days, 3), P)).toBeGreaterThan(150);
+  });
+});
