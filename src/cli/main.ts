@@ -55,7 +55,10 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
+    // Exit once stdout has drained: client libraries may keep idle sockets and timers alive
+    // after a command has finished its work and closed what it opened.
     process.exitCode = code;
+    process.stdout.write('', () => process.exit(code));
   },
   (e: unknown) => {
     if (e instanceof MeshwatchError) {
