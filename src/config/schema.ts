@@ -105,7 +105,11 @@ export const ConfigSchema = z
         surpriseThreshold: z.number().nonnegative().default(d.surpriseThreshold),
         cooldownWindows: z.number().int().nonnegative().default(d.cooldownWindows),
         staleAfterWindows: positiveInt.default(d.staleAfterWindows),
-        metrics: z.record(z.string(), metricPolicy).default(() => structuredClone(DEFAULT_METRIC_POLICIES)),
+        /** Per-metric policies; the ones given replace those metrics' defaults, the rest keep theirs. */
+        metrics: z
+          .record(z.string(), metricPolicy)
+          .default({})
+          .transform((m) => ({ ...structuredClone(DEFAULT_METRIC_POLICIES), ...m })),
         defaultPolicy: metricPolicy.default(() => ({ ...d.defaultPolicy })),
         /** Per-service sensitivity: `namespace/name` → overrides of the knobs and metric policies. */
         services: z
