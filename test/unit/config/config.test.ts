@@ -217,3 +217,12 @@ describe('the result is frozen', () => {
     expect(c.window.ms).toBe(10_000);
   });
 });
+
+describe('per-metric policy overrides', () => {
+  it('replace only the metrics they name; the others keep their default policies', () => {
+    const c = parseConfig({ detection: { metrics: { cpu_cores: { direction: 'both', absFloor: 0.1, relFloor: 0 } } } });
+    expect(c.detection.metrics.cpu_cores).toEqual({ direction: 'both', absFloor: 0.1, relFloor: 0 });
+    expect(c.detection.metrics.error_ratio).toEqual(DEFAULT_DETECTION.metrics.error_ratio);
+    expect(Object.keys(c.detection.metrics).sort()).toEqual(Object.keys(DEFAULT_DETECTION.metrics).sort());
+  });
+});
