@@ -357,7 +357,7 @@ const SURPRISE_PRIOR_WINDOWS = 20;
 /** Half-life of the short surprise average, in windows. */
 const SURPRISE_HALF_LIFE = 2;
 /** Surprise contributions are capped (in |z|) so one absurd window cannot dominate the moments. */
-const SURPRISE_CAP = 50;
+export const SURPRISE_CAP = 8;
 
 /** The short surprise average after a window whose directional |z| is `zDir`. */
 export const nextSurprise = (b: Baseline, zDir: number): number =>

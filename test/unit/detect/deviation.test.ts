@@ -14,6 +14,7 @@ import {
   hourOfDay,
   nextSurprise,
   sigmaOf,
+  SURPRISE_CAP,
 } from '../../../src/core/baseline/baseline.js';
 import { barOf, bandOf, judge, scoreOf } from '../../../src/core/detect/deviation.js';
 import { type Direction, type MetricPolicy } from '../../../src/core/params.js';
@@ -42,7 +43,7 @@ describe('warm-up', () => {
     // |z| = 1e9 − 100, capped at 50 in the surprise average
     expect(judge(baseline(100, 1, 3), 1e9, TS, policy('both'), P)).toStrictEqual({
       status: 'insufficient-data',
-      surprise: 0.8 + alphaOf(2) * (50 - 0.8),
+      surprise: 0.8 + alphaOf(2) * (SURPRISE_CAP - 0.8),
     });
   });
 });

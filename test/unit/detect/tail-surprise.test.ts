@@ -8,7 +8,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, test } from 'vitest';
-import { type Baseline, GAUSSIAN_TAIL, emptyBaseline, learn, nextSurprise, surpriseScore } from '../../../src/core/baseline/baseline.js';
+import {
+  type Baseline,
+  GAUSSIAN_TAIL,
+  emptyBaseline,
+  learn,
+  nextSurprise,
+  SURPRISE_CAP,
+  surpriseScore,
+} from '../../../src/core/baseline/baseline.js';
 import { barOf, judge } from '../../../src/core/detect/deviation.js';
 import { type Direction } from '../../../src/core/params.js';
 import { NO_FLOORS, P, WINDOW_MS, baselineOf, deviationOf, gaussian, learnAll, quiet, studentT, zOf } from './helpers.js';
@@ -80,6 +88,9 @@ describe('surprise', () => {
     fc.assert(
       fc.property(fc.double({ min: 0, max: 50, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true }), (s0, z) => {
         const b0 = { ...emptyBaseline(), surprise: s0 };
+        // contributions are capped: beyond SURPRISE_CAP a window says no more than the cap
+        expect(nextSurprise(b0, z)).toBe(nextSurprise(b0, Math.min(z, SURPRISE_CAP)));
+        z = Math.min(z, SURPRISE_CAP);
         const s1 = nextSurprise(b0, z);
         const s2 = nextSurprise({ ...b0, surprise: s1 }, z);
         // one window: part of the way, never past it

@@ -320,7 +320,8 @@ describe('leak: the fast level stays drift above the slow one', () => {
 
 describe('cooldown', () => {
   const N = 10;
-  const params = { ...PARAMS, detection: { ...DETECTION, persistWindows: 1, cooldownWindows: N } };
+  // (surprise gate off: a second spike soon after the first is less surprising, which is not what this tests)
+  const params = { ...PARAMS, detection: { ...DETECTION, persistWindows: 1, cooldownWindows: N, surpriseThreshold: 0 } };
   // a 3-core spike at window 30 fires at 30 and resolves at 33 (3 calm windows): cooling down until window 33 + N
   const RESOLVED = 33;
   const withSecondSpike = (at: number): WindowSpec[] => [
