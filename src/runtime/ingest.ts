@@ -11,7 +11,7 @@
  * time after each batch; on assignment it registers its partitions (no time yet), and a
  * timer marks partitions that have no backlog as caught up (idle sources hold nothing open).
  */
-import { type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
+import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
 import { type Config } from '../config/schema.js';
 import { aggregatorOptionsOf } from '../config/derive.js';
 import { decode } from '../core/decode/index.js';
@@ -33,6 +33,8 @@ export class IngestWorker {
   /** Assigned raw partitions, and when each last had a batch (processing time). */
   private assigned = new Map<string, { topic: string; partition: number; lastBatchAt: number }>();
   private timer: NodeJS.Timeout | undefined;
+  /** One admin client for the worker's life (metadata at start, offsets on the idle timer). */
+  private readonly admin: Admin;
 
   constructor(
     private readonly kafka: Kafka,
@@ -41,6 +43,7 @@ export class IngestWorker {
   ) {
     this.consumer = kafka.consumer({ groupId: config.kafka.groups.ingest, maxBytesPerPartition: 4 * 1024 * 1024 });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.admin = kafka.admin();
     const t = config.kafka.topics;
     for (const topic of t.envoy) this.hints.set(topic, 'envoy');
     for (const topic of t.cadvisor) this.hints.set(topic, 'cadvisor');
@@ -48,14 +51,9 @@ export class IngestWorker {
   }
 
   async start(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [this.config.kafka.topics.windows] });
-      this.windowsPartitions = meta.topics[0]?.partitions.length ?? 1;
-    } finally {
-      await admin.disconnect();
-    }
+    await this.admin.connect();
+    const meta = await this.admin.fetchTopicMetadata({ topics: [this.config.kafka.topics.windows] });
+    this.windowsPartitions = meta.topics[0]?.partitions.length ?? 1;
     await this.producer.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
@@ -81,6 +79,7 @@ export class IngestWorker {
     if (this.timer) clearInterval(this.timer);
     await this.consumer.disconnect();
     await this.producer.disconnect();
+    await this.admin.disconnect();
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
@@ -165,26 +164,20 @@ export class IngestWorker {
     const now = Date.now();
     const quiet = [...this.assigned.entries()].filter(([, a]) => now - a.lastBatchAt >= quietMs);
     if (quiet.length === 0) return;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const topics = [...new Set(quiet.map(([, a]) => a.topic))];
-      const committed = await admin.fetchOffsets({ groupId: this.config.kafka.groups.ingest, topics });
-      const marks: SourceWatermark[] = [];
-      for (const topic of topics) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        for (const [source, a] of quiet) {
-          if (a.topic !== topic) continue;
-          const end = BigInt(ends.find((o) => o.partition === a.partition)?.high ?? '0');
-          const low = BigInt(ends.find((o) => o.partition === a.partition)?.low ?? '0');
-          const c = committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === a.partition)?.offset ?? '-1';
-          const at = BigInt(c) < 0n ? low : BigInt(c);
-          if (at >= end) marks.push(this.mark(source, true));
-        }
+    const topics = [...new Set(quiet.map(([, a]) => a.topic))];
+    const committed = await this.admin.fetchOffsets({ groupId: this.config.kafka.groups.ingest, topics });
+    const marks: SourceWatermark[] = [];
+    for (const topic of topics) {
+      const ends = await this.admin.fetchTopicOffsets(topic);
+      const done = committed.find((t) => t.topic === topic)?.partitions ?? [];
+      for (const [source, a] of quiet) {
+        if (a.topic !== topic) continue;
+        const o = ends.find((x) => x.partition === a.partition);
+        const c = BigInt(done.find((p) => p.partition === a.partition)?.offset ?? '-1');
+        const at = c < 0n ? BigInt(o?.low ?? '0') : c;
+        if (at >= BigInt(o?.high ?? '0')) marks.push(this.mark(source, true));
       }
-      await this.sendMarks(marks);
-    } finally {
-      await admin.disconnect();
     }
+    await this.sendMarks(marks);
   }
 }
