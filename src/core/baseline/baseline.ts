@@ -243,7 +243,8 @@ export function learn(
   surprise = b.surprise,
 ): Baseline {
   if (windowStart <= b.lastWindowStart) return b;
-  return keepContinuous(b, learnLevel(b, x, windowStart, deviation, z, p, surprise), windowStart, p);
+  const used = b.seasonOn ? seasonOf(b, windowStart, p) : 0;
+  return keepContinuous(used, learnLevel(b, x - used, x, windowStart, deviation, z, p, surprise), windowStart, p);
 }
 
 /**
@@ -251,16 +252,17 @@ export function learn(
  * in) or switched on or off: re-base the deseasonalised level by the change of the offset
  * at this time.
  */
-function keepContinuous(before: Baseline, after: Baseline, ts: number, p: BaselineParams): Baseline {
-  const used = before.seasonOn ? seasonOf(before, ts, p) : 0;
+function keepContinuous(used: number, after: Baseline, ts: number, p: BaselineParams): Baseline {
   const next = seasonOf(after, ts, p);
   const seasonOn = next !== 0;
   if (next === used && seasonOn === (after.seasonOn ?? false)) return after;
   return { ...after, seasonOn, level: after.level + used - next };
 }
 
+/** `d0` is the value with the seasonal offset in force removed; `x` the raw value. */
 function learnLevel(
   b: Baseline,
+  d0: number,
   x: number,
   windowStart: number,
   deviation: -1 | 0 | 1,
@@ -268,8 +270,6 @@ function learnLevel(
   p: BaselineParams,
   surprise: number,
 ): Baseline {
-  const s = b.seasonOn ? seasonOf(b, windowStart, p) : 0;
-  const d0 = x - s;
   if (b.n === 0) {
     return { ...b, ...accumulate(b, x, windowStart, x), n: 1, lastWindowStart: windowStart, level: x, slow: x, variance: 0 };
   }
