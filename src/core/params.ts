@@ -44,7 +44,9 @@ export interface DetectionParams {
   tailQuantile: number;
   /**
    * How unusual the short average of |z| must be for this series (in long-run standard
-   * deviations of that average) before a window counts as anomalous; 0 = off.
+   * deviations of that average) before a window counts as anomalous. It also sets the bars of
+   * the multi-window tests (sustained: 2×, drift: 1.5×, see detect/deviation.ts). 0 = off: each
+   * window is judged alone against the band.
    */
   surpriseThreshold: number;
   /** A metric that returns after a gap longer than this (in windows) is `stale`: learned, not judged. */
@@ -87,13 +89,13 @@ const both = (absFloor: number, relFloor = 0.1): MetricPolicy => ({ direction: '
 const MIB = 1024 * 1024;
 
 export const DEFAULT_METRIC_POLICIES: Record<string, MetricPolicy> = {
-  requests_per_s: both(0.5, 0.05),
+  requests_per_s: both(0.1, 0.02),
   error_ratio: up(0.02, 0),
   latency_p50_ms: up(1, 0.05),
   latency_p99_ms: up(2, 0.05),
   bytes_in_per_s: both(1024, 0.05),
   bytes_out_per_s: both(1024, 0.05),
-  cpu_cores: up(0.005, 0.03),
+  cpu_cores: up(0.002, 0.02),
   cpu_throttled_ratio: up(0.05, 0),
   memory_working_set_bytes: up(MIB, 0.02, 0.05),
   memory_limit_ratio: up(0.02, 0, 0.05),

@@ -40,10 +40,42 @@ export interface Baseline {
   howWeeks: number[];
   /** Whether `level` is deseasonalised (the profile applied when this window was learned). */
   seasonOn?: boolean;
-  /** The hour being accumulated (epoch hours) and its running sum and count of value − slow. */
+  /** The hour being accumulated (epoch hours) and its running sum and count of values. */
   accHour: number;
-  accSum: number;
+  accX?: number;
   accN: number;
+  /** The same over the hour's windows inside the band. */
+  accIn?: number;
+  accInN?: number;
+  /**
+   * The day being collected (epoch days), its hours' means and which hours were seen (bit h):
+   * the day is folded into the hour-of-day profile when it ends.
+   */
+  dayIdx?: number;
+  dayHours?: number[];
+  dayMask?: number;
+  /**
+   * Net change of the level by level shifts during that day. A day that ends on another level
+   * than it began (a deploy) is no daily pattern and is not folded; a shift there and back (a
+   * nightly batch) is.
+   */
+  dayStep?: number;
+  /**
+   * Recurring peaks, per hour of day, above (`…Up`) and below (`…Down`) the expectation, in the
+   * metric's unit. `last…` is the largest distance outside the band within an hour of that hour
+   * on the last day; `peak…` the size that recurred (the smaller of the last two days', fading
+   * by RECUR_FADE a day once it stops). A nightly job's spike, seen at about the same hour on two
+   * days running, becomes expected; a one-off leaves nothing.
+   */
+  peakUp?: number[];
+  peakDown?: number[];
+  lastUp?: number[];
+  lastDown?: number[];
+  /** The day being collected: each hour's largest distance outside the band. */
+  dayUp?: number[];
+  dayDown?: number[];
+  accUp?: number;
+  accDown?: number;
   /** Signed run of consecutive anomalous windows: +k above the band, −k below. */
   run: number;
   /** Sum of the deseasonalised values in the current run (for level-shift re-seating). */
@@ -63,6 +95,20 @@ export interface Baseline {
   surpriseVar: number;
   /** Windows judged so far (the surprise statistics' own count). */
   judged?: number;
+  /**
+   * Drift: a short EW average (half-life DRIFT_HALF_LIFE windows) of the signed z, and the
+   * long-run mean square of that average over normal windows. A small shift that lasts (1–2σ
+   * for tens of windows) moves the average far more than noise does, while no single window
+   * stands out.
+   */
+  drift?: number;
+  driftVar?: number;
+  /**
+   * One-window anomalies (blips) lately: a count that halves every slowHalfLifeWindows / 4
+   * windows. A series that blips now and then must hold a deviation for persistWindows before
+   * it fires, however big one window is.
+   */
+  blips?: number;
   /** Window start of the last level shift. */
   shiftAt?: number;
   /** The slow level as the leak check sees it: like `slow`, but re-seated with the level on a shift. */
@@ -94,8 +140,22 @@ export const emptyBaseline = (): Baseline => ({
   how: new Array<number>(168).fill(0),
   howWeeks: new Array<number>(168).fill(0),
   accHour: -1,
-  accSum: 0,
+  accX: 0,
   accN: 0,
+  accIn: 0,
+  accInN: 0,
+  dayIdx: -1,
+  dayHours: new Array<number>(24).fill(0),
+  dayMask: 0,
+  dayStep: 0,
+  peakUp: new Array<number>(24).fill(0),
+  peakDown: new Array<number>(24).fill(0),
+  lastUp: new Array<number>(24).fill(0),
+  lastDown: new Array<number>(24).fill(0),
+  dayUp: new Array<number>(24).fill(0),
+  dayDown: new Array<number>(24).fill(0),
+  accUp: 0,
+  accDown: 0,
   // Prior: a Gaussian series' short average of |z| (mean √(2/π), spread ≈ 0.25).
   surprise: 0.8,
   surpriseMean: 0.8,
@@ -121,7 +181,8 @@ export type BaselineParams = Pick<
 /**
  * The seasonal offset that applies at `ts`, or 0 while the profile is not established.
  * Offsets are bucket means; between bucket centres they are interpolated linearly, so a
- * smooth cycle gives a smooth expectation (a step at every hour would look like a jump).
+ * smooth cycle gives a smooth expectation (a step at every hour would look like a jump),
+ * except across a step (see STEP_JUMP), which stays a step.
  */
 export function seasonOf(b: Baseline, ts: number, p: BaselineParams): number {
   if (p.seasonality === 'off' || !seasonalityHolds(b)) return 0;
@@ -133,13 +194,21 @@ export function seasonOf(b: Baseline, ts: number, p: BaselineParams): number {
   const weekly = (t: number): number | undefined => ((b.howWeeks[hourOfWeek(t)] ?? 0) >= 2 ? (b.how[hourOfWeek(t)] ?? 0) : undefined);
   const daily = (t: number): number | undefined =>
     (b.hodDays[hourOfDay(t)] ?? 0) >= p.seasonMinDays ? (b.hod[hourOfDay(t)] ?? 0) : undefined;
+  const amplitude = seasonalAmplitude(b);
   for (const at of [weekly, daily]) {
     const a = at(t0);
     const c = at(t1);
-    if (a !== undefined && c !== undefined) return a + f * (c - a);
+    if (a === undefined || c === undefined) continue;
+    // A jump of more than half the profile's range from one hour to the next is a step (a
+    // batch that starts on the hour), not a curve: each hour keeps its own offset.
+    if (Math.abs(c - a) > STEP_JUMP * amplitude) return f < 0.5 ? a : c;
+    return a + f * (c - a);
   }
   return 0;
 }
+
+/** Share of the profile's range above which the change between two hours is a step. */
+const STEP_JUMP = 0.5;
 
 /**
  * The profile is used only when it stands out both of the residual noise and of its own
@@ -177,57 +246,192 @@ export function seasonalAmplitude(b: Baseline): number {
  */
 export const expectedAt = (b: Baseline, ts: number, p: BaselineParams): number => b.level + (b.seasonOn ? seasonOf(b, ts, p) : 0);
 
-/** Weight of a new day (or week) in a seasonal bucket. */
+/** Weight of a new day (or week) in a seasonal bucket, once a few have been averaged. */
 const SEASON_FOLD = 0.3;
+/** A day whose level shifts net to more than this many σ is not folded (see `dayStep`). */
+const DAY_STEP_SIGMAS = 4;
+/** A day is folded into the hour-of-day profile only when this many of its hours were seen. */
+const DAY_MIN_HOURS = 20;
+
+type SeasonFields =
+  | 'hod'
+  | 'hodDays'
+  | 'hodVar'
+  | 'how'
+  | 'howWeeks'
+  | 'dayIdx'
+  | 'dayHours'
+  | 'dayMask'
+  | 'dayStep'
+  | 'peakUp'
+  | 'peakDown'
+  | 'lastUp'
+  | 'lastDown'
+  | 'dayUp'
+  | 'dayDown';
+type AccFields = SeasonFields | 'accHour' | 'accX' | 'accN' | 'accIn' | 'accInN' | 'accUp' | 'accDown';
+
+const popcount = (m: number): number => {
+  let k = 0;
+  for (let x = m >>> 0; x !== 0; x &= x - 1) k++;
+  return k;
+};
 
 /**
- * Folds the finished hour into the seasonal profiles. Every window of the hour counts,
- * anomalous or not, so a recurring event (a nightly batch) becomes expected after a few
- * days, while a one-off incident moves its bucket by at most SEASON_FOLD of its size.
+ * Folds a finished day into the hour-of-day profile: each hour's mean minus the day's mean.
+ * Measuring offsets within the day they were seen keeps the profile's shape exact whatever
+ * the level does meanwhile (a warm start, a drift, a level shift). The first days are averaged
+ * equally, later ones with weight SEASON_FOLD.
  */
-function foldHour(b: Baseline): Pick<Baseline, 'hod' | 'hodDays' | 'hodVar' | 'how' | 'howWeeks'> {
-  if (b.accN === 0 || b.accHour < 0) return { hod: b.hod, hodDays: b.hodDays, hodVar: b.hodVar, how: b.how, howWeeks: b.howWeeks };
-  const m = b.accSum / b.accN;
-  const ts = b.accHour * HOUR_MS;
-  const h = hourOfDay(ts);
-  const w = hourOfWeek(ts);
+function foldDay(b: Pick<Baseline, SeasonFields>): Pick<Baseline, 'hod' | 'hodDays' | 'hodVar'> {
+  const mask = b.dayMask ?? 0;
+  const hours = b.dayHours ?? [];
+  if (popcount(mask) < DAY_MIN_HOURS) return { hod: b.hod, hodDays: b.hodDays, hodVar: b.hodVar };
+  let sum = 0;
+  for (let h = 0; h < 24; h++) if (mask & (1 << h)) sum += hours[h] ?? 0;
+  const mean = sum / popcount(mask);
   const hod = b.hod.slice();
   const hodDays = b.hodDays.slice();
   const hodVar = b.hodVar.slice();
-  const how = b.how.slice();
-  const howWeeks = b.howWeeks.slice();
-  if ((hodDays[h] ?? 0) > 0) {
-    const d = m - (hod[h] ?? 0);
-    hodVar[h] = (1 - SEASON_FOLD) * ((hodVar[h] ?? 0) + SEASON_FOLD * d * d);
+  for (let h = 0; h < 24; h++) {
+    if (!(mask & (1 << h))) continue;
+    const m = (hours[h] ?? 0) - mean;
+    const days = hodDays[h] ?? 0;
+    const w = days === 0 ? 1 : Math.max(SEASON_FOLD, 1 / (days + 1));
+    if (days > 0) {
+      const d = m - (hod[h] ?? 0);
+      hodVar[h] = (1 - w) * ((hodVar[h] ?? 0) + w * d * d);
+    }
+    hod[h] = (hod[h] ?? 0) + w * (m - (hod[h] ?? 0));
+    hodDays[h] = days + 1;
   }
-  hod[h] = (hodDays[h] ?? 0) === 0 ? m : (hod[h] ?? 0) + SEASON_FOLD * (m - (hod[h] ?? 0));
-  hodDays[h] = (hodDays[h] ?? 0) + 1;
-  how[w] = (howWeeks[w] ?? 0) === 0 ? m : (how[w] ?? 0) + SEASON_FOLD * (m - (how[w] ?? 0));
-  howWeeks[w] = (howWeeks[w] ?? 0) + 1;
-  return { hod, hodDays, hodVar, how, howWeeks };
+  return { hod, hodDays, hodVar };
 }
 
-/** Accumulates x − slow into the current hour, folding the previous hour when it changes. */
-function accumulate(
-  b: Baseline,
-  x: number,
-  windowStart: number,
-  slow: number,
-): Pick<Baseline, 'hod' | 'hodDays' | 'hodVar' | 'how' | 'howWeeks' | 'accHour' | 'accSum' | 'accN'> {
-  const hour = Math.floor(windowStart / HOUR_MS);
-  if (hour === b.accHour)
-    return {
-      hod: b.hod,
-      hodDays: b.hodDays,
-      hodVar: b.hodVar,
-      how: b.how,
-      howWeeks: b.howWeeks,
-      accHour: hour,
-      accSum: b.accSum + (x - slow),
-      accN: b.accN + 1,
-    };
-  return { ...foldHour(b), accHour: hour, accSum: x - slow, accN: 1 };
+/**
+ * Folds the finished hour when `nextHour` starts: its mean goes into its day's hours, and its
+ * mean minus the slow level into the hour-of-week profile; when `nextHour` is on another day,
+ * the day collected so far is folded into the hour-of-day profile. Every window of the hour counts, anomalous or not, so a recurring
+ * event (a nightly batch) becomes expected after a few days, while a one-off incident moves
+ * its bucket by at most SEASON_FOLD of its size.
+ */
+function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
+  let s: Required<Pick<Baseline, SeasonFields>> = {
+    hod: b.hod,
+    hodDays: b.hodDays,
+    hodVar: b.hodVar,
+    how: b.how,
+    howWeeks: b.howWeeks,
+    dayIdx: b.dayIdx ?? -1,
+    dayHours: b.dayHours ?? new Array<number>(24).fill(0),
+    dayMask: b.dayMask ?? 0,
+    dayStep: b.dayStep ?? 0,
+    peakUp: b.peakUp ?? new Array<number>(24).fill(0),
+    peakDown: b.peakDown ?? new Array<number>(24).fill(0),
+    lastUp: b.lastUp ?? new Array<number>(24).fill(0),
+    lastDown: b.lastDown ?? new Array<number>(24).fill(0),
+    dayUp: b.dayUp ?? new Array<number>(24).fill(0),
+    dayDown: b.dayDown ?? new Array<number>(24).fill(0),
+  };
+  /** Ends the day being collected (folding it when it qualifies) and starts `day`. */
+  const roll = (d: typeof s, day: number): typeof s => ({
+    ...d,
+    ...(Math.abs(d.dayStep) > DAY_STEP_SIGMAS * sigmaOf(b) ? {} : foldDay(d)),
+    ...recur(d.peakUp, d.lastUp, d.dayUp, 'Up'),
+    ...recur(d.peakDown, d.lastDown, d.dayDown, 'Down'),
+    dayIdx: day,
+    dayHours: new Array<number>(24).fill(0),
+    dayMask: 0,
+    dayStep: 0,
+    dayUp: new Array<number>(24).fill(0),
+    dayDown: new Array<number>(24).fill(0),
+  });
+  if (b.accN > 0 && b.accHour >= 0) {
+    // A few windows outside the band (spikes) are the recurring peaks' business, not the hour's
+    // level: then the hour is the mean of its windows inside the band. When most of the hour
+    // is outside (a batch), the hour moved and all its windows count.
+    const inN = b.accInN ?? b.accN;
+    const m = inN * 2 >= b.accN && inN > 0 ? (b.accIn ?? accXOf(b)) / inN : accXOf(b) / b.accN;
+    const ts = b.accHour * HOUR_MS;
+    const h = hourOfDay(ts);
+    const w = hourOfWeek(ts);
+    const day = Math.floor(b.accHour / 24);
+    if (day !== s.dayIdx) s = roll(s, day);
+    const dayHours = s.dayHours.slice();
+    dayHours[h] = m;
+    const dayUp = s.dayUp.slice();
+    const dayDown = s.dayDown.slice();
+    dayUp[h] = Math.max(dayUp[h] ?? 0, b.accUp ?? 0);
+    dayDown[h] = Math.max(dayDown[h] ?? 0, b.accDown ?? 0);
+    const how = b.how.slice();
+    const howWeeks = b.howWeeks.slice();
+    how[w] = (howWeeks[w] ?? 0) === 0 ? m - b.slow : (how[w] ?? 0) + SEASON_FOLD * (m - b.slow - (how[w] ?? 0));
+    howWeeks[w] = (howWeeks[w] ?? 0) + 1;
+    s = { ...s, dayHours, dayMask: (s.dayMask | (1 << h)) >>> 0, dayUp, dayDown, how, howWeeks };
+  }
+  const nextDay = Math.floor(nextHour / 24);
+  return nextDay === s.dayIdx ? s : roll(s, nextDay);
 }
+
+/** The current hour's sum of values (records written before `accX` existed kept value − slow). */
+const accXOf = (b: Baseline): number => b.accX ?? ((b as { accSum?: number }).accSum ?? 0) + b.accN * b.slow;
+
+/**
+ * Accumulates x into the current hour, folding the previous hour when it changes; `dev` is the
+ * window's distance from the expectation when it was outside the band (0 otherwise).
+ */
+function accumulate(b: Baseline, x: number, windowStart: number, dev: number): Partial<Pick<Baseline, AccFields>> {
+  const hour = Math.floor(windowStart / HOUR_MS);
+  const up = Number.isFinite(dev) ? Math.max(dev, 0) : 0;
+  const down = Number.isFinite(dev) ? Math.max(-dev, 0) : 0;
+  if (hour === b.accHour) {
+    // Only the running sums change within an hour (the caller spreads them over b).
+    return {
+      accHour: hour,
+      accX: accXOf(b) + x,
+      accN: b.accN + 1,
+      accIn: (b.accIn ?? accXOf(b)) + (dev === 0 ? x : 0),
+      accInN: (b.accInN ?? b.accN) + (dev === 0 ? 1 : 0),
+      accUp: Math.max(b.accUp ?? 0, up),
+      accDown: Math.max(b.accDown ?? 0, down),
+    };
+  }
+  return {
+    ...foldHour(b, hour),
+    accHour: hour,
+    accX: x,
+    accN: 1,
+    accIn: dev === 0 ? x : 0,
+    accInN: dev === 0 ? 1 : 0,
+    accUp: up,
+    accDown: down,
+  };
+}
+
+/**
+ * The recurring peaks after a day whose hours' largest distances were `today`: each hour takes
+ * the largest within an hour of it (a job that drifts across an hour boundary stays the same
+ * job) and keeps what both this day and the last one reached.
+ */
+function recur(peak: number[], last: number[], today: number[], side: 'Up' | 'Down'): Partial<Baseline> {
+  const smeared = today.map((_, h) => Math.max(today[(h + 23) % 24] ?? 0, today[h] ?? 0, today[(h + 1) % 24] ?? 0));
+  const next = smeared.map((t, h) => Math.max(Math.min(last[h] ?? 0, t), RECUR_FADE * (peak[h] ?? 0)));
+  return side === 'Up' ? { peakUp: next, lastUp: smeared } : { peakDown: next, lastDown: smeared };
+}
+
+/** What is left of a recurring peak after a day without it. */
+const RECUR_FADE = 0.5;
+/** A deviation up to this multiple of the hour's recurring peak is expected. */
+export const RECUR_MARGIN = 1.5;
+
+/** The recurring peak expected at `ts` on the side of `dev`. */
+export const recurringPeak = (b: Baseline, ts: number, dev: number): number => (dev >= 0 ? b.peakUp : b.peakDown)?.[hourOfDay(ts)] ?? 0;
+
+/**
+ * The detector's verdict on a window, as learn() needs it: 0 inside the band, ±1 anomalous above
+ * or below it, `recurring` outside the band by no more than the hour's recurring peak.
+ */
+export type Deviation = -1 | 0 | 1 | 'recurring';
 
 /**
  * Learns one window's value. `deviation` is the detector's verdict for this value
@@ -237,14 +441,19 @@ export function learn(
   b: Baseline,
   x: number,
   windowStart: number,
-  deviation: -1 | 0 | 1,
+  deviation: Deviation,
   z: number,
   p: BaselineParams,
   surprise = b.surprise,
 ): Baseline {
   if (windowStart <= b.lastWindowStart) return b;
   const used = b.seasonOn ? seasonOf(b, windowStart, p) : 0;
-  return keepContinuous(used, learnLevel(b, x - used, x, windowStart, deviation, z, p, surprise), windowStart, p);
+  // A run of exactly one anomalous window just ended: a blip.
+  const blip = Math.abs(b.run) === 1 && deviation !== Math.sign(b.run);
+  const blips = (b.blips ?? 0) * (1 - alphaOf(p.slowHalfLifeWindows / 4)) + (blip ? 1 : 0);
+  const extra: Partial<Baseline> =
+    z === 0 && b.drift === undefined ? (blips === 0 ? {} : { blips }) : { blips, ...learnDrift(b, z, deviation === 0, p) };
+  return keepContinuous(used, learnLevel(b, x - used, x, windowStart, deviation, z, p, surprise, extra), windowStart, p);
 }
 
 /**
@@ -265,20 +474,27 @@ function learnLevel(
   d0: number,
   x: number,
   windowStart: number,
-  deviation: -1 | 0 | 1,
+  deviation: Deviation,
   z: number,
   p: BaselineParams,
   surprise: number,
+  extra: Partial<Baseline>,
 ): Baseline {
   if (b.n === 0) {
-    return { ...b, ...accumulate(b, x, windowStart, x), n: 1, lastWindowStart: windowStart, level: x, slow: x, variance: 0 };
+    return { ...b, ...accumulate(b, x, windowStart, 0), ...extra, n: 1, lastWindowStart: windowStart, level: x, slow: x, variance: 0 };
   }
 
+  if (deviation === 'recurring') {
+    // Expected at this hour, yet far from the level: it neither moves the level and spread nor
+    // counts as an anomaly under way.
+    const season = accumulate(b, x, windowStart, d0 - b.level);
+    return { ...b, ...season, ...extra, n: b.n + 1, lastWindowStart: windowStart, run: 0, runSum: 0, runStart: -1 };
+  }
   const sameRun = deviation !== 0 && Math.sign(b.run) === deviation;
   const run = deviation === 0 ? 0 : sameRun ? b.run + deviation : deviation;
   const runSum = deviation === 0 ? 0 : sameRun ? b.runSum + d0 : d0;
   const runStart = deviation === 0 ? -1 : sameRun ? b.runStart : windowStart;
-  const season = accumulate(b, x, windowStart, b.slow);
+  const season = accumulate(b, x, windowStart, deviation === 0 ? 0 : d0 - b.level);
 
   if (deviation !== 0) {
     if (Math.abs(run) >= p.levelShiftWindows) {
@@ -289,6 +505,8 @@ function learnLevel(
       return {
         ...b,
         ...season,
+        ...extra,
+        dayStep: (season.dayStep ?? b.dayStep ?? 0) + (level - b.level),
         n: b.n + 1,
         lastWindowStart: windowStart,
         level,
@@ -304,7 +522,7 @@ function learnLevel(
     // first window of a run does count in how surprising this series usually is, so recurring
     // spikes become usual, while a long incident counts once.
     const surpriseStats = Math.abs(run) === 1 ? learnSurprise(b, surprise, p) : { surprise };
-    return { ...b, ...season, ...surpriseStats, n: b.n + 1, lastWindowStart: windowStart, run, runSum, runStart };
+    return { ...b, ...season, ...extra, ...surpriseStats, n: b.n + 1, lastWindowStart: windowStart, run, runSum, runStart };
   }
 
   const a = alphaOf(p.halfLifeWindows);
@@ -318,13 +536,14 @@ function learnLevel(
   const leakRef = (b.leakRef ?? b.slow) + ws * (d0 - (b.leakRef ?? b.slow));
   if (z === 0) {
     // Not judged (warm-up): the judged-window statistics (tail, surprise) start afterwards.
-    return { ...b, ...season, n: b.n + 1, lastWindowStart: windowStart, level, variance, slow, leakRef, run, runSum, runStart };
+    return { ...b, ...season, ...extra, n: b.n + 1, lastWindowStart: windowStart, level, variance, slow, leakRef, run, runSum, runStart };
   }
   // Tail quantile of |z| over judged normal windows (Robbins–Monro; equilibrium P(|z| > tail) = 1 − q).
   const tail = Math.max(TAIL_START / 2, b.tail + TAIL_STEP * ((Math.abs(z) > b.tail ? 1 : 0) - (1 - p.tailQuantile)));
   return {
     ...b,
     ...season,
+    ...extra,
     n: b.n + 1,
     lastWindowStart: windowStart,
     level,
@@ -349,6 +568,30 @@ function learnSurprise(
   const sw = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / (judged + SURPRISE_PRIOR_WINDOWS));
   const sd = surprise - b.surpriseMean;
   return { surprise, surpriseMean: b.surpriseMean + sw * sd, surpriseVar: (1 - sw) * (b.surpriseVar + sw * sd * sd), judged };
+}
+
+/** Half-life of the drift average, in windows. */
+const DRIFT_HALF_LIFE = 8;
+/** Drift contributions are capped (in |z|): a spike is not a drift. */
+const DRIFT_CAP = 4;
+
+/** The drift average after a window whose z is `z`. */
+export const nextDrift = (b: Baseline, z: number): number =>
+  (b.drift ?? 0) + alphaOf(DRIFT_HALF_LIFE) * (Math.max(-DRIFT_CAP, Math.min(DRIFT_CAP, z)) - (b.drift ?? 0));
+
+/** How many long-run standard deviations the drift average stands from 0 (signed). */
+export function driftScore(b: Baseline, drift: number): number {
+  const a = alphaOf(DRIFT_HALF_LIFE);
+  return drift / Math.sqrt(Math.max(b.driftVar ?? a / (2 - a), 1e-4));
+}
+
+function learnDrift(b: Baseline, z: number, normal: boolean, p: BaselineParams): Pick<Baseline, 'drift' | 'driftVar'> {
+  const drift = nextDrift(b, z);
+  if (!normal) return b.driftVar === undefined ? { drift } : { drift, driftVar: b.driftVar };
+  const a = alphaOf(DRIFT_HALF_LIFE);
+  const prior = a / (2 - a); // iid unit-variance z
+  const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / ((b.judged ?? 0) + SURPRISE_PRIOR_WINDOWS));
+  return { drift, driftVar: (b.driftVar ?? prior) + w * (drift * drift - (b.driftVar ?? prior)) };
 }
 
 /** Weight of the surprise prior (a Gaussian series' mean and spread), in windows. */

@@ -1,23 +1,36 @@
 /**
  * Deviation detector: is this window's value outside the band its baseline expects?
  *
- * Claim: a value x is anomalous when its direction is one the metric's policy cares about
- * and |x − expected| ≥ bar · σ_eff, where expected = level + the seasonal offset of the hour
- * (once established), σ_eff = max(σ, relFloor·|expected|, absFloor), and
- * bar = max(threshold, threshold · tail / 3.29): a series whose normal windows show heavy
- * tails (the learned upper quantile of |z| above a Gaussian's) raises its own bar.
- * The floors keep near-constant series from alerting on tiny wiggles (a flat series has
- * σ = 0) and on the metric's resolution. Not judged (a value, counted): fewer than
- * `warmupWindows` windows learned (`insufficient-data`).
+ * Claim: with expected = level + the seasonal offset of the hour (once established),
+ * σ_eff = max(σ, relFloor·|expected|, absFloor), z = (x − expected) / σ_eff and a direction the
+ * metric's policy cares about, a window is anomalous when either
+ *  - point: |z| ≥ bar, with bar = max(threshold, threshold · tail / 3.29) (a series whose normal
+ *    windows show heavy tails raises its own bar), and the short average of |z| (the surprise)
+ *    stands at least `surpriseThreshold` of its long-run standard deviations above its long-run
+ *    mean (so a series that is always spiky needs a bigger or longer deviation), or an anomaly
+ *    in the same direction is already under way; or
+ *  - sustained: |z| ≥ threshold / 2 and the surprise stands at least 2 × `surpriseThreshold`
+ *    above its mean: several windows in a row well outside the usual spread, none past the bar;
+ * unless it is recurring: no bigger than 1.5 × what the same hour of day (± 1 h) brought on
+ * each of the last two days (a nightly job), which is expected and not learned.
+ * The floors keep near-constant series from alerting on tiny wiggles (a flat series has σ = 0)
+ * and on the metric's resolution. Not judged (a value, counted): fewer than `warmupWindows`
+ * windows learned (`insufficient-data`).
  *
- * score ∈ [0, 1): |z| / (|z| + bar) — 0.5 at the bar, → 1 as the deviation grows.
+ * score ∈ [0, 1): s / (s + bar of the test that fired): 0.5 at its bar, → 1 as the deviation
+ * grows, with s = |z| (point) or the surprise's standing (sustained).
  */
 import {
   type Baseline,
   type BaselineParams,
   GAUSSIAN_TAIL,
+  type Deviation,
+  RECUR_MARGIN,
+  driftScore,
   expectedAt,
+  nextDrift,
   nextSurprise,
+  recurringPeak,
   sigmaOf,
   surpriseScore,
 } from '../baseline/baseline.js';
@@ -31,7 +44,7 @@ export interface Band {
 
 export type Verdict =
   | { status: 'insufficient-data'; surprise: number }
-  | { status: 'normal' | 'flat'; z: number; band: Band; surprise: number }
+  | { status: 'normal' | 'flat'; z: number; band: Band; surprise: number; recurring?: true }
   | { status: 'anomalous'; direction: 'up' | 'down'; z: number; score: number; band: Band; surprise: number };
 
 export type VerdictStatus = Verdict['status'] | 'stale';
@@ -51,6 +64,18 @@ export function bandOf(b: Baseline, ts: number, policy: MetricPolicy, p: JudgePa
   return { band: { value, lower: value - half, upper: value + half }, sigmaEff, bar };
 }
 
+/** A sustained deviation counts from this fraction of the threshold… */
+const SUSTAINED_Z = 0.5;
+/** …once the surprise stands this many times the surprise threshold above its usual. */
+const SUSTAINED_SURPRISE = 2;
+
+/** The drift bar, as a multiple of the surprise threshold (6 long-run σ of the drift average at 4). */
+const DRIFT_BAR = 1.5;
+
+/** What learn() is told about a verdict. */
+export const deviationOf = (v: Verdict): Deviation =>
+  v.status === 'anomalous' ? (v.direction === 'up' ? 1 : -1) : v.status === 'normal' && v.recurring ? 'recurring' : 0;
+
 export function judge(b: Baseline, x: number, ts: number, policy: MetricPolicy, p: JudgeParams): Verdict {
   const { band, sigmaEff, bar } = bandOf(b, ts, policy, p);
   const z = b.n === 0 ? 0 : (x - band.value) / sigmaEff;
@@ -62,8 +87,25 @@ export function judge(b: Baseline, x: number, ts: number, policy: MetricPolicy, 
   // An anomaly already under way (same direction) stays anomalous while past the bar: the
   // gate decides how an episode starts, not how long it lasts.
   const continuing = b.run !== 0 && Math.sign(b.run) === Math.sign(z);
+  if (counts && Math.abs(z) >= bar && !continuing && Math.abs(x - band.value) <= RECUR_MARGIN * recurringPeak(b, ts, z)) {
+    // As big as what this hour brought on the previous days (a nightly job): expected.
+    return { status: 'normal', z, band, surprise: b.surprise, recurring: true };
+  }
   if (counts && Math.abs(z) >= bar && (p.surpriseThreshold === 0 || continuing || surpriseScore(b, surprise) >= p.surpriseThreshold)) {
     return { status: 'anomalous', direction, z, score: scoreOf(z, bar), band, surprise };
+  }
+  // Sustained: several windows in a row well outside the usual spread, none of them past the bar
+  // alone, make the short average of |z| far more unusual than one big window can.
+  // Drifting: a shift too small for either test above, held long enough to move the drift
+  // average far out of its usual range; the window itself is on the drift's side, past 1σ.
+  const drifting = driftScore(b, nextDrift(b, z));
+  const driftBar = DRIFT_BAR * p.surpriseThreshold;
+  if (counts && driftBar > 0 && Math.abs(z) >= 1 && Math.sign(drifting) === Math.sign(z) && Math.abs(drifting) >= driftBar) {
+    return { status: 'anomalous', direction, z, score: scoreOf(drifting, driftBar), band, surprise };
+  }
+  const sustainedBar = p.surpriseThreshold * SUSTAINED_SURPRISE;
+  if (counts && p.surpriseThreshold > 0 && Math.abs(z) >= bar * SUSTAINED_Z && surpriseScore(b, surprise) >= sustainedBar) {
+    return { status: 'anomalous', direction, z, score: scoreOf(surpriseScore(b, surprise), sustainedBar), band, surprise };
   }
   return { status: sigmaOf(b) === 0 && x === band.value ? 'flat' : 'normal', z, band, surprise };
 }

@@ -15,7 +15,7 @@ import { type Alert } from '../alert/schema.js';
 import { type Episode, buildAlert, severityOf } from '../alert/build.js';
 import { episodeId } from '../alert/id.js';
 import { type Baseline, emptyBaseline, learn } from '../baseline/baseline.js';
-import { type Verdict, type VerdictStatus, barOf, judge, scoreOf } from '../detect/deviation.js';
+import { type Verdict, type VerdictStatus, barOf, deviationOf, judge, scoreOf } from '../detect/deviation.js';
 import { serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
 import { type WindowPartial } from '../window/partial.js';
@@ -103,14 +103,14 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     }
     const v = judge(b, x, p.windowStart, policy, d);
     verdicts[v.status] = (verdicts[v.status] ?? 0) + 1;
-    const deviation = v.status === 'anomalous' ? (v.direction === 'up' ? 1 : -1) : 0;
-    const next = learn(b, x, p.windowStart, deviation, v.status === 'insufficient-data' ? 0 : v.z, d, v.surprise);
+    const next = learn(b, x, p.windowStart, deviationOf(v), v.status === 'insufficient-data' ? 0 : v.z, d, v.surprise);
     baselines[metric] = next;
 
     for (const kind of ['spike', 'drop'] as const) {
       const active = v.status === 'anomalous' && (v.direction === 'up') === (kind === 'spike');
       const runLength = Math.abs(next.run) || Math.abs(b.run) + 1;
-      const strong = v.status === 'anomalous' && Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * barOf(b, d.threshold));
+      const strong =
+        v.status === 'anomalous' && Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * barOf(b, d.threshold)) && (b.blips ?? 0) < BLIP_LIMIT;
       step(
         `${kind}:${metric}`,
         active,
@@ -231,5 +231,11 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
   };
   return { state, alerts, verdicts, overflow };
 }
+
+/**
+ * A series with this many recent blips (see Baseline.blips; 2.5: three one-window anomalies
+ * lately) needs persistence even for a strong window: its big single windows are its habit.
+ */
+const BLIP_LIMIT = 2.5;
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;

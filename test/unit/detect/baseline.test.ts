@@ -26,8 +26,11 @@ describe('the first window', () => {
       slow: 42,
       variance: 0,
       accHour: 0,
-      accSum: 0,
+      accX: 42,
       accN: 1,
+      accIn: 42,
+      accInN: 1,
+      dayIdx: 0,
     });
   });
 

@@ -4,7 +4,7 @@
  * runs, hand-built baselines and deterministic noise generators.
  */
 import { type Baseline, emptyBaseline, learn } from '../../../src/core/baseline/baseline.js';
-import { type Verdict, judge } from '../../../src/core/detect/deviation.js';
+import { type Verdict, deviationOf, judge } from '../../../src/core/detect/deviation.js';
 import { DEFAULT_DETECTION, type DetectionParams, type MetricPolicy } from '../../../src/core/params.js';
 
 export const WINDOW_MS = 10_000;
@@ -44,7 +44,7 @@ export const P: DetectionParams = {
 export const NO_FLOORS: MetricPolicy = { direction: 'both', absFloor: 0, relFloor: 0 };
 
 /** The deviation the pipeline feeds back to learn() for a verdict. */
-export const deviationOf = (v: Verdict): -1 | 0 | 1 => (v.status === 'anomalous' ? (v.direction === 'up' ? 1 : -1) : 0);
+export { deviationOf };
 /** The z the pipeline feeds back to learn() for a verdict (0 when not judged). */
 export const zOf = (v: Verdict): number => (v.status === 'insufficient-data' ? 0 : v.z);
 

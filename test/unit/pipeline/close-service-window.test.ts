@@ -159,6 +159,23 @@ describe('how long an anomaly must last', () => {
   });
 });
 
+describe('a series that blips', () => {
+  // one-window huge spikes (z ≈ 170) 20 windows apart: each is a blip (a run of one window)
+  const blips = (k: number): WindowSpec[] => Array.from({ length: k }, (_, j) => [...spike(1, 3), ...calm(19, 31 + 20 * j)]).flat();
+
+  it('the first three fire at once; from the fourth on, one window is not enough', () => {
+    const { alerts } = closeAll(story([...quiet(30), ...blips(5)]));
+    const firing = alerts.filter((a) => a.alert.status === 'firing').map((a) => a.window);
+    expect(firing).toEqual([30, 50, 70]);
+  });
+
+  it('after three blips, a spike that lasts still fires (once the surprise gate, used to the blips, opens)', () => {
+    const { alerts } = closeAll(story([...quiet(30), ...blips(3), ...spike(3, 3), ...calm(6, 93)]));
+    const firing = alerts.filter((a) => a.alert.status === 'firing').map((a) => a.window);
+    expect(firing).toEqual([30, 50, 70, 92]);
+  });
+});
+
 describe('new_peer', () => {
   const db: ServiceId = { namespace: 'shop', name: 'db' };
   const attacker: ServiceId = { namespace: 'external', name: '203.0.113.7' };
