@@ -185,27 +185,32 @@ export type BaselineParams = Pick<
  * except across a step (see STEP_JUMP), which stays a step.
  */
 export function seasonOf(b: Baseline, ts: number, p: BaselineParams): number {
-  if (p.seasonality === 'off' || !seasonalityHolds(b)) return 0;
+  if (p.seasonality === 'off') return 0;
+  const amplitude = seasonalAmplitude(b);
+  if (!seasonalityHolds(b, amplitude)) return 0;
   const hours = ts / HOUR_MS - 0.5;
   const h0 = Math.floor(hours);
   const f = hours - h0;
   const t0 = h0 * HOUR_MS;
   const t1 = t0 + HOUR_MS;
-  const weekly = (t: number): number | undefined => ((b.howWeeks[hourOfWeek(t)] ?? 0) >= 2 ? (b.how[hourOfWeek(t)] ?? 0) : undefined);
-  const daily = (t: number): number | undefined =>
-    (b.hodDays[hourOfDay(t)] ?? 0) >= p.seasonMinDays ? (b.hod[hourOfDay(t)] ?? 0) : undefined;
-  const amplitude = seasonalAmplitude(b);
-  for (const at of [weekly, daily]) {
-    const a = at(t0);
-    const c = at(t1);
-    if (a === undefined || c === undefined) continue;
-    // A jump of more than half the profile's range from one hour to the next is a step (a
-    // batch that starts on the hour), not a curve: each hour keeps its own offset.
-    if (Math.abs(c - a) > STEP_JUMP * amplitude) return f < 0.5 ? a : c;
-    return a + f * (c - a);
+  const w0 = hourOfWeek(t0);
+  const w1 = hourOfWeek(t1);
+  if ((b.howWeeks[w0] ?? 0) >= 2 && (b.howWeeks[w1] ?? 0) >= 2) return between(b.how[w0] ?? 0, b.how[w1] ?? 0, f, amplitude);
+  const d0 = hourOfDay(t0);
+  const d1 = hourOfDay(t1);
+  if ((b.hodDays[d0] ?? 0) >= p.seasonMinDays && (b.hodDays[d1] ?? 0) >= p.seasonMinDays) {
+    return between(b.hod[d0] ?? 0, b.hod[d1] ?? 0, f, amplitude);
   }
   return 0;
 }
+
+/**
+ * The offset a fraction f of the way from one hour's centre (offset a) to the next's (c). A jump
+ * of more than half the profile's range from one hour to the next is a step (a batch that
+ * starts on the hour), not a curve: each hour keeps its own offset.
+ */
+const between = (a: number, c: number, f: number, amplitude: number): number =>
+  Math.abs(c - a) > STEP_JUMP * amplitude ? (f < 0.5 ? a : c) : a + f * (c - a);
 
 /** Share of the profile's range above which the change between two hours is a step. */
 const STEP_JUMP = 0.5;
@@ -214,8 +219,7 @@ const STEP_JUMP = 0.5;
  * The profile is used only when it stands out both of the residual noise and of its own
  * day-to-day variation: a cycle that repeats, not the imprint of random spikes.
  */
-export function seasonalityHolds(b: Baseline): boolean {
-  const amplitude = seasonalAmplitude(b);
+export function seasonalityHolds(b: Baseline, amplitude = seasonalAmplitude(b)): boolean {
   let v = 0;
   let k = 0;
   for (let h = 0; h < 24; h++) {
