@@ -44,9 +44,16 @@ export interface Baseline {
   accHour: number;
   accX?: number;
   accN: number;
-  /** The same over the hour's windows inside the band. */
+  /** The same over the hour's windows inside the band, with their sum of squares. */
   accIn?: number;
   accInN?: number;
+  accInXX?: number;
+  /**
+   * EW average (half-life a day of hours) of the variance within an hour (−1 until an hour is
+   * folded): the noise without the daily cycle, where the spread restarts from when the
+   * seasonal profile switches on (until then it also held the cycle the level lagged behind).
+   */
+  hourVar?: number;
   /**
    * The day being collected (epoch days), its hours' means and which hours were seen (bit h):
    * the day is folded into the hour-of-day profile when it ends.
@@ -144,6 +151,7 @@ export const emptyBaseline = (): Baseline => ({
   accN: 0,
   accIn: 0,
   accInN: 0,
+  accInXX: 0,
   dayIdx: -1,
   dayHours: new Array<number>(24).fill(0),
   dayMask: 0,
@@ -272,8 +280,9 @@ type SeasonFields =
   | 'lastUp'
   | 'lastDown'
   | 'dayUp'
-  | 'dayDown';
-type AccFields = SeasonFields | 'accHour' | 'accX' | 'accN' | 'accIn' | 'accInN' | 'accUp' | 'accDown';
+  | 'dayDown'
+  | 'hourVar';
+type AccFields = SeasonFields | 'accHour' | 'accX' | 'accN' | 'accIn' | 'accInN' | 'accInXX' | 'accUp' | 'accDown';
 
 const popcount = (m: number): number => {
   let k = 0;
@@ -336,6 +345,7 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
     lastDown: b.lastDown ?? new Array<number>(24).fill(0),
     dayUp: b.dayUp ?? new Array<number>(24).fill(0),
     dayDown: b.dayDown ?? new Array<number>(24).fill(0),
+    hourVar: b.hourVar ?? -1,
   };
   /** Ends the day being collected (folding it when it qualifies) and starts `day`. */
   const roll = (d: typeof s, day: number): typeof s => ({
@@ -371,7 +381,13 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
     const howWeeks = b.howWeeks.slice();
     how[w] = (howWeeks[w] ?? 0) === 0 ? m - b.slow : (how[w] ?? 0) + SEASON_FOLD * (m - b.slow - (how[w] ?? 0));
     howWeeks[w] = (howWeeks[w] ?? 0) + 1;
-    s = { ...s, dayHours, dayMask: (s.dayMask | (1 << h)) >>> 0, dayUp, dayDown, how, howWeeks };
+    let hourVar = s.hourVar;
+    if (inN >= 2) {
+      const mean = (b.accIn ?? 0) / inN;
+      const within = Math.max(0, (b.accInXX ?? 0) / inN - mean * mean);
+      hourVar = hourVar < 0 ? within : hourVar + alphaOf(24) * (within - hourVar);
+    }
+    s = { ...s, dayHours, dayMask: (s.dayMask | (1 << h)) >>> 0, dayUp, dayDown, how, howWeeks, hourVar };
   }
   const nextDay = Math.floor(nextHour / 24);
   return nextDay === s.dayIdx ? s : roll(s, nextDay);
@@ -396,6 +412,7 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
       accN: b.accN + 1,
       accIn: (b.accIn ?? accXOf(b)) + (dev === 0 ? x : 0),
       accInN: (b.accInN ?? b.accN) + (dev === 0 ? 1 : 0),
+      accInXX: (b.accInXX ?? 0) + (dev === 0 ? x * x : 0),
       accUp: Math.max(b.accUp ?? 0, up),
       accDown: Math.max(b.accDown ?? 0, down),
     };
@@ -407,6 +424,7 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
     accN: 1,
     accIn: dev === 0 ? x : 0,
     accInN: dev === 0 ? 1 : 0,
+    accInXX: dev === 0 ? x * x : 0,
     accUp: up,
     accDown: down,
   };
@@ -461,6 +479,12 @@ export function learn(
 }
 
 /**
+ * When the profile switches on, the spread restarts from at most this multiple of the
+ * within-hour variance (the profile is still young: its residuals exceed the bare noise).
+ */
+const SWITCH_ON_VAR = 2;
+
+/**
  * The expected value must not jump because the seasonal profile moved (an hour was folded
  * in) or switched on or off: re-base the deseasonalised level by the change of the offset
  * at this time.
@@ -469,7 +493,9 @@ function keepContinuous(used: number, after: Baseline, ts: number, p: BaselinePa
   const next = seasonOf(after, ts, p);
   const seasonOn = next !== 0;
   if (next === used && seasonOn === (after.seasonOn ?? false)) return after;
-  return { ...after, seasonOn, level: after.level + used - next };
+  const switchedOn = seasonOn && !(after.seasonOn ?? false) && (after.hourVar ?? -1) >= 0;
+  const variance = switchedOn ? Math.min(after.variance, SWITCH_ON_VAR * (after.hourVar ?? after.variance)) : after.variance;
+  return { ...after, seasonOn, level: after.level + used - next, variance };
 }
 
 /** `d0` is the value with the seasonal offset in force removed; `x` the raw value. */

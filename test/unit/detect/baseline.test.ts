@@ -30,7 +30,9 @@ describe('the first window', () => {
       accN: 1,
       accIn: 42,
       accInN: 1,
+      accInXX: 42 * 42,
       dayIdx: 0,
+      hourVar: -1,
     });
   });
 

@@ -104,6 +104,20 @@ describe('a strong daily cycle (10 s windows, 4 days from Monday 00:00 UTC)', ()
     for (const h of [16, 17, 18, 19, 20]) expect(b.hod[h], `hour ${h}`).toBeLessThan(0);
   });
 
+  it('when the profile switches on, the spread restarts from the noise within an hour (the level lagged the cycle before)', () => {
+    // 1-minute windows: the level (half-life 60 windows, an hour) lags the cycle by tens of units
+    const f = cycle(gaussian(11));
+    const minute = 60_000;
+    const xs = Array.from({ length: (2 * DAY_MS) / minute }, (_, i) => f(MONDAY + i * minute));
+    const before = detect(xs, NO_FLOORS, P, undefined, MONDAY, minute).b;
+    const ts = MONDAY + 2 * DAY_MS;
+    const after = detect([f(ts)], NO_FLOORS, P, before, ts, minute).b;
+    expect([before.seasonOn ?? false, after.seasonOn]).toEqual([false, true]);
+    expect(after.hourVar).toBeGreaterThan(0);
+    expect(after.variance).toBeLessThanOrEqual(2 * after.hourVar! + 1e-9);
+    expect(after.variance).toBeLessThan(before.variance / 4);
+  });
+
   it("with seasonality 'off' no offset ever applies, even to an established profile", () => {
     const p = { ...P, seasonality: 'off' as const };
     for (let h = 0; h < 24; h++) {
