@@ -133,6 +133,13 @@ const WEEK_MS = 7 * DAY_MS;
 export const GAUSSIAN_TAIL = 3.29;
 const TAIL_START = 2.576;
 
+/**
+ * The peak arrays of a series without peaks (most of them): one frozen array shared by all,
+ * replaced by a copy only when a peak is written, so quiet series allocate nothing per day.
+ */
+const NO_PEAKS = Object.freeze(new Array<number>(24).fill(0)) as number[];
+const orNone = (xs: number[]): number[] => (xs.some((x) => x !== 0) ? xs : NO_PEAKS);
+
 export const emptyBaseline = (): Baseline => ({
   v: 1,
   n: 0,
@@ -156,12 +163,12 @@ export const emptyBaseline = (): Baseline => ({
   dayHours: new Array<number>(24).fill(0),
   dayMask: 0,
   dayStep: 0,
-  peakUp: new Array<number>(24).fill(0),
-  peakDown: new Array<number>(24).fill(0),
-  lastUp: new Array<number>(24).fill(0),
-  lastDown: new Array<number>(24).fill(0),
-  dayUp: new Array<number>(24).fill(0),
-  dayDown: new Array<number>(24).fill(0),
+  peakUp: NO_PEAKS,
+  peakDown: NO_PEAKS,
+  lastUp: NO_PEAKS,
+  lastDown: NO_PEAKS,
+  dayUp: NO_PEAKS,
+  dayDown: NO_PEAKS,
   accUp: 0,
   accDown: 0,
   // Prior: a Gaussian series' short average of |z| (mean √(2/π), spread ≈ 0.25).
@@ -324,9 +331,9 @@ function foldDay(b: Pick<Baseline, SeasonFields>): Pick<Baseline, 'hod' | 'hodDa
 /**
  * Folds the finished hour when `nextHour` starts: its mean goes into its day's hours, and its
  * mean minus the slow level into the hour-of-week profile; when `nextHour` is on another day,
- * the day collected so far is folded into the hour-of-day profile. Every window of the hour counts, anomalous or not, so a recurring
- * event (a nightly batch) becomes expected after a few days, while a one-off incident moves
- * its bucket by at most SEASON_FOLD of its size.
+ * the day collected so far is folded into the hour-of-day profile. Every window of the hour
+ * counts, anomalous or not, so a recurring event (a nightly batch) becomes expected after a
+ * few days, while a one-off incident moves its bucket by at most SEASON_FOLD of its size.
  */
 function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
   let s: Required<Pick<Baseline, SeasonFields>> = {
@@ -339,12 +346,12 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
     dayHours: b.dayHours ?? new Array<number>(24).fill(0),
     dayMask: b.dayMask ?? 0,
     dayStep: b.dayStep ?? 0,
-    peakUp: b.peakUp ?? new Array<number>(24).fill(0),
-    peakDown: b.peakDown ?? new Array<number>(24).fill(0),
-    lastUp: b.lastUp ?? new Array<number>(24).fill(0),
-    lastDown: b.lastDown ?? new Array<number>(24).fill(0),
-    dayUp: b.dayUp ?? new Array<number>(24).fill(0),
-    dayDown: b.dayDown ?? new Array<number>(24).fill(0),
+    peakUp: b.peakUp ?? NO_PEAKS,
+    peakDown: b.peakDown ?? NO_PEAKS,
+    lastUp: b.lastUp ?? NO_PEAKS,
+    lastDown: b.lastDown ?? NO_PEAKS,
+    dayUp: b.dayUp ?? NO_PEAKS,
+    dayDown: b.dayDown ?? NO_PEAKS,
     hourVar: b.hourVar ?? -1,
   };
   /** Ends the day being collected (folding it when it qualifies) and starts `day`. */
@@ -357,8 +364,8 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
     dayHours: new Array<number>(24).fill(0),
     dayMask: 0,
     dayStep: 0,
-    dayUp: new Array<number>(24).fill(0),
-    dayDown: new Array<number>(24).fill(0),
+    dayUp: NO_PEAKS,
+    dayDown: NO_PEAKS,
   });
   if (b.accN > 0 && b.accHour >= 0) {
     // A few windows outside the band (spikes) are the recurring peaks' business, not the hour's
@@ -373,10 +380,14 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
     if (day !== s.dayIdx) s = roll(s, day);
     const dayHours = s.dayHours.slice();
     dayHours[h] = m;
-    const dayUp = s.dayUp.slice();
-    const dayDown = s.dayDown.slice();
-    dayUp[h] = Math.max(dayUp[h] ?? 0, b.accUp ?? 0);
-    dayDown[h] = Math.max(dayDown[h] ?? 0, b.accDown ?? 0);
+    const raise = (xs: number[], v: number): number[] => {
+      if (v <= (xs[h] ?? 0)) return xs;
+      const ys = xs.slice();
+      ys[h] = v;
+      return ys;
+    };
+    const dayUp = raise(s.dayUp, b.accUp ?? 0);
+    const dayDown = raise(s.dayDown, b.accDown ?? 0);
     const how = b.how.slice();
     const howWeeks = b.howWeeks.slice();
     how[w] = (howWeeks[w] ?? 0) === 0 ? m - b.slow : (how[w] ?? 0) + SEASON_FOLD * (m - b.slow - (how[w] ?? 0));
@@ -436,8 +447,9 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
  * job) and keeps what both this day and the last one reached.
  */
 function recur(peak: number[], last: number[], today: number[], side: 'Up' | 'Down'): Partial<Baseline> {
-  const smeared = today.map((_, h) => Math.max(today[(h + 23) % 24] ?? 0, today[h] ?? 0, today[(h + 1) % 24] ?? 0));
-  const next = smeared.map((t, h) => Math.max(Math.min(last[h] ?? 0, t), RECUR_FADE * (peak[h] ?? 0)));
+  if (today === NO_PEAKS && last === NO_PEAKS && peak === NO_PEAKS) return {};
+  const smeared = orNone(today.map((_, h) => Math.max(today[(h + 23) % 24] ?? 0, today[h] ?? 0, today[(h + 1) % 24] ?? 0)));
+  const next = orNone(smeared.map((t, h) => Math.max(Math.min(last[h] ?? 0, t), RECUR_FADE * (peak[h] ?? 0))));
   return side === 'Up' ? { peakUp: next, lastUp: smeared } : { peakDown: next, lastDown: smeared };
 }
 
