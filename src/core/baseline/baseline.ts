@@ -7,11 +7,15 @@
  *    value, with the residuals' EW variance — the fast time scale;
  *  - slow: the same level with a long half-life (`slowHalfLifeWindows`) — the slow time scale,
  *    against which a runaway (leak-like) climb of the fast level is judged;
- *  - season: hour-of-day and hour-of-week offsets (EW means of value − level per bucket),
- *    used once a bucket has been seen on `seasonMinDays` days (weeks for hour-of-week) and
- *    the profile's amplitude stands out of the noise;
+ *  - season: hour-of-day offsets (each finished day's hour means minus that day's mean, EW
+ *    over days) and hour-of-week offsets (hour mean − slow level), used once a bucket has been
+ *    seen on `seasonMinDays` days (2 weeks for hour-of-week) and the profile's amplitude
+ *    stands out of the noise;
+ *  - recurring peaks: per hour of day, how far outside the band the last two days went;
  *  - tail: an EW estimate of a high quantile of |z| of normal windows, so a heavy-tailed
- *    series raises its own bar instead of paging on every big wiggle.
+ *    series raises its own bar instead of paging on every big wiggle;
+ *  - surprise, drift and blips: the short averages of |z| and of z and their long-run spread,
+ *    and a count of recent one-window anomalies (see detect/deviation.ts for their use).
  * Robust to the anomaly itself: an anomalous window is not learned at all. Level shifts: a
  * deviation that persists for `levelShiftWindows` re-seats the level (and the slow level)
  * to the mean of that run. Idempotent: a window at or before `lastWindowStart` is ignored.

@@ -9,16 +9,20 @@
  *    stands at least `surpriseThreshold` of its long-run standard deviations above its long-run
  *    mean (so a series that is always spiky needs a bigger or longer deviation), or an anomaly
  *    in the same direction is already under way; or
- *  - sustained: |z| ≥ threshold / 2 and the surprise stands at least 2 × `surpriseThreshold`
- *    above its mean: several windows in a row well outside the usual spread, none past the bar;
- * unless it is recurring: no bigger than 1.5 × what the same hour of day (± 1 h) brought on
- * each of the last two days (a nightly job), which is expected and not learned.
+ *  - drift: |z| ≥ 1 on the side of the drift average (an EW average of the signed z, half-life
+ *    8 windows), which stands at least 1.5 × `surpriseThreshold` of its long-run standard
+ *    deviations from 0: a small shift (2–3σ) that lasts; or
+ *  - sustained: |z| ≥ bar / 2 and the surprise stands at least 2 × `surpriseThreshold` above its
+ *    mean: several windows in a row well outside the usual spread, none past the bar;
+ * unless it is recurring: past the bar, yet no bigger than 1.5 × what the same hour of day
+ * (± 1 h) brought on each of the last two days (a nightly job), which is expected and not
+ * learned. `surpriseThreshold` 0 turns the gate and both multi-window tests off.
  * The floors keep near-constant series from alerting on tiny wiggles (a flat series has σ = 0)
  * and on the metric's resolution. Not judged (a value, counted): fewer than `warmupWindows`
  * windows learned (`insufficient-data`).
  *
  * score ∈ [0, 1): s / (s + bar of the test that fired): 0.5 at its bar, → 1 as the deviation
- * grows, with s = |z| (point) or the surprise's standing (sustained).
+ * grows, with s = |z| (point), the drift's standing (drift) or the surprise's (sustained).
  */
 import {
   type Baseline,
@@ -64,7 +68,7 @@ export function bandOf(b: Baseline, ts: number, policy: MetricPolicy, p: JudgePa
   return { band: { value, lower: value - half, upper: value + half }, sigmaEff, bar };
 }
 
-/** A sustained deviation counts from this fraction of the threshold… */
+/** A sustained deviation counts from this fraction of the bar… */
 const SUSTAINED_Z = 0.5;
 /** …once the surprise stands this many times the surprise threshold above its usual. */
 const SUSTAINED_SURPRISE = 2;
@@ -87,22 +91,22 @@ export function judge(b: Baseline, x: number, ts: number, policy: MetricPolicy, 
   // An anomaly already under way (same direction) stays anomalous while past the bar: the
   // gate decides how an episode starts, not how long it lasts.
   const continuing = b.run !== 0 && Math.sign(b.run) === Math.sign(z);
-  if (counts && Math.abs(z) >= bar && !continuing && Math.abs(x - band.value) <= RECUR_MARGIN * recurringPeak(b, ts, z)) {
+  if (counts && Math.abs(z) >= bar && !continuing && Math.abs(x - band.value) <= RECUR_MARGIN * recurringPeak(b, ts, x - band.value)) {
     // As big as what this hour brought on the previous days (a nightly job): expected.
     return { status: 'normal', z, band, surprise: b.surprise, recurring: true };
   }
   if (counts && Math.abs(z) >= bar && (p.surpriseThreshold === 0 || continuing || surpriseScore(b, surprise) >= p.surpriseThreshold)) {
     return { status: 'anomalous', direction, z, score: scoreOf(z, bar), band, surprise };
   }
-  // Sustained: several windows in a row well outside the usual spread, none of them past the bar
-  // alone, make the short average of |z| far more unusual than one big window can.
-  // Drifting: a shift too small for either test above, held long enough to move the drift
-  // average far out of its usual range; the window itself is on the drift's side, past 1σ.
+  // Drifting: a shift too small for the bar, held long enough to move the drift average far
+  // out of its usual range; the window itself is on the drift's side, past 1σ.
   const drifting = driftScore(b, nextDrift(b, z));
   const driftBar = DRIFT_BAR * p.surpriseThreshold;
   if (counts && driftBar > 0 && Math.abs(z) >= 1 && Math.sign(drifting) === Math.sign(z) && Math.abs(drifting) >= driftBar) {
     return { status: 'anomalous', direction, z, score: scoreOf(drifting, driftBar), band, surprise };
   }
+  // Sustained: several windows in a row well outside the usual spread, none of them past the bar
+  // alone, make the short average of |z| far more unusual than one big window can.
   const sustainedBar = p.surpriseThreshold * SUSTAINED_SURPRISE;
   if (counts && p.surpriseThreshold > 0 && Math.abs(z) >= bar * SUSTAINED_Z && surpriseScore(b, surprise) >= sustainedBar) {
     return { status: 'anomalous', direction, z, score: scoreOf(surpriseScore(b, surprise), sustainedBar), band, surprise };
