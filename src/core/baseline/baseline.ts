@@ -115,7 +115,7 @@ export interface Baseline {
   drift?: number;
   driftVar?: number;
   /**
-   * One-window anomalies (blips) lately: a count that halves every slowHalfLifeWindows / 4
+   * One-window anomalies (blips) lately: a count that halves every slowHalfLifeWindows / 2
    * windows. A series that blips now and then must hold a deviation for persistWindows before
    * it fires, however big one window is.
    */
@@ -488,7 +488,7 @@ export function learn(
   const used = b.seasonOn ? seasonOf(b, windowStart, p) : 0;
   // A run of exactly one anomalous window just ended: a blip.
   const blip = Math.abs(b.run) === 1 && deviation !== Math.sign(b.run);
-  const blips = (b.blips ?? 0) * (1 - alphaOf(p.slowHalfLifeWindows / 4)) + (blip ? 1 : 0);
+  const blips = (b.blips ?? 0) * (1 - alphaOf(p.slowHalfLifeWindows / 2)) + (blip ? 1 : 0);
   const extra: Partial<Baseline> =
     z === 0 && b.drift === undefined ? (blips === 0 ? {} : { blips }) : { blips, ...learnDrift(b, z, deviation === 0, p) };
   return keepContinuous(used, learnLevel(b, x - used, x, windowStart, deviation, z, p, surprise, extra), windowStart, p);
