@@ -335,9 +335,10 @@ function foldDay(b: Pick<Baseline, SeasonFields>): Pick<Baseline, 'hod' | 'hodDa
 /**
  * Folds the finished hour when `nextHour` starts: its mean goes into its day's hours, and its
  * mean minus the slow level into the hour-of-week profile; when `nextHour` is on another day,
- * the day collected so far is folded into the hour-of-day profile. Every window of the hour
- * counts, anomalous or not, so a recurring event (a nightly batch) becomes expected after a
- * few days, while a one-off incident moves its bucket by at most SEASON_FOLD of its size.
+ * the day collected so far is folded into the hour-of-day profile. An hour counts by its
+ * windows inside the band unless most of it was outside (then by all of them), so a recurring
+ * event (a nightly batch) becomes expected after a few days, a one-off incident moves its
+ * bucket by at most SEASON_FOLD of its size, and a few spikes do not move it at all.
  */
 function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
   let s: Required<Pick<Baseline, SeasonFields>> = {
@@ -397,7 +398,7 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
     how[w] = (howWeeks[w] ?? 0) === 0 ? m - b.slow : (how[w] ?? 0) + SEASON_FOLD * (m - b.slow - (how[w] ?? 0));
     howWeeks[w] = (howWeeks[w] ?? 0) + 1;
     let hourVar = s.hourVar;
-    if (inN >= 2) {
+    if (inN >= 2 && b.accInXX !== undefined) {
       const mean = (b.accIn ?? 0) / inN;
       const within = Math.max(0, (b.accInXX ?? 0) / inN - mean * mean);
       hourVar = hourVar < 0 ? within : hourVar + alphaOf(24) * (within - hourVar);
