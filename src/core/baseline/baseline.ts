@@ -120,6 +120,13 @@ export interface Baseline {
    * it fires, however big one window is.
    */
   blips?: number;
+  /**
+   * The largest deviation above (`maxUp`) and below (`maxDown`) the expectation that any judged
+   * window showed lately, in the metric's unit, fading with half-life slowHalfLifeWindows: how
+   * far this series' own extremes go. One window beyond them by RECORD_MARGIN is a record.
+   */
+  maxUp?: number;
+  maxDown?: number;
   /** Window start of the last level shift. */
   shiftAt?: number;
   /** The slow level as the leak check sees it: like `slow`, but re-seated with the level on a shift. */
@@ -336,9 +343,11 @@ function foldDay(b: Pick<Baseline, SeasonFields>): Pick<Baseline, 'hod' | 'hodDa
  * Folds the finished hour when `nextHour` starts: its mean goes into its day's hours, and its
  * mean minus the slow level into the hour-of-week profile; when `nextHour` is on another day,
  * the day collected so far is folded into the hour-of-day profile. An hour counts by its
- * windows inside the band unless most of it was outside (then by all of them), so a recurring
- * event (a nightly batch) becomes expected after a few days, a one-off incident moves its
- * bucket by at most SEASON_FOLD of its size, and a few spikes do not move it at all.
+ * windows inside the band unless most of it was outside: then by all of them, and only when the
+ * day before also went outside the band on that side near this hour. So a recurring event (a
+ * nightly batch) becomes expected after a few days, a one-off incident that held the hour does
+ * not enter the profile (one re-seated as a level shift moves its bucket by at most SEASON_FOLD
+ * of its size), and a few spikes do not move it at all.
  */
 function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
   let s: Required<Pick<Baseline, SeasonFields>> = {
@@ -377,14 +386,20 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
     // level: then the hour is the mean of its windows inside the band. When most of the hour
     // is outside (a batch), the hour moved and all its windows count.
     const inN = b.accInN ?? b.accN;
-    const m = inN * 2 >= b.accN && inN > 0 ? (b.accIn ?? accXOf(b)) / inN : accXOf(b) / b.accN;
+    const moved = !(inN * 2 >= b.accN && inN > 0);
+    const m = moved ? accXOf(b) / b.accN : (b.accIn ?? accXOf(b)) / inN;
     const ts = b.accHour * HOUR_MS;
     const h = hourOfDay(ts);
     const w = hourOfWeek(ts);
     const day = Math.floor(b.accHour / 24);
     if (day !== s.dayIdx) s = roll(s, day);
-    const dayHours = s.dayHours.slice();
-    dayHours[h] = m;
+    // An hour spent mostly outside the band joins the daily profile only when the day before
+    // also went outside the band on that side near this hour (a batch); a one-off incident does not.
+    const upward = (b.accUp ?? 0) >= (b.accDown ?? 0);
+    const seenBefore = ((upward ? s.lastUp : s.lastDown)[h] ?? 0) > 0;
+    const folds = !moved || seenBefore;
+    const dayHours = folds ? s.dayHours.slice() : s.dayHours;
+    if (folds) dayHours[h] = m;
     const raise = (xs: number[], v: number): number[] => {
       if (v <= (xs[h] ?? 0)) return xs;
       const ys = xs.slice();
@@ -403,7 +418,7 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
       const within = Math.max(0, (b.accInXX ?? 0) / inN - mean * mean);
       hourVar = hourVar < 0 ? within : hourVar + alphaOf(24) * (within - hourVar);
     }
-    s = { ...s, dayHours, dayMask: (s.dayMask | (1 << h)) >>> 0, dayUp, dayDown, how, howWeeks, hourVar };
+    s = { ...s, dayHours, dayMask: folds ? (s.dayMask | (1 << h)) >>> 0 : s.dayMask, dayUp, dayDown, how, howWeeks, hourVar };
   }
   const nextDay = Math.floor(nextHour / 24);
   return nextDay === s.dayIdx ? s : roll(s, nextDay);
@@ -491,9 +506,17 @@ export function learn(
   const blip = Math.abs(b.run) === 1 && deviation !== Math.sign(b.run);
   const blips = (b.blips ?? 0) * (1 - alphaOf(p.slowHalfLifeWindows / 2)) + (blip ? 1 : 0);
   const extra: Partial<Baseline> =
-    z === 0 && b.drift === undefined ? (blips === 0 ? {} : { blips }) : { blips, ...learnDrift(b, z, deviation === 0, p) };
+    z === 0 && b.drift === undefined
+      ? blips === 0
+        ? {}
+        : { blips }
+      : { blips, ...learnDrift(b, z, deviation === 0, p), ...learnExtremes(b, habitual(b, x - used, deviation, blip), p) };
   return keepContinuous(used, learnLevel(b, x - used, x, windowStart, deviation, z, p, surprise, extra), windowStart, p);
 }
+
+/** The deviation a window adds to the series' extremes: its own when normal, the blip's when one ended. */
+const habitual = (b: Baseline, d0: number, deviation: Deviation, blip: boolean): number =>
+  blip ? b.runSum - b.level : deviation === 0 || deviation === 'recurring' ? d0 - b.level : 0;
 
 /**
  * When the profile switches on, the spread restarts from at most this multiple of the
@@ -616,6 +639,34 @@ function learnSurprise(
   const sd = surprise - b.surpriseMean;
   return { surprise, surpriseMean: b.surpriseMean + sw * sd, surpriseVar: (1 - sw) * (b.surpriseVar + sw * sd * sd), judged };
 }
+
+/**
+ * The fading extremes after a judged window `dev` away from the expectation. Fed by normal and
+ * recurring windows and by blips (a one-window anomaly, counted when it ends); an anomaly that
+ * lasts (an incident, a level shift) is not the series' habit and leaves them as they were.
+ */
+function learnExtremes(b: Baseline, dev: number, p: BaselineParams): Pick<Baseline, 'maxUp' | 'maxDown'> {
+  const keep = 1 - alphaOf(EXTREMES_SLOWDOWN * p.slowHalfLifeWindows);
+  return { maxUp: Math.max((b.maxUp ?? 0) * keep, dev), maxDown: Math.max((b.maxDown ?? 0) * keep, -dev) };
+}
+
+/** The extremes fade with this multiple of the slow half-life: a series' worst is remembered long. */
+const EXTREMES_SLOWDOWN = 4;
+/** One window beyond this multiple of the series' recent extreme on its side is a record. */
+export const RECORD_MARGIN = 1.5;
+/**
+ * Records count once this share of the slow half-life has been judged: in any series, window n
+ * is the largest so far with probability 1/n, so a young series' records mean little.
+ */
+const RECORD_HISTORY = 1 / 8;
+
+/**
+ * Whether a window `dev` away from the expectation is a record: RECORD_MARGIN beyond the
+ * largest deviation on its side that the series' normal windows and blips reached lately,
+ * after enough history for that to mean something.
+ */
+export const isRecord = (b: Baseline, dev: number, p: Pick<BaselineParams, 'slowHalfLifeWindows'>): boolean =>
+  (b.judged ?? 0) >= RECORD_HISTORY * p.slowHalfLifeWindows && Math.abs(dev) > RECORD_MARGIN * ((dev >= 0 ? b.maxUp : b.maxDown) ?? 0);
 
 /** Half-life of the drift average, in windows. */
 const DRIFT_HALF_LIFE = 8;

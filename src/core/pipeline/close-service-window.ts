@@ -4,7 +4,10 @@
  *
  * Claims (per metric, see detect/deviation.ts for the band):
  *  - an episode fires when the metric has been anomalous in the same direction for
- *    `persistWindows` consecutive windows, or once with |z| ≥ `strongThreshold`;
+ *    `persistWindows` consecutive windows, or at once when one window is a record (past the
+ *    bar and RECORD_MARGIN beyond the largest deviation its normal windows and blips reached
+ *    lately, after slowHalfLifeWindows / 8 judged windows: see baseline/isRecord) or has
+ *    |z| ≥ max(`strongThreshold`, 2 × bar) in a series that does not blip;
  *  - it resolves after `resolveWindows` consecutive windows back inside the band;
  *  - at most one open episode per (service, kind, metric);
  *  - new_peer fires on the first outbound call to a peer not seen before, once the service
@@ -14,7 +17,7 @@
 import { type Alert } from '../alert/schema.js';
 import { type Episode, buildAlert, severityOf } from '../alert/build.js';
 import { episodeId } from '../alert/id.js';
-import { type Baseline, emptyBaseline, learn } from '../baseline/baseline.js';
+import { type Baseline, emptyBaseline, isRecord, learn } from '../baseline/baseline.js';
 import { type Verdict, type VerdictStatus, barOf, deviationOf, judge, scoreOf } from '../detect/deviation.js';
 import { serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
@@ -109,8 +112,11 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     for (const kind of ['spike', 'drop'] as const) {
       const active = v.status === 'anomalous' && (v.direction === 'up') === (kind === 'spike');
       const runLength = Math.abs(next.run) || Math.abs(b.run) + 1;
+      const bar = barOf(b, d.threshold);
       const strong =
-        v.status === 'anomalous' && Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * barOf(b, d.threshold)) && (b.blips ?? 0) < BLIP_LIMIT;
+        v.status === 'anomalous' &&
+        ((Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * bar) && (b.blips ?? 0) < BLIP_LIMIT) ||
+          (Math.abs(v.z) >= bar && isRecord(b, x - v.band.value, d)));
       step(
         `${kind}:${metric}`,
         active,

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, test } from 'vitest';
-import { type Baseline, alphaOf, emptyBaseline, learn, sigmaOf } from '../../../src/core/baseline/baseline.js';
+import { type Baseline, alphaOf, emptyBaseline, isRecord, learn, sigmaOf } from '../../../src/core/baseline/baseline.js';
 import { type Direction, type MetricPolicy } from '../../../src/core/params.js';
 import { DAY_MS, HOUR_MS, NO_FLOORS, P, WINDOW_MS, detect, learnAll, quiet } from './helpers.js';
 
@@ -277,6 +277,57 @@ describe('learn', () => {
       expect(b.slow).toBeLessThan(130);
       expect(b.shiftAt).toBe((firstAnomalous + 4) * WINDOW_MS);
     });
+  });
+});
+
+describe('the extremes (what a record must beat)', () => {
+  // 100 ± 1 (period 11) for 1,200 windows: more than slowHalfLifeWindows / 8 = 1,080 judged
+  const history = detect(quiet(1200), NO_FLOORS).b;
+  const dev = (b: Baseline): { up: number; down: number } => ({ up: b.maxUp ?? 0, down: b.maxDown ?? 0 });
+
+  it('are the largest deviations of the normal windows on each side', () => {
+    const { up, down } = dev(history);
+    expect(up).toBeGreaterThan(0.9);
+    expect(up).toBeLessThan(1.1);
+    expect(down).toBeGreaterThan(0.9);
+    expect(down).toBeLessThan(1.1);
+  });
+
+  it('take in a blip once it has ended (a one-window anomaly is part of what the series does)', () => {
+    const blip = detect([130], NO_FLOORS, P, history, 1200 * WINDOW_MS);
+    expect(blip.statuses).toEqual(['anomalous']);
+    expect(dev(blip.b).up).toBe(dev(history).up * (1 - alphaOf(4 * P.slowHalfLifeWindows))); // not yet: it might last
+    const after = detect(quiet(1), NO_FLOORS, P, blip.b, 1201 * WINDOW_MS).b;
+    expect(dev(after).up).toBeCloseTo(30, 0);
+    expect(dev(after).down).toBeLessThan(1.1);
+  });
+
+  it('ignore an anomaly that lasts (an incident is not the habit)', () => {
+    const incident = detect([...Array<number>(10).fill(130), ...quiet(5)], NO_FLOORS, P, history, 1200 * WINDOW_MS);
+    expect(incident.statuses.slice(0, 10).every((s) => s === 'anomalous')).toBe(true);
+    expect(dev(incident.b).up).toBeLessThan(1.1);
+  });
+
+  it('fade with four times the slow half-life', () => {
+    const later = detect(
+      quiet(4 * P.slowHalfLifeWindows, 100, 0.01),
+      NO_FLOORS,
+      P,
+      detect([130, 100], NO_FLOORS, P, history, 1200 * WINDOW_MS).b,
+      1202 * WINDOW_MS,
+    ).b;
+    expect(dev(later).up).toBeGreaterThan(30 * 0.45);
+    expect(dev(later).up).toBeLessThan(30 * 0.55);
+  });
+
+  test.each([
+    { case: 'within 1.5× the largest rise', d: 1.4, history: 1200, record: false },
+    { case: 'beyond 1.5× the largest rise', d: 1.6, history: 1200, record: true },
+    { case: 'beyond 1.5× the largest fall', d: -1.6, history: 1200, record: true },
+    { case: 'far beyond, but with a short history (any young series sets records)', d: 10, history: 1000, record: false },
+  ])('a window $d from the expectation, $case: record $record', ({ d, history: n, record }) => {
+    const b = detect(quiet(n), NO_FLOORS).b;
+    expect(isRecord(b, d * (d > 0 ? b.maxUp! : b.maxDown!), P)).toBe(record);
   });
 });
 

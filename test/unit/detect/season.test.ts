@@ -170,6 +170,41 @@ describe('what the profile learns', () => {
     for (let h = 0; h < 24; h++) expect(moved[h], `hour ${h}`).toBeLessThanOrEqual(SEASON_FOLD * height);
   });
 
+  it('an hour spent mostly outside the band joins the profile only when the day before went there too (a batch, not an incident)', () => {
+    const long = { ...P, levelShiftWindows: 2 * PER_HOUR }; // an hour-long excursion is not re-seated as a level shift
+    const height = 500;
+    const at10 = (x: number, i: number, from: number): number => (Math.floor((from + i) / PER_HOUR) % 24 === 10 ? x + height : x);
+    // Thursday 10:00 to Friday 01:00, then Friday 01:00 to Saturday 01:00: 10:00–10:59 is 500 higher on both days
+    const thu = 3 * PER_DAY + 10 * PER_HOUR;
+    const fri = 4 * PER_DAY + PER_HOUR;
+    const normal = series(f, thu, fri - thu);
+    const t0 = MONDAY + thu * WINDOW_MS;
+    const control = detect(normal, NO_FLOORS, long, prefix.b, t0);
+    const hit = detect(
+      normal.map((x, i) => at10(x, i, thu)),
+      NO_FLOORS,
+      long,
+      prefix.b,
+      t0,
+    );
+    expect(hit.statuses.slice(0, PER_HOUR).every((s) => s === 'anomalous')).toBe(true);
+    // Thursday is folded without its 10:00 (a one-off so far): the bucket keeps its offset
+    expect(control.b.hodDays[10]).toBe(prefix.b.hodDays[10]! + 1);
+    expect(hit.b.hodDays[10]).toBe(prefix.b.hodDays[10]!);
+    expect(hit.b.hod[10]).toBe(prefix.b.hod[10]);
+    expect(hit.b.hodDays[9]).toBe(control.b.hodDays[9]);
+    // Friday brings it again at the same hour: now it is folded
+    const friday = detect(
+      series(f, fri, PER_DAY).map((x, i) => at10(x, i, fri)),
+      NO_FLOORS,
+      long,
+      hit.b,
+      MONDAY + fri * WINDOW_MS,
+    ).b;
+    expect(friday.hodDays[10]).toBe(hit.b.hodDays[10]! + 1);
+    expect(friday.hod[10]! - hit.b.hod[10]!).toBeGreaterThan(SEASON_FOLD * height * 0.9);
+  });
+
   it("a day is folded when its last hour ends: each hour's mean minus the day's mean, the first days averaged equally", () => {
     const b = prefix.b; // learned up to Thursday 09:59:50: Monday to Wednesday folded
     expect(b.hodDays).toEqual(new Array(24).fill(3));

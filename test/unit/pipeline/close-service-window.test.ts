@@ -176,6 +176,35 @@ describe('a series that blips', () => {
   });
 });
 
+describe('a record: one window far beyond anything the series did', () => {
+  // z ≈ 6: past the bar, short of strongThreshold 8; the quiet noise never strays more than
+  // 20 mcores from 0.5, and the spike is 90 mcores above it
+  const moderate = QUIET_LEVEL + 6 * SIGMA_EFF;
+  const HISTORY = DETECTION.slowHalfLifeWindows / 8; // records count after 1,080 judged windows
+  const firingAt = (specs: WindowSpec[]): number[] =>
+    closeAll(story(specs))
+      .alerts.filter((a) => a.alert.status === 'firing')
+      .map((a) => a.window);
+
+  it('fires at once after a long quiet history', () => {
+    const n = HISTORY + 100;
+    expect(firingAt([...quiet(n), ...spike(1, moderate), ...calm(6, n + 1)])).toEqual([n]);
+  });
+
+  it('does not fire while the history is short: the first windows of any series are records', () => {
+    const n = HISTORY / 2;
+    expect(firingAt([...quiet(n), ...spike(1, moderate), ...calm(6, n + 1)])).toEqual([]);
+  });
+
+  it('once the series has done it, the same size is no record: it must last to fire', () => {
+    const n = HISTORY + 100;
+    const again = n + 31;
+    const twice = [...quiet(n), ...spike(1, moderate), ...calm(30, n + 1), ...spike(1, moderate), ...calm(30, again + 1)];
+    expect(firingAt(twice)).toEqual([n]);
+    expect(firingAt([...twice, ...spike(2, moderate), ...calm(6, again + 33)])).toEqual([n, again + 32]);
+  });
+});
+
 describe('new_peer', () => {
   const db: ServiceId = { namespace: 'shop', name: 'db' };
   const attacker: ServiceId = { namespace: 'external', name: '203.0.113.7' };
