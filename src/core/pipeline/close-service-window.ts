@@ -4,10 +4,10 @@
  *
  * Claims (per metric, see detect/deviation.ts for the band):
  *  - an episode fires when the metric has been anomalous in the same direction for
- *    `persistWindows` consecutive windows, or at once when one window is a record (past the
- *    bar and RECORD_MARGIN beyond the largest deviation its normal windows and blips reached
- *    lately, after slowHalfLifeWindows / 8 judged windows: see baseline/isRecord) or has
- *    |z| ≥ max(`strongThreshold`, 2 × bar) in a series that does not blip;
+ *    `persistWindows` consecutive windows, or at once when one anomalous window (by any test)
+ *    is a record (RECORD_MARGIN beyond the largest deviation its normal windows and blips
+ *    reached lately, after slowHalfLifeWindows / 8 judged windows: see baseline/isRecord) or
+ *    has |z| ≥ max(`strongThreshold`, 2 × bar) in a series that does not blip;
  *  - it resolves after `resolveWindows` consecutive windows back inside the band;
  *  - at most one open episode per (service, kind, metric);
  *  - new_peer fires on the first outbound call to a peer not seen before, once the service
@@ -115,8 +115,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
       const bar = barOf(b, d.threshold);
       const strong =
         v.status === 'anomalous' &&
-        ((Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * bar) && (b.blips ?? 0) < BLIP_LIMIT) ||
-          (Math.abs(v.z) >= bar && isRecord(b, x - v.band.value, d)));
+        ((Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * bar) && (b.blips ?? 0) < BLIP_LIMIT) || isRecord(b, x - v.band.value, d));
       step(
         `${kind}:${metric}`,
         active,
