@@ -510,7 +510,7 @@ export function learn(
       ? blips === 0
         ? {}
         : { blips }
-      : { blips, ...learnDrift(b, z, deviation === 0, p), ...learnExtremes(b, habitual(b, x - used, deviation, blip), p) };
+      : judgedExtra(b, z, deviation === 0, blips, habitual(b, x - used, deviation, blip), p);
   return keepContinuous(used, learnLevel(b, x - used, x, windowStart, deviation, z, p, surprise, extra), windowStart, p);
 }
 
@@ -640,16 +640,11 @@ function learnSurprise(
   return { surprise, surpriseMean: b.surpriseMean + sw * sd, surpriseVar: (1 - sw) * (b.surpriseVar + sw * sd * sd), judged };
 }
 
-/**
- * The fading extremes after a judged window `dev` away from the expectation. Fed by normal and
- * recurring windows and by blips (a one-window anomaly, counted when it ends); an anomaly that
- * lasts (an incident, a level shift) is not the series' habit and leaves them as they were.
+/*
+ * The fading extremes (maxUp, maxDown; updated in judgedExtra) are fed by normal and recurring
+ * windows and by blips (a one-window anomaly, counted when it ends); an anomaly that lasts (an
+ * incident, a level shift) is not the series' habit and leaves them as they were.
  */
-function learnExtremes(b: Baseline, dev: number, p: BaselineParams): Pick<Baseline, 'maxUp' | 'maxDown'> {
-  const keep = 1 - alphaOf(EXTREMES_SLOWDOWN * p.slowHalfLifeWindows);
-  return { maxUp: Math.max((b.maxUp ?? 0) * keep, dev), maxDown: Math.max((b.maxDown ?? 0) * keep, -dev) };
-}
-
 /** The extremes fade with this multiple of the slow half-life: a series' worst is remembered long. */
 const EXTREMES_SLOWDOWN = 4;
 /** One window beyond this multiple of the series' recent extreme on its side is a record. */
@@ -683,13 +678,24 @@ export function driftScore(b: Baseline, drift: number): number {
   return drift / Math.sqrt(Math.max(b.driftVar ?? a / (2 - a), 1e-4));
 }
 
-function learnDrift(b: Baseline, z: number, normal: boolean, p: BaselineParams): Pick<Baseline, 'drift' | 'driftVar'> {
+/**
+ * What a judged window adds besides the level: the blip count, the drift average (and, for a
+ * normal window, its long-run spread) and the fading extremes after a deviation `dev` (see
+ * learnExtremes). One object per window: this runs for every series every window.
+ */
+function judgedExtra(b: Baseline, z: number, normal: boolean, blips: number, dev: number, p: BaselineParams): Partial<Baseline> {
   const drift = nextDrift(b, z);
-  if (!normal) return b.driftVar === undefined ? { drift } : { drift, driftVar: b.driftVar };
-  const a = alphaOf(DRIFT_HALF_LIFE);
-  const prior = a / (2 - a); // iid unit-variance z
-  const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / ((b.judged ?? 0) + SURPRISE_PRIOR_WINDOWS));
-  return { drift, driftVar: (b.driftVar ?? prior) + w * (drift * drift - (b.driftVar ?? prior)) };
+  let driftVar = b.driftVar;
+  if (normal) {
+    const a = alphaOf(DRIFT_HALF_LIFE);
+    const prior = a / (2 - a); // iid unit-variance z
+    const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / ((b.judged ?? 0) + SURPRISE_PRIOR_WINDOWS));
+    driftVar = (b.driftVar ?? prior) + w * (drift * drift - (b.driftVar ?? prior));
+  }
+  const keep = 1 - alphaOf(EXTREMES_SLOWDOWN * p.slowHalfLifeWindows);
+  const maxUp = Math.max((b.maxUp ?? 0) * keep, dev);
+  const maxDown = Math.max((b.maxDown ?? 0) * keep, -dev);
+  return driftVar === undefined ? { blips, drift, maxUp, maxDown } : { blips, drift, driftVar, maxUp, maxDown };
 }
 
 /** Weight of the surprise prior (a Gaussian series' mean and spread), in windows. */
