@@ -121,9 +121,10 @@ export interface Baseline {
    */
   blips?: number;
   /**
-   * The largest deviation above (`maxUp`) and below (`maxDown`) the expectation that any judged
-   * window showed lately, in the metric's unit, fading with half-life slowHalfLifeWindows: how
-   * far this series' own extremes go. One window beyond them by RECORD_MARGIN is a record.
+   * The largest deviation above (`maxUp`) and below (`maxDown`) the expectation that the
+   * series' normal windows and blips showed lately, in the metric's unit, fading with half-life
+   * 4 × slowHalfLifeWindows (seeded with tail · σ): how far this series' own extremes go. One
+   * anomalous window beyond them by RECORD_MARGIN is a record (see isRecord).
    */
   maxUp?: number;
   maxDown?: number;
@@ -661,7 +662,14 @@ const RECORD_HISTORY = 1 / 8;
  * after enough history for that to mean something.
  */
 export const isRecord = (b: Baseline, dev: number, p: Pick<BaselineParams, 'slowHalfLifeWindows'>): boolean =>
-  (b.judged ?? 0) >= RECORD_HISTORY * p.slowHalfLifeWindows && Math.abs(dev) > RECORD_MARGIN * ((dev >= 0 ? b.maxUp : b.maxDown) ?? 0);
+  (b.judged ?? 0) >= RECORD_HISTORY * p.slowHalfLifeWindows && Math.abs(dev) > RECORD_MARGIN * extremeOf(b, dev >= 0 ? b.maxUp : b.maxDown);
+
+/**
+ * A recorded extreme, or for a record written before extremes were kept, what its normal
+ * windows reach: the learned tail quantile of |z| times σ (so an upgrade does not make every
+ * anomaly a record).
+ */
+const extremeOf = (b: Baseline, recorded: number | undefined): number => recorded ?? b.tail * sigmaOf(b);
 
 /** Half-life of the drift average, in windows. */
 const DRIFT_HALF_LIFE = 8;
@@ -693,8 +701,8 @@ function judgedExtra(b: Baseline, z: number, normal: boolean, blips: number, dev
     driftVar = (b.driftVar ?? prior) + w * (drift * drift - (b.driftVar ?? prior));
   }
   const keep = 1 - alphaOf(EXTREMES_SLOWDOWN * p.slowHalfLifeWindows);
-  const maxUp = Math.max((b.maxUp ?? 0) * keep, dev);
-  const maxDown = Math.max((b.maxDown ?? 0) * keep, -dev);
+  const maxUp = Math.max(extremeOf(b, b.maxUp) * keep, dev);
+  const maxDown = Math.max(extremeOf(b, b.maxDown) * keep, -dev);
   return driftVar === undefined ? { blips, drift, maxUp, maxDown } : { blips, drift, driftVar, maxUp, maxDown };
 }
 

@@ -281,16 +281,23 @@ describe('learn', () => {
 });
 
 describe('the extremes (what a record must beat)', () => {
-  // 100 ± 1 (period 11) for 1,200 windows: more than slowHalfLifeWindows / 8 = 1,080 judged
-  const history = detect(quiet(1200), NO_FLOORS).b;
+  // 100 ± 1 (period 11), every 100th window 2.5 above (z ≈ 3.5: normal), for 1,200 windows:
+  // more than slowHalfLifeWindows / 8 = 1,080 judged
+  const xs = quiet(1200).map((x, i) => (i % 100 === 50 ? 102.5 : x));
+  const history = detect(xs, NO_FLOORS).b;
   const dev = (b: Baseline): { up: number; down: number } => ({ up: b.maxUp ?? 0, down: b.maxDown ?? 0 });
 
-  it('are the largest deviations of the normal windows on each side', () => {
+  it('are the largest deviations of the normal windows on each side, from a prior of tail · σ', () => {
+    const { statuses } = detect(xs, NO_FLOORS);
+    expect(statuses.filter((s) => s === 'anomalous')).toEqual([]);
     const { up, down } = dev(history);
-    expect(up).toBeGreaterThan(0.9);
-    expect(up).toBeLessThan(1.1);
-    expect(down).toBeGreaterThan(0.9);
-    expect(down).toBeLessThan(1.1);
+    expect(up).toBeGreaterThan(2.4);
+    expect(up).toBeLessThan(2.6);
+    // nothing below went past the prior (the first judged window's tail · σ, barely faded)
+    const first = detect(xs.slice(0, 20), NO_FLOORS).b;
+    const prior = first.tail * sigmaOf(first);
+    expect(down).toBeLessThan(prior);
+    expect(down).toBeGreaterThan(0.9 * prior);
   });
 
   it('take in a blip once it has ended (a one-window anomaly is part of what the series does)', () => {
@@ -299,13 +306,13 @@ describe('the extremes (what a record must beat)', () => {
     expect(dev(blip.b).up).toBe(dev(history).up * (1 - alphaOf(4 * P.slowHalfLifeWindows))); // not yet: it might last
     const after = detect(quiet(1), NO_FLOORS, P, blip.b, 1201 * WINDOW_MS).b;
     expect(dev(after).up).toBeCloseTo(30, 0);
-    expect(dev(after).down).toBeLessThan(1.1);
+    expect(dev(after).down).toBeCloseTo(dev(history).down, 3);
   });
 
   it('ignore an anomaly that lasts (an incident is not the habit)', () => {
     const incident = detect([...Array<number>(10).fill(130), ...quiet(5)], NO_FLOORS, P, history, 1200 * WINDOW_MS);
     expect(incident.statuses.slice(0, 10).every((s) => s === 'anomalous')).toBe(true);
-    expect(dev(incident.b).up).toBeLessThan(1.1);
+    expect(dev(incident.b).up).toBeLessThan(2.6);
   });
 
   it('fade with four times the slow half-life', () => {
@@ -318,6 +325,17 @@ describe('the extremes (what a record must beat)', () => {
     ).b;
     expect(dev(later).up).toBeGreaterThan(30 * 0.45);
     expect(dev(later).up).toBeLessThan(30 * 0.55);
+  });
+
+  it('of a record kept before extremes existed are what its normal windows reach (tail · σ): an upgrade makes no records', () => {
+    const old: Baseline = { ...history };
+    delete old.maxUp;
+    delete old.maxDown;
+    const reach = old.tail * sigmaOf(old);
+    expect(isRecord(old, 1.4 * reach, P)).toBe(false);
+    expect(isRecord(old, -1.6 * reach, P)).toBe(true);
+    const next = detect([100], NO_FLOORS, P, old, 1200 * WINDOW_MS).b;
+    expect(next.maxUp).toBeCloseTo(reach * (1 - alphaOf(4 * P.slowHalfLifeWindows)), 9);
   });
 
   test.each([
