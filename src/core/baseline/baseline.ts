@@ -387,7 +387,7 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
     // level: then the hour is the mean of its windows inside the band. When most of the hour
     // is outside (a batch), the hour moved and all its windows count.
     const inN = b.accInN ?? b.accN;
-    const moved = !(inN * 2 >= b.accN && inN > 0);
+    const moved = inN === 0 || inN * 2 < b.accN;
     const m = moved ? accXOf(b) / b.accN : (b.accIn ?? accXOf(b)) / inN;
     const ts = b.accHour * HOUR_MS;
     const h = hourOfDay(ts);
@@ -641,15 +641,10 @@ function learnSurprise(
   return { surprise, surpriseMean: b.surpriseMean + sw * sd, surpriseVar: (1 - sw) * (b.surpriseVar + sw * sd * sd), judged };
 }
 
-/*
- * The fading extremes (maxUp, maxDown; updated in judgedExtra) are fed by normal and recurring
- * windows and by blips (a one-window anomaly, counted when it ends); an anomaly that lasts (an
- * incident, a level shift) is not the series' habit and leaves them as they were.
- */
 /** The extremes fade with this multiple of the slow half-life: a series' worst is remembered long. */
 const EXTREMES_SLOWDOWN = 4;
 /** One window beyond this multiple of the series' recent extreme on its side is a record. */
-export const RECORD_MARGIN = 1.5;
+const RECORD_MARGIN = 1.5;
 /**
  * Records count once this share of the slow half-life has been judged: in any series, window n
  * is the largest so far with probability 1/n, so a young series' records mean little.
@@ -688,8 +683,10 @@ export function driftScore(b: Baseline, drift: number): number {
 
 /**
  * What a judged window adds besides the level: the blip count, the drift average (and, for a
- * normal window, its long-run spread) and the fading extremes after a deviation `dev` (see
- * learnExtremes). One object per window: this runs for every series every window.
+ * normal window, its long-run spread) and the fading extremes after a deviation `dev` — fed by
+ * normal and recurring windows and by blips (a one-window anomaly, counted when it ends; see
+ * `habitual`); an anomaly that lasts (an incident, a level shift) is not the series' habit and
+ * adds 0. One object per window: this runs for every series every window.
  */
 function judgedExtra(b: Baseline, z: number, normal: boolean, blips: number, dev: number, p: BaselineParams): Partial<Baseline> {
   const drift = nextDrift(b, z);

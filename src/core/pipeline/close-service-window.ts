@@ -109,17 +109,18 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     const next = learn(b, x, p.windowStart, deviationOf(v), v.status === 'insufficient-data' ? 0 : v.z, d, v.surprise);
     baselines[metric] = next;
 
+    // One window is enough when it is a record, or strong in a series that does not blip.
+    const atOnce =
+      v.status === 'anomalous' &&
+      (isRecord(b, x - v.band.value, d) ||
+        (Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * barOf(b, d.threshold)) && (b.blips ?? 0) < BLIP_LIMIT));
     for (const kind of ['spike', 'drop'] as const) {
       const active = v.status === 'anomalous' && (v.direction === 'up') === (kind === 'spike');
       const runLength = Math.abs(next.run) || Math.abs(b.run) + 1;
-      const bar = barOf(b, d.threshold);
-      const strong =
-        v.status === 'anomalous' &&
-        ((Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * bar) && (b.blips ?? 0) < BLIP_LIMIT) || isRecord(b, x - v.band.value, d));
       step(
         `${kind}:${metric}`,
         active,
-        active && (runLength >= d.persistWindows || strong),
+        active && (runLength >= d.persistWindows || atOnce),
         () => {
           const a = v as Extract<Verdict, { status: 'anomalous' }>;
           const startsAt = next.runStart >= 0 ? next.runStart : p.windowStart;
