@@ -11,11 +11,15 @@
  *    over days) and hour-of-week offsets (hour mean − slow level), used once a bucket has been
  *    seen on `seasonMinDays` days (2 weeks for hour-of-week) and the profile's amplitude
  *    stands out of the noise;
+ *  - noise profile: per hour of day, the noise variance relative to the day's mean (from
+ *    successive differences within the hour, which a smooth daily curve barely touches), so
+ *    σ follows a load cycle (counting noise grows with the rate) once the season is on;
  *  - recurring peaks: per hour of day, how far outside the band the last two days went;
  *  - tail: an EW estimate of a high quantile of |z| of normal windows, so a heavy-tailed
  *    series raises its own bar instead of paging on every big wiggle;
- *  - surprise, drift and blips: the short averages of |z| and of z and their long-run spread,
- *    and a count of recent one-window anomalies (see detect/deviation.ts for their use).
+ *  - surprise, drift, bursts and blips: the short averages of |z| and of z, the last three
+ *    windows' sum of z, their long-run spread, and a count of recent one-window anomalies
+ *    (see detect/deviation.ts for their use).
  * Robust to the anomaly itself: an anomalous window is not learned at all. Level shifts: a
  * deviation that persists for `levelShiftWindows` re-seats the level (and the slow level)
  * to the mean of that run. Idempotent: a window at or before `lastWindowStart` is ignored.
@@ -58,6 +62,20 @@ export interface Baseline {
    * seasonal profile switches on (until then it also held the cycle the level lagged behind).
    */
   hourVar?: number;
+  /**
+   * The noise's daily profile: per hour of day, the variance of the residual noise relative to
+   * the day's mean (1 = average; EW over days), and how many days were folded in. Request rates
+   * are noisier at the peak than in the trough (counting noise grows with the rate): σ at an
+   * hour is σ × √noiseProf[hour] once the profile is established.
+   */
+  noiseProf?: number[];
+  noiseDays?: number;
+  /** The day being collected: each hour's noise variance (0 = not seen). */
+  dayNoise?: number[];
+  /** The current hour: the last in-band value and the sum and count of squared successive differences. */
+  accPrev?: number | undefined;
+  accD2?: number;
+  accDN?: number;
   /**
    * The day being collected (epoch days), its hours' means and which hours were seen (bit h):
    * the day is folded into the hour-of-day profile when it ends.
@@ -128,6 +146,14 @@ export interface Baseline {
    */
   maxUp?: number;
   maxDown?: number;
+  /**
+   * Burst: the z of the two windows judged before this one (capped at ±BURST_CAP), and the
+   * long-run mean square of the three-window sum of z over normal windows and the first three
+   * windows of any anomaly (see burstOf).
+   */
+  z1?: number;
+  z2?: number;
+  burstVar?: number;
   /** Window start of the last level shift. */
   shiftAt?: number;
   /** The slow level as the leak check sees it: like `slow`, but re-seated with the level on a shift. */
@@ -300,8 +326,12 @@ type SeasonFields =
   | 'lastDown'
   | 'dayUp'
   | 'dayDown'
-  | 'hourVar';
-type AccFields = SeasonFields | 'accHour' | 'accX' | 'accN' | 'accIn' | 'accInN' | 'accInXX' | 'accUp' | 'accDown';
+  | 'hourVar'
+  | 'noiseProf'
+  | 'noiseDays'
+  | 'dayNoise';
+type AccFields =
+  SeasonFields | 'accHour' | 'accX' | 'accN' | 'accIn' | 'accInN' | 'accInXX' | 'accUp' | 'accDown' | 'accPrev' | 'accD2' | 'accDN';
 
 const popcount = (m: number): number => {
   let k = 0;
@@ -368,6 +398,9 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
     dayUp: b.dayUp ?? NO_PEAKS,
     dayDown: b.dayDown ?? NO_PEAKS,
     hourVar: b.hourVar ?? -1,
+    noiseProf: b.noiseProf ?? NO_NOISE,
+    noiseDays: b.noiseDays ?? 0,
+    dayNoise: b.dayNoise ?? NO_PEAKS,
   };
   /** Ends the day being collected (folding it when it qualifies) and starts `day`. */
   const roll = (d: typeof s, day: number): typeof s => ({
@@ -375,6 +408,8 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
     ...(Math.abs(d.dayStep) > DAY_STEP_SIGMAS * sigmaOf(b) ? {} : foldDay(d)),
     ...recur(d.peakUp, d.lastUp, d.dayUp, 'Up'),
     ...recur(d.peakDown, d.lastDown, d.dayDown, 'Down'),
+    ...foldNoise(d.noiseProf, d.noiseDays, d.dayNoise),
+    dayNoise: NO_PEAKS,
     dayIdx: day,
     dayHours: new Array<number>(24).fill(0),
     dayMask: 0,
@@ -419,11 +454,73 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
       const within = Math.max(0, (b.accInXX ?? 0) / inN - mean * mean);
       hourVar = hourVar < 0 ? within : hourVar + alphaOf(24) * (within - hourVar);
     }
-    s = { ...s, dayHours, dayMask: folds ? (s.dayMask | (1 << h)) >>> 0 : s.dayMask, dayUp, dayDown, how, howWeeks, hourVar };
+    let dayNoise = s.dayNoise;
+    if (!moved && (b.accDN ?? 0) >= NOISE_MIN_DIFFS) {
+      dayNoise = s.dayNoise.slice();
+      dayNoise[h] = (b.accD2 ?? 0) / (2 * (b.accDN ?? 1));
+    }
+    s = { ...s, dayHours, dayMask: folds ? (s.dayMask | (1 << h)) >>> 0 : s.dayMask, dayUp, dayDown, how, howWeeks, hourVar, dayNoise };
   }
   const nextDay = Math.floor(nextHour / 24);
   return nextDay === s.dayIdx ? s : roll(s, nextDay);
 }
+
+/**
+ * An hour's noise counts from this many successive differences of in-band windows: fewer (at
+ * 5-minute windows an hour has 11) estimate a variance too roughly to tell one hour from another.
+ */
+const NOISE_MIN_DIFFS = 20;
+/** A profile hour's noise variance stays within this factor of the day's mean either way. */
+const NOISE_RANGE = 25;
+const NO_NOISE = Object.freeze(new Array<number>(24).fill(1)) as number[];
+
+/**
+ * Folds a finished day's per-hour noise (the mean square of successive differences / 2, which a
+ * slow daily curve barely touches) into the noise profile, relative to the day's mean.
+ */
+function foldNoise(prof: number[], days: number, today: number[]): Pick<Baseline, 'noiseProf' | 'noiseDays'> {
+  let sum = 0;
+  let k = 0;
+  for (const v of today) {
+    if (v <= 0) continue;
+    sum += v;
+    k++;
+  }
+  if (k < DAY_MIN_HOURS || sum <= 0) return { noiseProf: prof, noiseDays: days };
+  const mean = sum / k;
+  const w = days === 0 ? 1 : Math.max(SEASON_FOLD, 1 / (days + 1));
+  const next = prof.slice();
+  for (let h = 0; h < 24; h++) {
+    const v = today[h] ?? 0;
+    if (v <= 0) continue;
+    const r = Math.min(NOISE_RANGE, Math.max(1 / NOISE_RANGE, v / mean));
+    next[h] = (prof[h] ?? 1) + w * (r - (prof[h] ?? 1));
+  }
+  return { noiseProf: next, noiseDays: days + 1 };
+}
+
+/**
+ * The noise's variance at `ts` relative to the baseline's `variance` (1 without a profile):
+ * the noise profile, averaged over the hour and its neighbours (it is a smooth curve; one
+ * hour's estimate is rough) and interpolated between hour centres, once it holds two days and
+ * the level's daily profile is on (a noise cycle comes with a load cycle).
+ */
+export function noiseAt(b: Baseline, ts: number): number {
+  const prof = b.noiseProf;
+  if (!prof || (b.noiseDays ?? 0) < NOISE_MIN_DAYS || !b.seasonOn) return 1;
+  const at = (h: number): number => ((prof[(h + 23) % 24] ?? 1) + (prof[h] ?? 1) + (prof[(h + 1) % 24] ?? 1)) / 3;
+  const hours = ts / HOUR_MS - 0.5;
+  const h0 = Math.floor(hours);
+  const a = at(hourOfDay(h0 * HOUR_MS));
+  const c = at(hourOfDay((h0 + 1) * HOUR_MS));
+  return a + (hours - h0) * (c - a);
+}
+
+/** Days folded into the noise profile before it is used. */
+const NOISE_MIN_DAYS = 2;
+
+/** σ of the noise at `ts`. */
+export const sigmaAt = (b: Baseline, ts: number): number => sigmaOf(b) * Math.sqrt(noiseAt(b, ts));
 
 /** The current hour's sum of values (records written before `accX` existed kept value − slow). */
 const accXOf = (b: Baseline): number => b.accX ?? ((b as { accSum?: number }).accSum ?? 0) + b.accN * b.slow;
@@ -447,6 +544,10 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
       accInXX: (b.accInXX ?? 0) + (dev === 0 ? x * x : 0),
       accUp: Math.max(b.accUp ?? 0, up),
       accDown: Math.max(b.accDown ?? 0, down),
+      // Successive differences of the hour's in-band windows (the noise profile's input).
+      accPrev: dev === 0 ? x : b.accPrev,
+      accD2: (b.accD2 ?? 0) + (dev === 0 && b.accPrev !== undefined ? (x - b.accPrev) ** 2 : 0),
+      accDN: (b.accDN ?? 0) + (dev === 0 && b.accPrev !== undefined ? 1 : 0),
     };
   }
   return {
@@ -459,6 +560,9 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
     accInXX: dev === 0 ? x * x : 0,
     accUp: up,
     accDown: down,
+    accPrev: dev === 0 ? x : undefined,
+    accD2: 0,
+    accDN: 0,
   };
 }
 
@@ -511,7 +615,7 @@ export function learn(
       ? blips === 0
         ? {}
         : { blips }
-      : judgedExtra(b, z, deviation === 0, blips, habitual(b, x - used, deviation, blip), p);
+      : judgedExtra(b, z, deviation === 0, blips, habitual(b, x - used, deviation, blip), p, burstHabit(b, deviation));
   return keepContinuous(used, learnLevel(b, x - used, x, windowStart, deviation, z, p, surprise, extra), windowStart, p);
 }
 
@@ -601,7 +705,9 @@ function learnLevel(
   const w = Math.max(a, 1 / (b.n + 1));
   const r = d0 - b.level;
   const level = b.level + w * r;
-  const variance = (1 - w) * (b.variance + w * r * r);
+  // The spread is kept relative to the noise profile: r² / noiseAt is the hour's noise in the
+  // day's average terms.
+  const variance = (1 - w) * (b.variance + (w * r * r) / noiseAt(b, windowStart));
   const ws = Math.max(alphaOf(p.slowHalfLifeWindows), 1 / (b.n + 1));
   const slow = b.slow + ws * (d0 - b.slow);
   const leakRef = (b.leakRef ?? b.slow) + ws * (d0 - (b.leakRef ?? b.slow));
@@ -688,7 +794,15 @@ export function driftScore(b: Baseline, drift: number): number {
  * `habitual`); an anomaly that lasts (an incident, a level shift) is not the series' habit and
  * adds 0. One object per window: this runs for every series every window.
  */
-function judgedExtra(b: Baseline, z: number, normal: boolean, blips: number, dev: number, p: BaselineParams): Partial<Baseline> {
+function judgedExtra(
+  b: Baseline,
+  z: number,
+  normal: boolean,
+  blips: number,
+  dev: number,
+  p: BaselineParams,
+  habit: boolean,
+): Partial<Baseline> {
   const drift = nextDrift(b, z);
   let driftVar = b.driftVar;
   if (normal) {
@@ -700,7 +814,46 @@ function judgedExtra(b: Baseline, z: number, normal: boolean, blips: number, dev
   const keep = 1 - alphaOf(EXTREMES_SLOWDOWN * p.slowHalfLifeWindows);
   const maxUp = Math.max(extremeOf(b, b.maxUp) * keep, dev);
   const maxDown = Math.max(extremeOf(b, b.maxDown) * keep, -dev);
-  return driftVar === undefined ? { blips, drift, maxUp, maxDown } : { blips, drift, driftVar, maxUp, maxDown };
+  const zc = capBurst(z);
+  let burstVar = b.burstVar;
+  if (habit) {
+    const s3 = (b.z1 ?? 0) + (b.z2 ?? 0) + zc;
+    const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / ((b.judged ?? 0) + SURPRISE_PRIOR_WINDOWS));
+    burstVar = (b.burstVar ?? BURST_WINDOWS) + w * (s3 * s3 - (b.burstVar ?? BURST_WINDOWS));
+  }
+  const out: Partial<Baseline> = { blips, drift, maxUp, maxDown, z1: zc, z2: b.z1 ?? 0 };
+  if (driftVar !== undefined) out.driftVar = driftVar;
+  if (burstVar !== undefined) out.burstVar = burstVar;
+  return out;
+}
+
+/**
+ * Whether a window teaches the burst spread: a normal or recurring one, or one of the first
+ * BURST_WINDOWS of an anomaly (a series whose short bursts are its habit learns a wide burst
+ * spread), but not the rest of a long incident.
+ */
+const burstHabit = (b: Baseline, deviation: Deviation): boolean =>
+  deviation === 0 || deviation === 'recurring' || (Math.sign(b.run) === deviation ? Math.abs(b.run) + 1 : 1) <= BURST_WINDOWS;
+
+/** The burst test spans this many windows: the current one and the two before it. */
+const BURST_WINDOWS = 3;
+/** Each window's part of the burst sum is capped (in |z|): one spike is not a burst. */
+const BURST_CAP = 4;
+const capBurst = (z: number): number => Math.max(-BURST_CAP, Math.min(BURST_CAP, z));
+
+/**
+ * The burst after a window whose z is `z`: the sum of the last three windows' capped z, and
+ * how many of its long-run standard deviations (never fewer than iid unit noise gives) it
+ * stands from 0, signed; `least` is the smallest of the three on the sum's side.
+ */
+export function burstOf(b: Baseline, z: number): { score: number; least: number } {
+  const z1 = b.z1 ?? 0;
+  const z2 = b.z2 ?? 0;
+  const z0 = capBurst(z);
+  const sum = z0 + z1 + z2;
+  const sd = Math.sqrt(Math.max(b.burstVar ?? BURST_WINDOWS, BURST_WINDOWS));
+  const least = sum >= 0 ? Math.min(z0, z1, z2) : -Math.max(z0, z1, z2);
+  return { score: sum / sd, least };
 }
 
 /** Weight of the surprise prior (a Gaussian series' mean and spread), in windows. */

@@ -9,6 +9,12 @@
  *    stands at least `surpriseThreshold` of its long-run standard deviations above its long-run
  *    mean (so a series that is always spiky needs a bigger or longer deviation), or an anomaly
  *    in the same direction is already under way; or
+ *  - burst: this window and the two before it are each ≥ 1σ out on one side and their sum of
+ *    z (each capped at 4) stands ≥ 4.6 × bar / threshold of its long-run standard deviations
+ *    from 0 (never fewer than iid noise gives: √3), once slowHalfLifeWindows / 4 windows were
+ *    judged: a short spike (three windows of ~2.7σ and up) that no single window shows past
+ *    the bar. The spread is learned from normal windows and the first three of any anomaly,
+ *    so a series whose habit is to burst raises its own burst bar; or
  *  - drift: |z| ≥ 1 on the side of the drift average (an EW average of the signed z, half-life
  *    8 windows), which stands at least 1.5 × `surpriseThreshold` of its long-run standard
  *    deviations from 0: a small shift (2–3σ) that lasts; or
@@ -21,8 +27,12 @@
  * and on the metric's resolution. Not judged (a value, counted): fewer than `warmupWindows`
  * windows learned (`insufficient-data`).
  *
+ * σ is the learned noise at this hour (baseline/sigmaAt: the noise profile scales it once the
+ * daily profile is on), so a quiet trough is judged by its own small noise.
+ *
  * score ∈ [0, 1): s / (s + bar of the test that fired): 0.5 at its bar, → 1 as the deviation
- * grows, with s = |z| (point), the drift's standing (drift) or the surprise's (sustained).
+ * grows, with s = |z| (point), the burst's standing (burst; the larger of the two when a
+ * window past the bar also ends a burst), the drift's (drift) or the surprise's (sustained).
  */
 import {
   type Baseline,
@@ -30,11 +40,13 @@ import {
   GAUSSIAN_TAIL,
   type Deviation,
   RECUR_MARGIN,
+  burstOf,
   driftScore,
   expectedAt,
   nextDrift,
   nextSurprise,
   recurringPeak,
+  sigmaAt,
   sigmaOf,
   surpriseScore,
 } from '../baseline/baseline.js';
@@ -49,7 +61,10 @@ export interface Band {
 export type Verdict =
   | { status: 'insufficient-data'; surprise: number }
   | { status: 'normal' | 'flat'; z: number; band: Band; surprise: number; recurring?: true }
-  | { status: 'anomalous'; direction: 'up' | 'down'; z: number; score: number; band: Band; surprise: number };
+  | { status: 'anomalous'; direction: 'up' | 'down'; z: number; score: number; band: Band; surprise: number; test: AnomalyTest };
+
+/** Which test found the window anomalous. */
+export type AnomalyTest = 'point' | 'burst' | 'drift' | 'sustained';
 
 export type VerdictStatus = Verdict['status'] | 'stale';
 
@@ -62,7 +77,7 @@ export const barOf = (b: Baseline, threshold: number): number => Math.max(thresh
 
 export function bandOf(b: Baseline, ts: number, policy: MetricPolicy, p: JudgeParams): { band: Band; sigmaEff: number; bar: number } {
   const value = expectedAt(b, ts, p);
-  const sigmaEff = Math.max(sigmaOf(b), policy.relFloor * Math.abs(value), policy.absFloor, Number.EPSILON);
+  const sigmaEff = Math.max(sigmaAt(b, ts), policy.relFloor * Math.abs(value), policy.absFloor, Number.EPSILON);
   const bar = barOf(b, p.threshold);
   const half = bar * sigmaEff;
   return { band: { value, lower: value - half, upper: value + half }, sigmaEff, bar };
@@ -75,6 +90,19 @@ const SUSTAINED_SURPRISE = 2;
 
 /** The drift bar, as a multiple of the surprise threshold (6 long-run σ of the drift average at 4). */
 const DRIFT_BAR = 1.5;
+
+/**
+ * The burst bar, in long-run standard deviations of the three-window sum, at threshold 4 (it
+ * scales with the bar): for iid unit noise a sum of 8σ, i.e. three windows of 2.7σ on average.
+ */
+const BURST_BAR = 4.6;
+/** Each window of a burst is at least this far out, in σ, on the burst's side. */
+const BURST_LEAST = 1;
+/**
+ * Bursts count once this share of the slow half-life has been judged: before that, the
+ * series' own three-window spread (and its habit of bursting) is not known.
+ */
+const BURST_HISTORY = 1 / 4;
 
 /** What learn() is told about a verdict. */
 export const deviationOf = (v: Verdict): Deviation =>
@@ -95,21 +123,52 @@ export function judge(b: Baseline, x: number, ts: number, policy: MetricPolicy, 
     // As big as what this hour brought on the previous days (a nightly job): expected.
     return { status: 'normal', z, band, surprise: b.surprise, recurring: true };
   }
+  // Burst: three windows in a row on one side whose sum stands far out of what three windows
+  // of this series usually sum to, each at least BURST_LEAST: a short spike that no single
+  // window shows past the bar.
+  const burst = burstOf(b, z);
+  const burstBar = (BURST_BAR * bar) / p.threshold;
+  const bursting =
+    counts &&
+    p.surpriseThreshold > 0 &&
+    (b.judged ?? 0) >= BURST_HISTORY * p.slowHalfLifeWindows &&
+    Math.sign(burst.score) === Math.sign(z) &&
+    Math.abs(burst.score) >= burstBar &&
+    burst.least >= BURST_LEAST;
   if (counts && Math.abs(z) >= bar && (p.surpriseThreshold === 0 || continuing || surpriseScore(b, surprise) >= p.surpriseThreshold)) {
-    return { status: 'anomalous', direction, z, score: scoreOf(z, bar), band, surprise };
+    return {
+      status: 'anomalous',
+      direction,
+      z,
+      score: Math.max(scoreOf(z, bar), bursting ? scoreOf(burst.score, burstBar) : 0),
+      band,
+      surprise,
+      test: bursting ? 'burst' : 'point',
+    };
+  }
+  if (bursting) {
+    return { status: 'anomalous', direction, z, score: scoreOf(burst.score, burstBar), band, surprise, test: 'burst' };
   }
   // Drifting: a shift too small for the bar, held long enough to move the drift average far
   // out of its usual range; the window itself is on the drift's side, past 1σ.
   const drifting = driftScore(b, nextDrift(b, z));
   const driftBar = DRIFT_BAR * p.surpriseThreshold;
   if (counts && driftBar > 0 && Math.abs(z) >= 1 && Math.sign(drifting) === Math.sign(z) && Math.abs(drifting) >= driftBar) {
-    return { status: 'anomalous', direction, z, score: scoreOf(drifting, driftBar), band, surprise };
+    return { status: 'anomalous', direction, z, score: scoreOf(drifting, driftBar), band, surprise, test: 'drift' };
   }
   // Sustained: several windows in a row well outside the usual spread, none of them past the bar
   // alone, make the short average of |z| far more unusual than one big window can.
   const sustainedBar = p.surpriseThreshold * SUSTAINED_SURPRISE;
   if (counts && p.surpriseThreshold > 0 && Math.abs(z) >= bar * SUSTAINED_Z && surpriseScore(b, surprise) >= sustainedBar) {
-    return { status: 'anomalous', direction, z, score: scoreOf(surpriseScore(b, surprise), sustainedBar), band, surprise };
+    return {
+      status: 'anomalous',
+      direction,
+      z,
+      score: scoreOf(surpriseScore(b, surprise), sustainedBar),
+      band,
+      surprise,
+      test: 'sustained',
+    };
   }
   return { status: sigmaOf(b) === 0 && x === band.value ? 'flat' : 'normal', z, band, surprise };
 }

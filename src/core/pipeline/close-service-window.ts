@@ -4,7 +4,8 @@
  *
  * Claims (per metric, see detect/deviation.ts for the band):
  *  - an episode fires when the metric has been anomalous in the same direction for
- *    `persistWindows` consecutive windows, or at once when one anomalous window (by any test)
+ *    `persistWindows` consecutive windows, or at once when the window is anomalous by the
+ *    burst test (it already spans three windows), or when one anomalous window (by any test)
  *    is a record (RECORD_MARGIN beyond the largest deviation its normal windows and blips
  *    reached lately, after slowHalfLifeWindows / 8 judged windows: see baseline/isRecord) or
  *    has |z| ≥ max(`strongThreshold`, 2 × bar) in a series that does not blip;
@@ -109,10 +110,11 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     const next = learn(b, x, p.windowStart, deviationOf(v), v.status === 'insufficient-data' ? 0 : v.z, d, v.surprise);
     baselines[metric] = next;
 
-    // One window is enough when it is a record, or strong in a series that does not blip.
+    // One window is enough when it ends a burst, is a record, or is strong in a series that does not blip.
     const atOnce =
       v.status === 'anomalous' &&
-      (isRecord(b, x - v.band.value, d) ||
+      (v.test === 'burst' ||
+        isRecord(b, x - v.band.value, d) ||
         (Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * barOf(b, d.threshold)) && (b.blips ?? 0) < BLIP_LIMIT));
     for (const kind of ['spike', 'drop'] as const) {
       const active = v.status === 'anomalous' && (v.direction === 'up') === (kind === 'spike');

@@ -31,8 +31,14 @@ describe('the first window', () => {
       accIn: 42,
       accInN: 1,
       accInXX: 42 * 42,
+      accPrev: 42,
+      accD2: 0,
+      accDN: 0,
       dayIdx: 0,
       hourVar: -1,
+      noiseProf: new Array<number>(24).fill(1),
+      noiseDays: 0,
+      dayNoise: new Array<number>(24).fill(0),
     });
   });
 

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, test } from 'vitest';
-import { type Baseline, expectedAt, hourOfDay, hourOfWeek, learn, seasonOf } from '../../../src/core/baseline/baseline.js';
+import { type Baseline, expectedAt, hourOfDay, hourOfWeek, learn, noiseAt, seasonOf } from '../../../src/core/baseline/baseline.js';
 import {
   DAY_MS,
   HOUR_MS,
@@ -267,5 +267,94 @@ describe('what the profile learns', () => {
     const around = statuses.slice((days - 1) * PER_DAY + 2 * PER_HOUR, (days - 1) * PER_DAY + 5 * PER_HOUR);
     expect(around.filter((s) => s === 'anomalous')).toHaveLength(0);
     expect(seasonOf(b, centre(days, 3), P)).toBeGreaterThan(150);
+  });
+});
+
+describe('the noise profile (60 s windows, 5 days from Monday 00:00 UTC)', () => {
+  // A daily load cycle peaking at 06:00 and bottoming at 18:00, noise 5 % of the level: the
+  // variance at the peak is 2.0 times the day's mean, in the trough 0.22 times.
+  const MINUTE = 60_000;
+  const level = (t: number): number => 100 * (1 + 0.5 * Math.sin((2 * Math.PI * (t - MONDAY)) / DAY_MS));
+  const series = (days: number, windowMs: number, relNoise: (l: number) => number, seed = 5): number[] => {
+    const g = gaussian(seed);
+    return Array.from({ length: (days * DAY_MS) / windowMs }, (_, i) => {
+      const l = level(MONDAY + i * windowMs);
+      return l + relNoise(l) * g();
+    });
+  };
+  const PEAK = MONDAY + 5 * DAY_MS + 6 * HOUR_MS;
+  const TROUGH = MONDAY + 5 * DAY_MS + 18 * HOUR_MS;
+  let hetero: Detected;
+  beforeAll(() => {
+    hetero = detect(
+      series(5, MINUTE, (l) => 0.05 * l),
+      NO_FLOORS,
+      P,
+      undefined,
+      MONDAY,
+      MINUTE,
+    );
+  });
+
+  it('learns how much noisier the peak is than the trough', () => {
+    expect(hetero.b.noiseDays).toBeGreaterThanOrEqual(4);
+    expect(noiseAt(hetero.b, PEAK)).toBeGreaterThan(1.6);
+    expect(noiseAt(hetero.b, PEAK)).toBeLessThan(2.4);
+    expect(noiseAt(hetero.b, TROUGH)).toBeGreaterThan(0.12);
+    expect(noiseAt(hetero.b, TROUGH)).toBeLessThan(0.35);
+  });
+
+  it('so a spike of 6 local σ in the trough is anomalous, one of 3 local σ at the peak is not', () => {
+    const judgeAt = (ts: number, sigmas: number): string => {
+      const x = level(ts) + sigmas * 0.05 * level(ts);
+      return detect([x], NO_FLOORS, P, hetero.b, ts, MINUTE).statuses[0] ?? 'none';
+    };
+    expect(judgeAt(TROUGH, 6)).toBe('anomalous');
+    expect(judgeAt(PEAK, 3)).toBe('normal');
+    // Without the profile the trough's band is the day's average noise: 6 local σ stay inside.
+    const flat = { ...hetero.b, noiseDays: 0 };
+    const x = level(TROUGH) + 6 * 0.05 * level(TROUGH);
+    expect(detect([x], NO_FLOORS, P, flat, TROUGH, MINUTE).statuses[0]).toBe('normal');
+  });
+
+  it('a cycle with even noise keeps every hour near 1', () => {
+    const { b } = detect(
+      series(5, MINUTE, () => 3),
+      NO_FLOORS,
+      P,
+      undefined,
+      MONDAY,
+      MINUTE,
+    );
+    for (let h = 0; h < 24; h++) {
+      const r = noiseAt(b, MONDAY + 5 * DAY_MS + h * HOUR_MS);
+      expect(r).toBeGreaterThan(0.7);
+      expect(r).toBeLessThan(1.4);
+    }
+  });
+
+  it('at 5-minute windows an hour has too few windows to estimate its noise: no profile', () => {
+    const { b } = detect(
+      series(5, 5 * MINUTE, (l) => 0.05 * l),
+      NO_FLOORS,
+      P,
+      undefined,
+      MONDAY,
+      5 * MINUTE,
+    );
+    expect(b.noiseDays ?? 0).toBe(0);
+    expect(noiseAt(b, TROUGH)).toBe(1);
+  });
+
+  it("with seasonality 'off' the profile is not applied (the noise cycle rides on a load cycle)", () => {
+    const { b } = detect(
+      series(5, MINUTE, (l) => 0.05 * l),
+      NO_FLOORS,
+      { ...P, seasonality: 'off' },
+      undefined,
+      MONDAY,
+      MINUTE,
+    );
+    expect(noiseAt(b, TROUGH)).toBe(1);
   });
 });

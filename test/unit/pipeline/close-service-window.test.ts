@@ -44,6 +44,12 @@ function closeAll(partials: WindowPartial[], state: ServiceState = emptyServiceS
   return { state, alerts };
 }
 
+/** The windows whose close fired an alert. */
+const firingAt = (specs: WindowSpec[]): number[] =>
+  closeAll(story(specs))
+    .alerts.filter((a) => a.alert.status === 'firing')
+    .map((a) => a.window);
+
 const brief = ({ window, alert }: Closed['alerts'][number]) => ({ window, status: alert.status, kind: alert.kind, metric: alert.metric });
 
 describe('quiet period, then a CPU spike', () => {
@@ -181,10 +187,6 @@ describe('a record: one window far beyond anything the series did', () => {
   // 20 mcores from 0.5, and the spike is 90 mcores above it
   const moderate = QUIET_LEVEL + 6 * SIGMA_EFF;
   const HISTORY = DETECTION.slowHalfLifeWindows / 8; // records count after 1,080 judged windows
-  const firingAt = (specs: WindowSpec[]): number[] =>
-    closeAll(story(specs))
-      .alerts.filter((a) => a.alert.status === 'firing')
-      .map((a) => a.window);
 
   it('fires at once after a long quiet history', () => {
     const n = HISTORY + 100;
@@ -202,6 +204,28 @@ describe('a record: one window far beyond anything the series did', () => {
     const twice = [...quiet(n), ...spike(1, moderate), ...calm(30, n + 1), ...spike(1, moderate), ...calm(30, again + 1)];
     expect(firingAt(twice)).toEqual([n]);
     expect(firingAt([...twice, ...spike(2, moderate), ...calm(6, again + 33)])).toEqual([n, again + 32]);
+  });
+});
+
+describe('a burst: three windows well out, none past the bar', () => {
+  // z ≈ 3.7 each (52 mcores over 0.5 cores; σ ≈ 14 mcores): under the bar of 4, so persistence never starts;
+  // the three-window sum is the evidence, and it needs slowHalfLifeWindows / 4 judged windows
+  const burst = QUIET_LEVEL + 3.5 * SIGMA_EFF;
+  const HISTORY = DETECTION.slowHalfLifeWindows / 4;
+
+  it('fires at once on its third window after a long history (persistWindows is 2)', () => {
+    const n = HISTORY + 100;
+    expect(firingAt([...quiet(n), ...spike(3, burst), ...calm(6, n + 3)])).toEqual([n + 2]);
+  });
+
+  it('does not fire while the history is short', () => {
+    const n = HISTORY / 2;
+    expect(firingAt([...quiet(n), ...spike(3, burst), ...calm(6, n + 3)])).toEqual([]);
+  });
+
+  it('two such windows are not enough', () => {
+    const n = HISTORY + 100;
+    expect(firingAt([...quiet(n), ...spike(2, burst), ...calm(6, n + 2)])).toEqual([]);
   });
 });
 
