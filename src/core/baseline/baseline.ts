@@ -154,6 +154,12 @@ export interface Baseline {
   z1?: number;
   z2?: number;
   burstVar?: number;
+  /**
+   * Windows that taught the burst spread since it (re)started: it restarts from the prior when
+   * the seasonal profile switches on and is then learned as fast as a new series' (see
+   * keepContinuous).
+   */
+  burstN?: number;
   /** Window start of the last level shift. */
   shiftAt?: number;
   /** The slow level as the leak check sees it: like `slow`, but re-seated with the level on a shift. */
@@ -640,6 +646,13 @@ function keepContinuous(used: number, after: Baseline, ts: number, p: BaselinePa
   if (next === used && seasonOn === (after.seasonOn ?? false)) return after;
   const switchedOn = seasonOn && !(after.seasonOn ?? false) && (after.hourVar ?? -1) >= 0;
   const variance = switchedOn ? Math.min(after.variance, SWITCH_ON_VAR * (after.hourVar ?? after.variance)) : after.variance;
+  if (switchedOn) {
+    // The residuals change character when the profile switches on (before, the level lagged
+    // the cycle and they ran in long one-sided stretches): the burst spread starts again.
+    const restarted: Baseline = { ...after, burstN: 0, seasonOn, level: after.level + used - next, variance };
+    delete restarted.burstVar;
+    return restarted;
+  }
   return { ...after, seasonOn, level: after.level + used - next, variance };
 }
 
@@ -816,14 +829,18 @@ function judgedExtra(
   const maxDown = Math.max(extremeOf(b, b.maxDown) * keep, -dev);
   const zc = capBurst(z);
   let burstVar = b.burstVar;
+  let burstN = b.burstN;
   if (habit) {
     const s3 = (b.z1 ?? 0) + (b.z2 ?? 0) + zc;
-    const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / ((b.judged ?? 0) + SURPRISE_PRIOR_WINDOWS));
+    const taught = b.burstN ?? b.judged ?? 0;
+    const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / (taught + SURPRISE_PRIOR_WINDOWS));
     burstVar = (b.burstVar ?? BURST_WINDOWS) + w * (s3 * s3 - (b.burstVar ?? BURST_WINDOWS));
+    burstN = taught + 1;
   }
   const out: Partial<Baseline> = { blips, drift, maxUp, maxDown, z1: zc, z2: b.z1 ?? 0 };
   if (driftVar !== undefined) out.driftVar = driftVar;
   if (burstVar !== undefined) out.burstVar = burstVar;
+  if (burstN !== undefined) out.burstN = burstN;
   return out;
 }
 

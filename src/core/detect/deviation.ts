@@ -14,7 +14,8 @@
  *    from 0 (never fewer than iid noise gives: √3), once slowHalfLifeWindows / 4 windows were
  *    judged: a short spike (three windows of ~2.7σ and up) that no single window shows past
  *    the bar. The spread is learned from normal windows and the first three of any anomaly,
- *    so a series whose habit is to burst raises its own burst bar; or
+ *    so a series whose habit is to burst raises its own burst bar; it restarts when the daily
+ *    profile switches on (the residuals change character) and counts again after 120 windows; or
  *  - drift: |z| ≥ 1 on the side of the drift average (an EW average of the signed z, half-life
  *    8 windows), which stands at least 1.5 × `surpriseThreshold` of its long-run standard
  *    deviations from 0: a small shift (2–3σ) that lasts; or
@@ -103,6 +104,8 @@ const BURST_LEAST = 1;
  * series' own three-window spread (and its habit of bursting) is not known.
  */
 const BURST_HISTORY = 1 / 4;
+/** …and once the burst spread, restarted when the daily profile switches on, has this many windows again. */
+const BURST_RELEARN = 120;
 
 /** What learn() is told about a verdict. */
 export const deviationOf = (v: Verdict): Deviation =>
@@ -132,6 +135,7 @@ export function judge(b: Baseline, x: number, ts: number, policy: MetricPolicy, 
     counts &&
     p.surpriseThreshold > 0 &&
     (b.judged ?? 0) >= BURST_HISTORY * p.slowHalfLifeWindows &&
+    (b.burstN ?? Infinity) >= BURST_RELEARN &&
     Math.sign(burst.score) === Math.sign(z) &&
     Math.abs(burst.score) >= burstBar &&
     burst.least >= BURST_LEAST;

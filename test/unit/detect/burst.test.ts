@@ -33,6 +33,19 @@ describe('three windows at +3.5σ, each under the bar', () => {
     expect(detect(xs, NO_FLOORS, Q).verdicts.slice(-3).map(testOf)).toEqual(['normal', 'normal', 'normal']);
   });
 
+  it('after the burst spread restarts (the daily profile switched on) it waits for 120 windows of it', () => {
+    const { b } = detect(noisy(HISTORY + 300, 11), NO_FLOORS, Q);
+    const t0 = b.lastWindowStart + 10_000;
+    const restarted: Baseline = { ...b, burstN: 0 };
+    delete restarted.burstVar;
+    const burst = [103.5, 103.5, 103.5];
+    expect(detect(burst, NO_FLOORS, Q, restarted, t0).verdicts.map(testOf)).toEqual(['normal', 'normal', 'normal']);
+    const relearned = detect(noisy(120, 12), NO_FLOORS, Q, restarted, t0).b;
+    expect(relearned.burstN).toBe(120);
+    const t1 = relearned.lastWindowStart + 10_000;
+    expect(testOf(detect(burst, NO_FLOORS, Q, relearned, t1).verdicts.at(-1))).toBe('burst');
+  });
+
   it("below the expectation it counts only when the metric's policy watches that side", () => {
     const xs = [...noisy(HISTORY + 300, 11), 96.5, 96.5, 96.5];
     expect(testOf(detect(xs, NO_FLOORS, Q).verdicts.at(-1))).toBe('burst');

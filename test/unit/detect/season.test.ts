@@ -104,18 +104,34 @@ describe('a strong daily cycle (10 s windows, 4 days from Monday 00:00 UTC)', ()
     for (const h of [16, 17, 18, 19, 20]) expect(b.hod[h], `hour ${h}`).toBeLessThan(0);
   });
 
-  it('when the profile switches on, the spread restarts from the noise within an hour (the level lagged the cycle before)', () => {
-    // 1-minute windows: the level (half-life 60 windows, an hour) lags the cycle by tens of units
+  /** 1-minute windows for two days, then the window at which the profile switches on. */
+  const switchingOn = () => {
+    // the level (half-life 60 windows, an hour) lags the cycle by tens of units
     const f = cycle(gaussian(11));
     const minute = 60_000;
     const xs = Array.from({ length: (2 * DAY_MS) / minute }, (_, i) => f(MONDAY + i * minute));
     const before = detect(xs, NO_FLOORS, P, undefined, MONDAY, minute).b;
     const ts = MONDAY + 2 * DAY_MS;
-    const after = detect([f(ts)], NO_FLOORS, P, before, ts, minute).b;
+    return { f, minute, ts, before, after: detect([f(ts)], NO_FLOORS, P, before, ts, minute).b };
+  };
+
+  it('when the profile switches on, the spread restarts from the noise within an hour (the level lagged the cycle before)', () => {
+    const { before, after } = switchingOn();
     expect([before.seasonOn ?? false, after.seasonOn]).toEqual([false, true]);
     expect(after.hourVar).toBeGreaterThan(0);
     expect(after.variance).toBeLessThanOrEqual(2 * after.hourVar! + 1e-9);
     expect(after.variance).toBeLessThan(before.variance / 4);
+  });
+
+  it('when the profile switches on, the burst spread starts again from the prior and is relearned from scratch', () => {
+    const { f, minute, ts, before, after } = switchingOn();
+    // before: one-sided stretches of residuals while the level lagged the cycle
+    expect(before.burstVar).toBeGreaterThan(3);
+    expect(after.seasonOn).toBe(true);
+    expect(after.burstVar).toBeUndefined();
+    expect(after.burstN).toBe(0);
+    const next = Array.from({ length: 10 }, (_, i) => f(ts + (i + 1) * minute));
+    expect(detect(next, NO_FLOORS, P, after, ts + minute, minute).b.burstN).toBe(10);
   });
 
   it("with seasonality 'off' no offset ever applies, even to an established profile", () => {
