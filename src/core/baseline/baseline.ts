@@ -646,14 +646,14 @@ function keepContinuous(used: number, after: Baseline, ts: number, p: BaselinePa
   if (next === used && seasonOn === (after.seasonOn ?? false)) return after;
   const switchedOn = seasonOn && !(after.seasonOn ?? false) && (after.hourVar ?? -1) >= 0;
   const variance = switchedOn ? Math.min(after.variance, SWITCH_ON_VAR * (after.hourVar ?? after.variance)) : after.variance;
+  const out: Baseline = { ...after, seasonOn, level: after.level + used - next, variance };
   if (switchedOn) {
     // The residuals change character when the profile switches on (before, the level lagged
     // the cycle and they ran in long one-sided stretches): the burst spread starts again.
-    const restarted: Baseline = { ...after, burstN: 0, seasonOn, level: after.level + used - next, variance };
-    delete restarted.burstVar;
-    return restarted;
+    out.burstN = 0;
+    delete out.burstVar;
   }
-  return { ...after, seasonOn, level: after.level + used - next, variance };
+  return out;
 }
 
 /** `d0` is the value with the seasonal offset in force removed; `x` the raw value. */
