@@ -160,6 +160,8 @@ export interface Baseline {
    * keepContinuous).
    */
   burstN?: number;
+  /** Judged windows in a row inside the band (see driftIsOwn). */
+  calm?: number;
   /** Window start of the last level shift. */
   shiftAt?: number;
   /** The slow level as the leak check sees it: like `slow`, but re-seated with the level on a shift. */
@@ -794,6 +796,13 @@ const DRIFT_CAP = 4;
 export const nextDrift = (b: Baseline, z: number): number =>
   (b.drift ?? 0) + alphaOf(DRIFT_HALF_LIFE) * (Math.max(-DRIFT_CAP, Math.min(DRIFT_CAP, z)) - (b.drift ?? 0));
 
+/**
+ * Whether the drift average is the drift's own: no window outside the band for two of its
+ * half-lives, so an anomaly that just ended (and whose windows still weigh in it) is not
+ * reported again as a drift.
+ */
+export const driftIsOwn = (b: Baseline): boolean => (b.calm ?? 0) >= 2 * DRIFT_HALF_LIFE;
+
 /** How many long-run standard deviations the drift average stands from 0 (signed). */
 export function driftScore(b: Baseline, drift: number): number {
   const a = alphaOf(DRIFT_HALF_LIFE);
@@ -837,7 +846,7 @@ function judgedExtra(
     burstVar = (b.burstVar ?? BURST_WINDOWS) + w * (s3 * s3 - (b.burstVar ?? BURST_WINDOWS));
     burstN = taught + 1;
   }
-  const out: Partial<Baseline> = { blips, drift, maxUp, maxDown, z1: zc, z2: b.z1 ?? 0 };
+  const out: Partial<Baseline> = { blips, drift, maxUp, maxDown, z1: zc, z2: b.z1 ?? 0, calm: normal ? (b.calm ?? 0) + 1 : 0 };
   if (driftVar !== undefined) out.driftVar = driftVar;
   if (burstVar !== undefined) out.burstVar = burstVar;
   if (burstN !== undefined) out.burstN = burstN;

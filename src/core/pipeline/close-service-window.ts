@@ -5,7 +5,9 @@
  * Claims (per metric, see detect/deviation.ts for the band):
  *  - an episode fires when the metric has been anomalous in the same direction for
  *    `persistWindows` consecutive windows, or at once when the window is anomalous by the
- *    burst test (it already spans three windows), or when one anomalous window (by any test)
+ *    burst test (it already spans three windows) or by the drift test after 16 windows inside
+ *    the band (its average spans many windows; right after an anomaly it still holds that
+ *    anomaly's windows: see baseline/driftIsOwn), or when one anomalous window (by any test)
  *    is a record (RECORD_MARGIN beyond the largest deviation its normal windows and blips
  *    reached lately, after slowHalfLifeWindows / 8 judged windows: see baseline/isRecord) or
  *    has |z| ≥ max(`strongThreshold`, 2 × bar) in a series that does not blip;
@@ -18,7 +20,7 @@
 import { type Alert } from '../alert/schema.js';
 import { type Episode, buildAlert, severityOf } from '../alert/build.js';
 import { episodeId } from '../alert/id.js';
-import { type Baseline, emptyBaseline, isRecord, learn } from '../baseline/baseline.js';
+import { type Baseline, driftIsOwn, emptyBaseline, isRecord, learn } from '../baseline/baseline.js';
 import { type Verdict, type VerdictStatus, barOf, deviationOf, judge, scoreOf } from '../detect/deviation.js';
 import { serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
@@ -110,10 +112,13 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     const next = learn(b, x, p.windowStart, deviationOf(v), v.status === 'insufficient-data' ? 0 : v.z, d, v.surprise);
     baselines[metric] = next;
 
-    // One window is enough when it ends a burst, is a record, or is strong in a series that does not blip.
+    // One window is enough when its test already spans several windows (a burst; a drift the
+    // series' own, not what an anomaly that just ended left behind), when it is a record, or
+    // when it is strong in a series that does not blip.
     const atOnce =
       v.status === 'anomalous' &&
       (v.test === 'burst' ||
+        (v.test === 'drift' && driftIsOwn(b)) ||
         isRecord(b, x - v.band.value, d) ||
         (Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * barOf(b, d.threshold)) && (b.blips ?? 0) < BLIP_LIMIT));
     for (const kind of ['spike', 'drop'] as const) {

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, test } from 'vitest';
-import { type Baseline, alphaOf, emptyBaseline, isRecord, learn, sigmaOf } from '../../../src/core/baseline/baseline.js';
+import { type Baseline, alphaOf, driftIsOwn, emptyBaseline, isRecord, learn, sigmaOf } from '../../../src/core/baseline/baseline.js';
 import { type Direction, type MetricPolicy } from '../../../src/core/params.js';
 import { DAY_MS, HOUR_MS, NO_FLOORS, P, WINDOW_MS, detect, learnAll, quiet } from './helpers.js';
 
@@ -415,5 +415,23 @@ describe('detection laws', () => {
         },
       ),
     );
+  });
+});
+
+describe('calm: judged windows in a row inside the band (whether the drift average is the drift’s own)', () => {
+  it('counts judged normal windows and restarts at 0 on an anomalous one', () => {
+    const { b } = detect([...quiet(60), 200, ...quiet(5, 100)], NO_FLOORS);
+    // 20 warm-up windows are not judged; 40 judged, then the spike, then 5
+    expect(b.calm).toBe(5);
+    expect(detect(quiet(60), NO_FLOORS).b.calm).toBe(40);
+  });
+
+  test.each([
+    { calm: undefined, own: false },
+    { calm: 15, own: false },
+    { calm: 16, own: true },
+  ])('calm $calm: the drift average is its own: $own (two drift half-lives of 8)', ({ calm, own }) => {
+    const b: Baseline = { ...emptyBaseline(), ...(calm === undefined ? {} : { calm }) };
+    expect(driftIsOwn(b)).toBe(own);
   });
 });

@@ -209,7 +209,8 @@ describe('a record: one window far beyond anything the series did', () => {
 
 describe('a burst: three windows well out, none past the bar', () => {
   // z ≈ 3.7 each (52 mcores over 0.5 cores; σ ≈ 14 mcores): under the bar of 4, so persistence never starts;
-  // the three-window sum is the evidence, and it needs slowHalfLifeWindows / 4 judged windows
+  // the three-window sum is the evidence (that a young series' bursts do not count is a test of
+  // detect/burst.test.ts: here the drift test would fire instead)
   const burst = QUIET_LEVEL + 3.5 * SIGMA_EFF;
   const HISTORY = DETECTION.slowHalfLifeWindows / 4;
 
@@ -218,14 +219,26 @@ describe('a burst: three windows well out, none past the bar', () => {
     expect(firingAt([...quiet(n), ...spike(3, burst), ...calm(6, n + 3)])).toEqual([n + 2]);
   });
 
-  it('does not fire while the history is short', () => {
-    const n = HISTORY / 2;
-    expect(firingAt([...quiet(n), ...spike(3, burst), ...calm(6, n + 3)])).toEqual([]);
-  });
-
   it('two such windows are not enough', () => {
     const n = HISTORY + 100;
     expect(firingAt([...quiet(n), ...spike(2, burst), ...calm(6, n + 2)])).toEqual([]);
+  });
+});
+
+describe('a drift: a small shift that lasts', () => {
+  // +2.5σ (37.5 mcores over 0.5 cores, the quiet noise kept): no window near the bar; the drift
+  // average (half-life 8 windows) gets there in 4 windows
+  const shifted = (n: number, from: number): WindowSpec[] =>
+    Array.from({ length: n }, (_, i) => ({ cores: quietCores(from + i) + 2.5 * SIGMA_EFF }));
+
+  it('fires on its first drift-anomalous window after a calm history (the average already spans many windows)', () => {
+    expect(firingAt([...quiet(300), ...shifted(40, 300)])).toEqual([303]);
+  });
+
+  it('right after an anomaly it must persist: the drift average still holds that anomaly', () => {
+    // a 2-window spike at 300 (resolved at 304), the shift from 308: first drift window 311
+    const specs = [...quiet(300), ...spike(2, 3), ...calm(6, 302), ...shifted(40, 308)];
+    expect(firingAt(specs)).toEqual([300, 312]);
   });
 });
 
