@@ -143,7 +143,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
             expected: { value: a.band.value, lower: a.band.lower, upper: a.band.upper },
           };
         },
-        { z: v.status === 'anomalous' ? round(v.z) : null, windows_learned: b.n },
+        v.status === 'anomalous' ? { z: round(v.z), test: v.test, windows_learned: b.n } : { z: null, windows_learned: b.n },
         x,
       );
     }

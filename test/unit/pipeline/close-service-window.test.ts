@@ -78,6 +78,7 @@ describe('quiet period, then a CPU spike', () => {
     expect(firing.expected!.upper).toBeLessThan(1);
     expect(firing.score).toBeGreaterThan(0.85);
     expect(firing.details.z).toBeGreaterThanOrEqual(PARAMS.detection.strongThreshold);
+    expect(firing.details.test).toBe('point');
   });
 
   it('the resolved alert carries the same id, the same start, and an end', () => {
@@ -217,6 +218,16 @@ describe('a burst: three windows well out, none past the bar', () => {
   it('fires at once on its third window after a long history (persistWindows is 2)', () => {
     const n = HISTORY + 100;
     expect(firingAt([...quiet(n), ...spike(3, burst), ...calm(6, n + 3)])).toEqual([n + 2]);
+  });
+
+  it("the alert's details name the test and the learned history", () => {
+    const n = HISTORY + 100;
+    const { alerts } = closeAll(story([...quiet(n), ...spike(3, burst), ...calm(6, n + 3)]));
+    const firing = alerts.find((a) => a.alert.status === 'firing')!.alert;
+    // windows 1..n+1 learned (window 0 only primes the CPU counter)
+    expect(firing.details).toMatchObject({ test: 'burst', windows_learned: n + 1 });
+    expect(firing.details.z).toBeGreaterThan(3);
+    expect(firing.details.z).toBeLessThan(4);
   });
 
   it('two such windows are not enough', () => {
