@@ -63,6 +63,12 @@ export interface Baseline {
    */
   hourVar?: number;
   /**
+   * The last hour folded from its windows inside the band: its mean and its epoch hour. When the
+   * seasonal profile switches on, the level restarts from it (see levelAtSwitchOn).
+   */
+  hourMean?: number;
+  hourAt?: number;
+  /**
    * The noise's daily profile: per hour of day, the variance of the residual noise relative to
    * the day's mean (1 = average; EW over days), and how many days were folded in. Request rates
    * are noisier at the peak than in the trough (counting noise grows with the rate): σ at an
@@ -306,8 +312,9 @@ export function seasonalAmplitude(b: Baseline): number {
 
 /**
  * What the baseline expects at `ts`. The seasonal offset applies only once the level has
- * been re-based onto deseasonalised values (see `learn`), so switching the profile on or
- * off never shows up as a jump.
+ * been re-based onto deseasonalised values (see `learn`), so a profile that moves or switches
+ * off never shows up as a jump; when it switches on, the expectation moves onto the profile
+ * (see levelAtSwitchOn).
  */
 export const expectedAt = (b: Baseline, ts: number, p: BaselineParams): number => b.level + (b.seasonOn ? seasonOf(b, ts, p) : 0);
 
@@ -339,7 +346,20 @@ type SeasonFields =
   | 'noiseDays'
   | 'dayNoise';
 type AccFields =
-  SeasonFields | 'accHour' | 'accX' | 'accN' | 'accIn' | 'accInN' | 'accInXX' | 'accUp' | 'accDown' | 'accPrev' | 'accD2' | 'accDN';
+  | SeasonFields
+  | 'hourMean'
+  | 'hourAt'
+  | 'accHour'
+  | 'accX'
+  | 'accN'
+  | 'accIn'
+  | 'accInN'
+  | 'accInXX'
+  | 'accUp'
+  | 'accDown'
+  | 'accPrev'
+  | 'accD2'
+  | 'accDN';
 
 const popcount = (m: number): number => {
   let k = 0;
@@ -388,8 +408,8 @@ function foldDay(b: Pick<Baseline, SeasonFields>): Pick<Baseline, 'hod' | 'hodDa
  * not enter the profile (one re-seated as a level shift moves its bucket by at most SEASON_FOLD
  * of its size), and a few spikes do not move it at all.
  */
-function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
-  let s: Required<Pick<Baseline, SeasonFields>> = {
+function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields | 'hourMean' | 'hourAt'> {
+  let s: Required<Pick<Baseline, SeasonFields>> & Pick<Baseline, 'hourMean' | 'hourAt'> = {
     hod: b.hod,
     hodDays: b.hodDays,
     hodVar: b.hodVar,
@@ -468,6 +488,10 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields> {
       dayNoise[h] = (b.accD2 ?? 0) / (2 * (b.accDN ?? 1));
     }
     s = { ...s, dayHours, dayMask: folds ? (s.dayMask | (1 << h)) >>> 0 : s.dayMask, dayUp, dayDown, how, howWeeks, hourVar, dayNoise };
+    if (!moved) {
+      s.hourMean = m;
+      s.hourAt = b.accHour;
+    }
   }
   const nextDay = Math.floor(nextHour / 24);
   return nextDay === s.dayIdx ? s : roll(s, nextDay);
@@ -639,8 +663,9 @@ const SWITCH_ON_VAR = 2;
 
 /**
  * The expected value must not jump because the seasonal profile moved (an hour was folded
- * in) or switched on or off: re-base the deseasonalised level by the change of the offset
- * at this time.
+ * in) or switched off: re-base the deseasonalised level by the change of the offset at this
+ * time. When it switches on, the level restarts on the profile (levelAtSwitchOn) and the
+ * spreads restart.
  */
 function keepContinuous(used: number, after: Baseline, ts: number, p: BaselineParams): Baseline {
   const next = seasonOf(after, ts, p);
@@ -648,7 +673,12 @@ function keepContinuous(used: number, after: Baseline, ts: number, p: BaselinePa
   if (next === used && seasonOn === (after.seasonOn ?? false)) return after;
   const switchedOn = seasonOn && !(after.seasonOn ?? false) && (after.hourVar ?? -1) >= 0;
   const variance = switchedOn ? Math.min(after.variance, SWITCH_ON_VAR * (after.hourVar ?? after.variance)) : after.variance;
-  const out: Baseline = { ...after, seasonOn, level: after.level + used - next, variance };
+  const out: Baseline = {
+    ...after,
+    seasonOn,
+    level: switchedOn ? levelAtSwitchOn(after, used - next, ts, p) : after.level + used - next,
+    variance,
+  };
   if (switchedOn) {
     // The residuals change character when the profile switches on (before, the level lagged
     // the cycle and they ran in long one-sided stretches): the burst spread starts again.
@@ -657,6 +687,22 @@ function keepContinuous(used: number, after: Baseline, ts: number, p: BaselinePa
   }
   return out;
 }
+
+/**
+ * The deseasonalised level when the profile switches on: the last hour folded from its windows
+ * inside the band, less that hour's offset, when it ended at most RESEAT_HOURS ago. Before the
+ * switch the level followed the raw values with its half-life's lag, so on a slope of the cycle
+ * it stood far from the curve; kept continuous, that error would take hours to fade, hiding
+ * spikes and filling the fresh spread with one-sided residuals. Without such an hour, the level
+ * is re-based by the change of the offset (`shift`) like any other profile change.
+ */
+function levelAtSwitchOn(b: Baseline, shift: number, ts: number, p: BaselineParams): number {
+  if (b.hourMean === undefined || b.hourAt === undefined || Math.floor(ts / HOUR_MS) - b.hourAt > RESEAT_HOURS) return b.level + shift;
+  return b.hourMean - seasonOf(b, (b.hourAt + 0.5) * HOUR_MS, p);
+}
+
+/** How recent (in hours before the current one) the hour that re-seats the level must be. */
+const RESEAT_HOURS = 2;
 
 /** `d0` is the value with the seasonal offset in force removed; `x` the raw value. */
 function learnLevel(

@@ -123,6 +123,25 @@ describe('a strong daily cycle (10 s windows, 4 days from Monday 00:00 UTC)', ()
     expect(after.variance).toBeLessThan(before.variance / 4);
   });
 
+  it("when the profile switches on, the level restarts from the last hour's mean less its offset: the expectation is back on the cycle", () => {
+    const { minute, ts, before, after } = switchingOn();
+    const curve = cycle(() => 0);
+    // before: the level followed the raw values with an hour's half-life and lags the rising cycle
+    expect(Math.abs(before.level - curve(ts))).toBeGreaterThan(15);
+    expect(Math.abs(expectedAt(after, ts + minute, P) - curve(ts + minute))).toBeLessThan(1);
+  });
+
+  it('when the last hour inside the band ended more than two hours before, the expectation stays continuous instead', () => {
+    const { f, minute, ts, before } = switchingOn();
+    // no data from 00:00 to 03:00: the hour folded at the switch is 23:00–23:59
+    const later = ts + 3 * HOUR_MS;
+    const after = detect([f(later)], NO_FLOORS, P, before, later, minute).b;
+    expect(after.seasonOn).toBe(true);
+    expect(after.hourAt).toBe(later / HOUR_MS - 4);
+    // the level moved by the change of the offset, not onto the curve: the lag is still there
+    expect(Math.abs(expectedAt(after, later + minute, P) - cycle(() => 0)(later + minute))).toBeGreaterThan(15);
+  });
+
   it('when the profile switches on, the burst spread starts again from the prior and is relearned from scratch', () => {
     const { f, minute, ts, before, after } = switchingOn();
     // before: one-sided stretches of residuals while the level lagged the cycle
