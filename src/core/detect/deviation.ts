@@ -10,12 +10,13 @@
  *    mean (so a series that is always spiky needs a bigger or longer deviation), or an anomaly
  *    in the same direction is already under way; or
  *  - burst: this window and the two before it are each ≥ 1σ out on one side and their sum of
- *    z (each capped at 4) stands ≥ 4.6 × bar / threshold of its long-run standard deviations
- *    from 0 (never fewer than iid noise gives: √3), once slowHalfLifeWindows / 4 windows were
- *    judged: a short spike (three windows of ~2.7σ and up) that no single window shows past
- *    the bar. The spread is learned from normal windows and the first three of any anomaly,
- *    so a series whose habit is to burst raises its own burst bar; it restarts when the daily
- *    profile switches on (the residuals change character) and counts again after 120 windows; or
+ *    z (each capped at 4) stands ≥ 1.15 × bar of its long-run standard deviations from 0
+ *    (4.6 at the default bar of 4; never fewer than iid noise gives: √3), once
+ *    slowHalfLifeWindows / 4 windows were judged: a short spike (three windows of ~2.7σ and up
+ *    at the default) that no single window shows past the bar. The spread is learned from
+ *    normal windows and the first three of any anomaly, so a series whose habit is to burst
+ *    raises its own burst bar; it restarts from the prior when the daily profile switches on
+ *    (the residuals change character) and is relearned as fast as a new series'; or
  *  - drift: |z| ≥ 1 on the side of the drift average (an EW average of the signed z, half-life
  *    8 windows), which stands at least 1.5 × `surpriseThreshold` of its long-run standard
  *    deviations from 0: a small shift (2–3σ) that lasts; or
@@ -93,10 +94,12 @@ const SUSTAINED_SURPRISE = 2;
 const DRIFT_BAR = 1.5;
 
 /**
- * The burst bar, in long-run standard deviations of the three-window sum, at threshold 4 (it
- * scales with the bar): for iid unit noise a sum of 8σ, i.e. three windows of 2.7σ on average.
+ * The burst bar, in long-run standard deviations of the three-window sum, at a bar of
+ * BURST_AT_THRESHOLD (it scales with the bar, so with the threshold and a heavy tail): for iid
+ * unit noise a sum of 8σ, i.e. three windows of 2.7σ on average.
  */
 const BURST_BAR = 4.6;
+const BURST_AT_THRESHOLD = 4;
 /** Each window of a burst is at least this far out, in σ, on the burst's side. */
 const BURST_LEAST = 1;
 /**
@@ -104,8 +107,6 @@ const BURST_LEAST = 1;
  * series' own three-window spread (and its habit of bursting) is not known.
  */
 const BURST_HISTORY = 1 / 4;
-/** …and once the burst spread, restarted when the daily profile switches on, has this many windows again. */
-const BURST_RELEARN = 120;
 
 /** What learn() is told about a verdict. */
 export const deviationOf = (v: Verdict): Deviation =>
@@ -130,12 +131,11 @@ export function judge(b: Baseline, x: number, ts: number, policy: MetricPolicy, 
   // of this series usually sum to, each at least BURST_LEAST: a short spike that no single
   // window shows past the bar.
   const burst = burstOf(b, z);
-  const burstBar = (BURST_BAR * bar) / p.threshold;
+  const burstBar = (BURST_BAR * bar) / BURST_AT_THRESHOLD;
   const bursting =
     counts &&
     p.surpriseThreshold > 0 &&
     (b.judged ?? 0) >= BURST_HISTORY * p.slowHalfLifeWindows &&
-    (b.burstN ?? Infinity) >= BURST_RELEARN &&
     Math.sign(burst.score) === Math.sign(z) &&
     Math.abs(burst.score) >= burstBar &&
     burst.least >= BURST_LEAST;

@@ -1,7 +1,7 @@
 /**
  * The burst test: three windows in a row on one side, none past the bar, whose sum of z
- * (each capped at ±4) stands 4.6 of its long-run standard deviations (never fewer than iid
- * unit noise has, √3) from 0, each window at least 1σ out; only after slowHalfLifeWindows / 4
+ * (each capped at ±4) stands 1.15 × bar of its long-run standard deviations (4.6 at the default
+ * threshold of 4; never fewer than iid unit noise has, √3) from 0, each window at least 1σ out; only after slowHalfLifeWindows / 4
  * judged windows; the windows that teach the burst spread are the normal ones and the first
  * three of any anomaly, so a series that bursts habitually widens its own bar.
  */
@@ -33,7 +33,7 @@ describe('three windows at +3.5σ, each under the bar', () => {
     expect(detect(xs, NO_FLOORS, Q).verdicts.slice(-3).map(testOf)).toEqual(['normal', 'normal', 'normal']);
   });
 
-  it('after the burst spread restarts (the daily profile switched on) it waits for 120 windows of it', () => {
+  it("right after the burst spread restarts (the daily profile switched on) the burst's own windows widen the young spread and hide it; once relearned they do not", () => {
     const { b } = detect(noisy(HISTORY + 300, 11), NO_FLOORS, Q);
     const t0 = b.lastWindowStart + 10_000;
     const restarted: Baseline = { ...b, burstN: 0 };
@@ -44,6 +44,19 @@ describe('three windows at +3.5σ, each under the bar', () => {
     expect(relearned.burstN).toBe(120);
     const t1 = relearned.lastWindowStart + 10_000;
     expect(testOf(detect(burst, NO_FLOORS, Q, relearned, t1).verdicts.at(-1))).toBe('burst');
+  });
+
+  it.each([
+    { threshold: 3, height: 2.4, want: ['burst', 'normal'] },
+    { threshold: 4, height: 2.4, want: ['normal', 'normal'] },
+    { threshold: 4, height: 3.2, want: ['burst', 'normal'] },
+    { threshold: 5, height: 3.2, want: ['normal', 'normal'] },
+  ])('the burst bar scales with the threshold: at $threshold, three windows of +$height σ are $want.0', ({ threshold, height, want }) => {
+    const params = { ...Q, threshold };
+    const xs = [...noisy(HISTORY + 300, 11), 100 + height, 100 + height, 100 + height];
+    const { verdicts } = detect(xs, NO_FLOORS, params);
+    // the third window ends the burst; the second never does
+    expect([testOf(verdicts.at(-1)), testOf(verdicts.at(-2))]).toEqual(want);
   });
 
   it("below the expectation it counts only when the metric's policy watches that side", () => {
