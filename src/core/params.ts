@@ -88,11 +88,15 @@ const both = (absFloor: number, relFloor = 0.1): MetricPolicy => ({ direction: '
 
 const MIB = 1024 * 1024;
 
+/**
+ * Per-metric defaults. Latency floors at 1 ms: Envoy logs durations in whole milliseconds, so a
+ * window's quantile cannot resolve less; above that the relative floor (5 %) and the noise decide.
+ */
 export const DEFAULT_METRIC_POLICIES: Record<string, MetricPolicy> = {
   requests_per_s: both(0.1, 0.02),
   error_ratio: up(0.02, 0),
   latency_p50_ms: up(1, 0.05),
-  latency_p99_ms: up(2, 0.05),
+  latency_p99_ms: up(1, 0.05),
   bytes_in_per_s: both(1024, 0.05),
   bytes_out_per_s: both(1024, 0.05),
   cpu_cores: up(0.002, 0.02),
