@@ -131,6 +131,26 @@ describe('a strong daily cycle (10 s windows, 4 days from Monday 00:00 UTC)', ()
     expect(Math.abs(expectedAt(after, ts + minute, P) - curve(ts + minute))).toBeLessThan(1);
   });
 
+  it('whatever the phase of the cycle at the switch, the expectation lands on the curve (property)', () => {
+    const minute = 60_000;
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 24, noNaN: true }), fc.integer({ min: 1, max: 1000 }), (phaseHours, seed) => {
+        const curve = (ts: number): number => 100 + 80 * Math.sin((2 * Math.PI * (ts / HOUR_MS - phaseHours)) / 24);
+        const g = gaussian(seed);
+        const f = (ts: number): number => curve(ts) + g();
+        const xs = Array.from({ length: (2 * DAY_MS) / minute }, (_, i) => f(MONDAY + i * minute));
+        const before = detect(xs, NO_FLOORS, P, undefined, MONDAY, minute).b;
+        const ts = MONDAY + 2 * DAY_MS;
+        const after = detect([f(ts)], NO_FLOORS, P, before, ts, minute).b;
+        expect(after.seasonOn).toBe(true);
+        // the last hour's mean (60 windows of σ 1) less its offset: off by a fraction of σ, plus
+        // what the hourly profile misses of the sine between hour centres
+        expect(Math.abs(expectedAt(after, ts + minute, P) - curve(ts + minute))).toBeLessThan(1.5);
+      }),
+      { numRuns: 12 },
+    );
+  });
+
   it('when the last hour inside the band ended more than two hours before, the expectation stays continuous instead', () => {
     const { f, minute, ts, before } = switchingOn();
     // no data from 00:00 to 03:00: the hour folded at the switch is 23:00–23:59
