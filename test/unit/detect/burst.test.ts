@@ -1,8 +1,8 @@
 /**
  * The burst test: three windows in a row on one side, none past the bar, whose sum of z
  * (each capped at ±4) stands 1.15 × bar of its long-run standard deviations (4.6 at the default
- * threshold of 4; never fewer than iid unit noise has, √3) from 0, each window at least 1σ out; only after slowHalfLifeWindows / 4
- * judged windows; the windows that teach the burst spread are the normal ones and the first
+ * threshold of 4; never fewer than iid unit noise has, √3) from 0, each window at least 1σ out;
+ * only after slowHalfLifeWindows / 4 judged windows; the windows that teach the burst spread are the normal ones and the first
  * three of any anomaly, so a series that bursts habitually widens its own bar.
  */
 import { describe, expect, it } from 'vitest';

@@ -104,10 +104,9 @@ describe('a strong daily cycle (10 s windows, 4 days from Monday 00:00 UTC)', ()
     for (const h of [16, 17, 18, 19, 20]) expect(b.hod[h], `hour ${h}`).toBeLessThan(0);
   });
 
-  /** 1-minute windows for two days, then the window at which the profile switches on. */
-  const switchingOn = () => {
+  /** 1-minute windows of `f` for two days, then the window at which the profile switches on. */
+  const switchingOn = (f = cycle(gaussian(11))) => {
     // the level (half-life 60 windows, an hour) lags the cycle by tens of units
-    const f = cycle(gaussian(11));
     const minute = 60_000;
     const xs = Array.from({ length: (2 * DAY_MS) / minute }, (_, i) => f(MONDAY + i * minute));
     const before = detect(xs, NO_FLOORS, P, undefined, MONDAY, minute).b;
@@ -132,16 +131,11 @@ describe('a strong daily cycle (10 s windows, 4 days from Monday 00:00 UTC)', ()
   });
 
   it('whatever the phase of the cycle at the switch, the expectation lands on the curve (property)', () => {
-    const minute = 60_000;
     fc.assert(
       fc.property(fc.double({ min: 0, max: 24, noNaN: true }), fc.integer({ min: 1, max: 1000 }), (phaseHours, seed) => {
         const curve = (ts: number): number => 100 + 80 * Math.sin((2 * Math.PI * (ts / HOUR_MS - phaseHours)) / 24);
         const g = gaussian(seed);
-        const f = (ts: number): number => curve(ts) + g();
-        const xs = Array.from({ length: (2 * DAY_MS) / minute }, (_, i) => f(MONDAY + i * minute));
-        const before = detect(xs, NO_FLOORS, P, undefined, MONDAY, minute).b;
-        const ts = MONDAY + 2 * DAY_MS;
-        const after = detect([f(ts)], NO_FLOORS, P, before, ts, minute).b;
+        const { minute, ts, after } = switchingOn((t) => curve(t) + g());
         expect(after.seasonOn).toBe(true);
         // the last hour's mean (60 windows of σ 1) less its offset: off by a fraction of σ, plus
         // what the hourly profile misses of the sine between hour centres
