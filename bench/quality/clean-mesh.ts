@@ -29,6 +29,12 @@ export interface MeshOptions {
   inject: boolean;
   /** Injected magnitude range in σ of the local noise, [lo, hi]. */
   spikeSigmas: readonly [number, number];
+  /**
+   * Which mesh: 0 is the reference mesh the results are quoted on; any other number draws
+   * another mesh (other services, noise and spikes) from the same model, to see how much a
+   * figure owes to one draw.
+   */
+  meshSeed: number;
 }
 
 export interface Injection {
@@ -88,12 +94,14 @@ function localSigma(m: ServiceModel, metric: MeshMetric, t: number, windowS: num
 }
 
 export function buildMesh(o: MeshOptions): Mesh {
+  // Mesh 0 keeps the seeds it has always had, so its figures stay comparable.
+  const seed = (stream: string, s: number): number => (o.meshSeed === 0 ? seedOf(stream, s) : seedOf(stream, o.meshSeed, s));
   const W = o.windowMs;
   const windowS = W / 1000;
   const windows = Math.round((o.days * DAY_MS) / W);
   const services: ServiceModel[] = [];
   for (let s = 0; s < o.services; s++) {
-    const rng = new Rng(seedOf('clean-mesh', s));
+    const rng = new Rng(seed('clean-mesh', s));
     const rpsMean = rng.logUniform(2, 500);
     const m: ServiceModel = {
       service: `mesh/svc-${String(s).padStart(3, '0')}`,
@@ -108,7 +116,7 @@ export function buildMesh(o: MeshOptions): Mesh {
     };
     if (o.inject) {
       // A separate stream: the injected mesh keeps exactly the clean mesh's noise.
-      const ri = new Rng(seedOf('clean-mesh-inject', s));
+      const ri = new Rng(seed('clean-mesh-inject', s));
       const metric = MESH_METRICS[ri.int(0, MESH_METRICS.length - 1)] ?? 'requests_per_s';
       const window = ri.int(Math.round((2 * DAY_MS) / W), windows - 10);
       const sigmas = ri.uniform(o.spikeSigmas[0], o.spikeSigmas[1]);
@@ -123,7 +131,7 @@ export function buildMesh(o: MeshOptions): Mesh {
     windows,
     services,
     *lines() {
-      const noise = services.map((_, s) => new Rng(seedOf('clean-mesh-noise', s)));
+      const noise = services.map((_, s) => new Rng(seed('clean-mesh-noise', s)));
       for (let i = 0; i < windows; i++) {
         const ts = T0 + i * W;
         for (let s = 0; s < services.length; s++) {
@@ -160,10 +168,12 @@ export interface MeshReport {
   windowMs: number;
   firing: number;
   /** Firing alerts per service, scaled to 7 days (injected spikes' own catches excluded). */
-  perServiceWeek: { mean: number; max: number; p95: number; servicesWithAlerts: number };
+  perServiceWeek: { mean: number; max: number; p95: number; servicesWithAlerts: number; servicesOverOne: number };
   /** The same, counting only alerts after the first 2 days. */
   perServiceWeekAfterDay2: { mean: number; max: number };
   byMetric: Record<string, number>;
+  /** Every false alert (with --inject: every firing alert but the spikes' own catches). */
+  falseAlerts: Firing[];
   injected?: {
     total: number;
     caught: number;
@@ -172,6 +182,8 @@ export interface MeshReport {
     delays: number[];
     byMetric: Record<string, { injected: number; caught: number }>;
     bySigmas: { range: string; injected: number; caught: number; medianPctOfLevel: number }[];
+    /** The spikes not caught within their 3 windows. */
+    missed: { service: string; metric: MeshMetric; sigmas: number; startMs: number }[];
   };
 }
 
@@ -195,10 +207,12 @@ export function scoreMesh(mesh: Mesh, firing: readonly Firing[]): MeshReport {
   const counts: number[] = [];
   const countsAfter: number[] = [];
   const byMetric: Record<string, number> = {};
+  const falseAlerts: Firing[] = [];
   let caught = 0;
   let caughtAny = 0;
   let late = 0;
   const delays: number[] = [];
+  const missed: NonNullable<MeshReport['injected']>['missed'] = [];
   const injByMetric: Record<string, { injected: number; caught: number }> = {};
   const buckets = [
     { lo: 4, hi: 6 },
@@ -226,11 +240,15 @@ export function scoreMesh(mesh: Mesh, firing: readonly Firing[]): MeshReport {
         e.caught++;
         if (bucket) bucket.caught++;
         delays.push((own.windowStartMs - inj.startMs) / W);
-      } else if (lateHit) late++;
+      } else {
+        missed.push({ service: m.service, metric: inj.metric, sigmas: inj.sigmas, startMs: inj.startMs });
+        if (lateHit) late++;
+      }
       if (any) caughtAny++;
     }
     const others = alerts.filter((f) => f !== own);
     for (const f of others) byMetric[f.metric] = (byMetric[f.metric] ?? 0) + 1;
+    falseAlerts.push(...others);
     counts.push(others.length * weekScale);
     countsAfter.push(others.filter((f) => f.windowStartMs >= day2).length * (7 / Math.max(1e-9, o.days - 2)));
   }
@@ -245,9 +263,11 @@ export function scoreMesh(mesh: Mesh, firing: readonly Firing[]): MeshReport {
       max: Math.max(0, ...counts),
       p95: quantile(counts, 0.95),
       servicesWithAlerts: counts.filter((c) => c > 0).length,
+      servicesOverOne: counts.filter((c) => c > 1).length,
     },
     perServiceWeekAfterDay2: { mean: mean(countsAfter), max: Math.max(0, ...countsAfter) },
     byMetric,
+    falseAlerts,
   };
   if (o.inject) {
     report.injected = {
@@ -263,6 +283,7 @@ export function scoreMesh(mesh: Mesh, firing: readonly Firing[]): MeshReport {
         caught: b.caught,
         medianPctOfLevel: quantile(b.pcts, 0.5),
       })),
+      missed,
     };
   }
   return report;

@@ -71,6 +71,8 @@ export interface Firing {
   /** `window.start` of the triggering window, epoch ms. */
   windowStartMs: number;
   z: number | undefined;
+  /** Which test found the triggering window anomalous (point, burst, drift, sustained), when the alert says. */
+  test: string | undefined;
 }
 
 export const firingOf = (a: Alert): Firing => {
@@ -81,6 +83,7 @@ export const firingOf = (a: Alert): Firing => {
     kind: a.kind,
     windowStartMs: Date.parse(a.window.start),
     z: typeof z === 'number' ? z : undefined,
+    test: typeof a.details['test'] === 'string' ? a.details['test'] : undefined,
   };
 };
 

@@ -4,7 +4,7 @@
  * scored against the labels.
  *
  *   npx tsx bench/quality/run.ts [--scenario NAME]… [--seeds N] [--set path=value]… [--config FILE] [--json] [--verbose]
- *   npx tsx bench/quality/run.ts --clean-mesh [--inject] [--services N] [--days N] [--spike-sigmas LO:HI] [--set …] [--json]
+ *   npx tsx bench/quality/run.ts --clean-mesh [--inject] [--services N] [--days N] [--spike-sigmas LO:HI] [--mesh-seed N] [--set …] [--json] [--verbose]
  *
  * Scoring, per series (times are each firing alert's `window.start`, W = window.ms):
  *  - TP: the first firing alert in [anomaly start, anomaly end + 3 W) of an interval that expects
@@ -226,7 +226,7 @@ function printScenarios(results: ScenarioResult[], config: Readonly<Config>, ver
 
 // ---------------------------------------------------------------------------------------------
 
-function printMesh(mesh: Mesh, r: MeshReport, note: string): void {
+function printMesh(mesh: Mesh, r: MeshReport, note: string, verbose: boolean): void {
   const o = mesh.options;
   console.log(
     `meshwatch detection quality — clean mesh${o.inject ? ' + injected spikes' : ''}: ${r.services} services × ${r.days} days, ` +
@@ -237,10 +237,17 @@ function printMesh(mesh: Mesh, r: MeshReport, note: string): void {
   const a = r.perServiceWeekAfterDay2;
   console.log(
     formatTable(
-      ['false alerts per service per week', 'mean', 'max', 'p95', 'services with ≥ 1'],
+      ['false alerts per service per week', 'mean', 'max', 'p95', 'services with > 0', 'services with > 1'],
       [
-        ['all days', fmt(w.mean, 3), fmt(w.max, 1), fmt(w.p95, 1), `${w.servicesWithAlerts} / ${r.services}`],
-        ['after day 2 (scaled to 7 days)', fmt(a.mean, 3), fmt(a.max, 1), '', ''],
+        [
+          'all days',
+          fmt(w.mean, 3),
+          fmt(w.max, 1),
+          fmt(w.p95, 1),
+          `${w.servicesWithAlerts} / ${r.services}`,
+          `${w.servicesOverOne} / ${r.services}`,
+        ],
+        ['after day 2 (scaled to 7 days)', fmt(a.mean, 3), fmt(a.max, 1), '', '', ''],
       ],
     ),
   );
@@ -249,6 +256,13 @@ function printMesh(mesh: Mesh, r: MeshReport, note: string): void {
     `false alerts by metric: ${metrics.length ? metrics.map(([m, n]) => `${m} ${n}`).join(', ') : 'none'}` +
       (o.inject ? ' (the catch of each injected spike excluded)' : ''),
   );
+  if (verbose) {
+    for (const f of r.falseAlerts) {
+      console.log(
+        `false: ${f.service} ${f.metric} ${f.kind} at ${new Date(f.windowStartMs).toISOString()} z=${f.z ?? 'n/a'} test=${f.test ?? 'n/a'}`,
+      );
+    }
+  }
   const inj = r.injected;
   if (!inj) return;
   const dm = inj.delays.length ? inj.delays.reduce((x, y) => x + y, 0) / inj.delays.length : NaN;
@@ -269,6 +283,9 @@ function printMesh(mesh: Mesh, r: MeshReport, note: string): void {
       inj.bySigmas.map((b) => [b.range, b.injected, b.caught, fmt(b.medianPctOfLevel, 1)]),
     ),
   );
+  for (const x of inj.missed) {
+    console.log(`missed: ${x.service} ${x.metric} ${fmt(x.sigmas, 2)}σ at ${new Date(x.startMs).toISOString()}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,18 +304,24 @@ async function main(): Promise<number> {
       services: { type: 'string' },
       days: { type: 'string' },
       'spike-sigmas': { type: 'string' },
+      'mesh-seed': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     console.log(
       'usage: npx tsx bench/quality/run.ts [--scenario NAME]… [--seeds N] [--set path=value]… [--config FILE] [--json] [--verbose]\n' +
-        '       npx tsx bench/quality/run.ts --clean-mesh [--inject] [--services N] [--days N] [--spike-sigmas LO:HI] [--set …] [--json]\n' +
+        '       npx tsx bench/quality/run.ts --clean-mesh [--inject] [--services N] [--days N] [--spike-sigmas LO:HI] [--mesh-seed N] [--set …] [--json] [--verbose]\n' +
         `scenarios: ${SCENARIO_NAMES.join(', ')}`,
     );
     return 0;
   }
   const overrides = overridesOf(values.set ?? []);
+  const meshSeedOf = (s: string | undefined): number => {
+    const n = s === undefined ? 0 : Number(s);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--mesh-seed: expected a whole number ≥ 0, got '${s}'`);
+    return n;
+  };
   const positive = (s: string | undefined, dflt: number, flag: string): number => {
     const n = s === undefined ? dflt : Number(s);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a positive number, got '${s}'`);
@@ -317,6 +340,7 @@ async function main(): Promise<number> {
       windowMs: config.window.ms,
       inject: values.inject ?? false,
       spikeSigmas: [lo, hi],
+      meshSeed: meshSeedOf(values['mesh-seed']),
     });
     const { firing, summary } = await replayLines(config, mesh.lines());
     const report = scoreMesh(mesh, firing);
@@ -328,7 +352,7 @@ async function main(): Promise<number> {
           2,
         ),
       );
-    } else printMesh(mesh, report, replayNote(summary));
+    } else printMesh(mesh, report, replayNote(summary), values.verbose ?? false);
     return 0;
   }
 
