@@ -52,13 +52,20 @@ export interface Baseline {
   accHour: number;
   accX?: number;
   accN: number;
-  /** The same over the hour's windows inside the band, with their sum of squares. */
+  /**
+   * The same over the hour's windows inside the band, with their sum of squares and, with t
+   * the window's start as a fraction of the hour, the sums of t, t² and t·x (the hour's trend).
+   */
   accIn?: number;
   accInN?: number;
   accInXX?: number;
+  accInT?: number;
+  accInTT?: number;
+  accInTX?: number;
   /**
-   * EW average (half-life a day of hours) of the variance within an hour (−1 until an hour is
-   * folded): the noise without the daily cycle, where the spread restarts from when the
+   * EW average (half-life a day of hours) of the variance within an hour around the hour's own
+   * linear trend (−1 until an hour is folded): the noise without the daily cycle, whose slope
+   * across an hour can be as large as the noise, where the spread restarts from when the
    * seasonal profile switches on (until then it also held the cycle the level lagged behind).
    */
   hourVar?: number;
@@ -211,6 +218,9 @@ export const emptyBaseline = (): Baseline => ({
   accIn: 0,
   accInN: 0,
   accInXX: 0,
+  accInT: 0,
+  accInTT: 0,
+  accInTX: 0,
   dayIdx: -1,
   dayHours: new Array<number>(24).fill(0),
   dayMask: 0,
@@ -355,6 +365,9 @@ type AccFields =
   | 'accIn'
   | 'accInN'
   | 'accInXX'
+  | 'accInT'
+  | 'accInTT'
+  | 'accInTX'
   | 'accUp'
   | 'accDown'
   | 'accPrev'
@@ -477,11 +490,8 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields | 
     how[w] = (howWeeks[w] ?? 0) === 0 ? m - b.slow : (how[w] ?? 0) + SEASON_FOLD * (m - b.slow - (how[w] ?? 0));
     howWeeks[w] = (howWeeks[w] ?? 0) + 1;
     let hourVar = s.hourVar;
-    if (inN >= 2 && b.accInXX !== undefined) {
-      const mean = (b.accIn ?? 0) / inN;
-      const within = Math.max(0, (b.accInXX ?? 0) / inN - mean * mean);
-      hourVar = hourVar < 0 ? within : hourVar + alphaOf(24) * (within - hourVar);
-    }
+    const within = withinHourVar(b, inN);
+    if (within !== undefined) hourVar = hourVar < 0 ? within : hourVar + alphaOf(24) * (within - hourVar);
     let dayNoise = s.dayNoise;
     if (!moved && (b.accDN ?? 0) >= NOISE_MIN_DIFFS) {
       dayNoise = s.dayNoise.slice();
@@ -495,6 +505,22 @@ function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFields | 
   }
   const nextDay = Math.floor(nextHour / 24);
   return nextDay === s.dayIdx ? s : roll(s, nextDay);
+}
+
+/**
+ * The variance of the hour's in-band windows around the hour's least-squares line (undefined
+ * with fewer than 3 of them). A daily cycle's slope over an hour is a trend, not noise: around
+ * the mean, a steep hour of a deep cycle looks twice as noisy as it is. Records written before
+ * the trend sums existed fall back to the variance around the mean.
+ */
+function withinHourVar(b: Baseline, n: number): number | undefined {
+  if (n < 3 || b.accInXX === undefined) return undefined;
+  const sx = b.accIn ?? 0;
+  const sxx = b.accInXX - (sx * sx) / n;
+  if (b.accInTT === undefined || b.accInT === undefined || b.accInTX === undefined) return Math.max(0, sxx / n);
+  const stt = b.accInTT - (b.accInT * b.accInT) / n;
+  const stx = b.accInTX - (b.accInT * sx) / n;
+  return Math.max(0, sxx - (stt > 0 ? (stx * stx) / stt : 0)) / (n - 2);
 }
 
 /**
@@ -574,6 +600,7 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
       accIn: (b.accIn ?? accXOf(b)) + (dev === 0 ? x : 0),
       accInN: (b.accInN ?? b.accN) + (dev === 0 ? 1 : 0),
       accInXX: (b.accInXX ?? 0) + (dev === 0 ? x * x : 0),
+      ...(b.accInTT === undefined ? {} : trendSums(b, dev === 0 ? x : undefined, windowStart)),
       accUp: Math.max(b.accUp ?? 0, up),
       accDown: Math.max(b.accDown ?? 0, down),
       // Successive differences of the hour's in-band windows (the noise profile's input).
@@ -590,12 +617,25 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
     accIn: dev === 0 ? x : 0,
     accInN: dev === 0 ? 1 : 0,
     accInXX: dev === 0 ? x * x : 0,
+    ...trendSums({ accInT: 0, accInTT: 0, accInTX: 0 }, dev === 0 ? x : undefined, windowStart),
     accUp: up,
     accDown: down,
     accPrev: dev === 0 ? x : undefined,
     accD2: 0,
     accDN: 0,
   };
+}
+
+/** The hour's trend sums after an in-band value x (undefined: the window was outside the band). */
+function trendSums(
+  b: Pick<Baseline, 'accInT' | 'accInTT' | 'accInTX'>,
+  x: number | undefined,
+  windowStart: number,
+): Pick<Baseline, 'accInT' | 'accInTT' | 'accInTX'> {
+  const sums = { accInT: b.accInT ?? 0, accInTT: b.accInTT ?? 0, accInTX: b.accInTX ?? 0 };
+  if (x === undefined) return sums;
+  const t = (windowStart - Math.floor(windowStart / HOUR_MS) * HOUR_MS) / HOUR_MS;
+  return { accInT: sums.accInT + t, accInTT: sums.accInTT + t * t, accInTX: sums.accInTX + t * x };
 }
 
 /**
@@ -657,9 +697,10 @@ const habitual = (b: Baseline, d0: number, deviation: Deviation, blip: boolean):
 
 /**
  * When the profile switches on, the spread restarts from at most this multiple of the
- * within-hour variance (the profile is still young: its residuals exceed the bare noise).
+ * within-hour variance around the hour's trend (the profile is still young: its residuals
+ * exceed the bare noise).
  */
-const SWITCH_ON_VAR = 2;
+const SWITCH_ON_VAR = 1.5;
 
 /**
  * The expected value must not jump because the seasonal profile moved (an hour was folded

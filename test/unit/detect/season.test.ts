@@ -21,6 +21,7 @@ import {
   type Detected,
   detect,
   gaussian,
+  learnAll,
 } from './helpers.js';
 
 const SEASON_FOLD = 0.3;
@@ -114,11 +115,14 @@ describe('a strong daily cycle (10 s windows, 4 days from Monday 00:00 UTC)', ()
     return { f, minute, ts, before, after: detect([f(ts)], NO_FLOORS, P, before, ts, minute).b };
   };
 
-  it('when the profile switches on, the spread restarts from the noise within an hour (the level lagged the cycle before)', () => {
+  it('when the profile switches on, the spread restarts from the noise within an hour around its trend (the level lagged the cycle before)', () => {
     const { before, after } = switchingOn();
     expect([before.seasonOn ?? false, after.seasonOn]).toEqual([false, true]);
-    expect(after.hourVar).toBeGreaterThan(0);
-    expect(after.variance).toBeLessThanOrEqual(2 * after.hourVar! + 1e-9);
+    // the noise's variance is 1; around each hour's mean the cycle's slope (up to 21 a hour)
+    // would add up to 37
+    expect(after.hourVar).toBeGreaterThan(0.8);
+    expect(after.hourVar).toBeLessThan(1.25);
+    expect(after.variance).toBeLessThanOrEqual(1.5 * after.hourVar! + 1e-9);
     expect(after.variance).toBeLessThan(before.variance / 4);
   });
 
@@ -191,6 +195,40 @@ describe('a strong daily cycle (10 s windows, 4 days from Monday 00:00 UTC)', ()
   it('with seasonality the cycle stays normal once the profile applies', () => {
     const anomalous = day4.statuses.flatMap((s, i) => (s === 'anomalous' ? [(i / PER_HOUR).toFixed(2)] : []));
     expect(anomalous, 'hours since the start of the anomalous windows').toEqual([]);
+  });
+});
+
+describe('the noise within an hour (hourVar: where the spread restarts when the profile switches on)', () => {
+  /** One hour of 10 s windows: a ramp of `slope` a hour plus N(0, 1), then the next hour's first window. */
+  const hourOf = (slope: number, seed: number): number[] => {
+    const g = gaussian(seed);
+    return Array.from({ length: PER_HOUR + 1 }, (_, i) => 100 + (slope * i) / PER_HOUR + g());
+  };
+
+  it.each([
+    { slope: 0, seed: 1 },
+    { slope: 20, seed: 2 },
+    { slope: 200, seed: 3 },
+    { slope: -80, seed: 4 },
+  ])("a ramp of $slope a hour plus unit noise: the variance around the hour's trend, ≈ 1", ({ slope, seed }) => {
+    const b = learnAll(hourOf(slope, seed), P, undefined, MONDAY);
+    expect(b.hourVar).toBeGreaterThan(0.75);
+    expect(b.hourVar).toBeLessThan(1.3);
+  });
+
+  it('a record written before the trend sums existed falls back to the variance around the mean for that hour', () => {
+    const xs = hourOf(20, 2);
+    // mid-hour, as an older meshwatch wrote it: no trend sums
+    const mid = learnAll(xs.slice(0, 100), P, undefined, MONDAY);
+    delete mid.accInT;
+    delete mid.accInTT;
+    delete mid.accInTX;
+    const b = learnAll(xs.slice(100), P, mid, MONDAY + 100 * WINDOW_MS);
+    // around the mean the ramp adds 20² / 12 ≈ 33 to the noise's 1
+    expect(b.hourVar).toBeGreaterThan(25);
+    expect(b.hourVar).toBeLessThan(45);
+    // the next hour has the sums again
+    expect(b.accInTT).toBeDefined();
   });
 });
 
