@@ -167,6 +167,9 @@ export interface Baseline {
   z1?: number;
   z2?: number;
   burstVar?: number;
+  /** The last two three-window sums, newest first, waiting to teach the burst spread (the guard band, see BURST_WINDOWS). */
+  burstPend1?: number | undefined;
+  burstPend2?: number | undefined;
   /**
    * Windows that taught the burst spread since it (re)started: it restarts from the prior when
    * the seasonal profile switches on and is then learned as fast as a new series' (see
@@ -725,6 +728,8 @@ function keepContinuous(used: number, after: Baseline, ts: number, p: BaselinePa
     // the cycle and they ran in long one-sided stretches): the burst spread starts again.
     out.burstN = 0;
     delete out.burstVar;
+    delete out.burstPend1;
+    delete out.burstPend2;
   }
   return out;
 }
@@ -926,14 +931,29 @@ function judgedExtra(
   const zc = capBurst(z);
   let burstVar = b.burstVar;
   let burstN = b.burstN;
+  let pending: Pick<Baseline, 'burstPend1' | 'burstPend2'> = {};
   if (habit) {
     const s3 = (b.z1 ?? 0) + (b.z2 ?? 0) + zc;
-    const taught = b.burstN ?? b.judged ?? 0;
-    const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / (taught + SURPRISE_PRIOR_WINDOWS));
-    burstVar = (b.burstVar ?? BURST_WINDOWS) + w * (s3 * s3 - (b.burstVar ?? BURST_WINDOWS));
-    burstN = taught + 1;
+    // Behind the guard band (see BURST_WINDOWS): a sum teaches the spread two windows late.
+    const taughtNow = b.burstPend2;
+    pending = { burstPend1: s3, burstPend2: b.burstPend1 };
+    if (taughtNow !== undefined) {
+      const taught = b.burstN ?? b.judged ?? 0;
+      const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / (taught + SURPRISE_PRIOR_WINDOWS));
+      burstVar = (b.burstVar ?? BURST_WINDOWS) + w * (taughtNow * taughtNow - (b.burstVar ?? BURST_WINDOWS));
+      burstN = taught + 1;
+    }
   }
-  const out: Partial<Baseline> = { blips, drift, maxUp, maxDown, z1: zc, z2: b.z1 ?? 0, calm: normal ? (b.calm ?? 0) + 1 : 0 };
+  const out: Partial<Baseline> = {
+    blips,
+    drift,
+    maxUp,
+    maxDown,
+    z1: zc,
+    z2: b.z1 ?? 0,
+    calm: normal ? (b.calm ?? 0) + 1 : 0,
+    ...pending,
+  };
   if (driftVar !== undefined) out.driftVar = driftVar;
   if (burstVar !== undefined) out.burstVar = burstVar;
   if (burstN !== undefined) out.burstN = burstN;
@@ -950,6 +970,15 @@ const burstHabit = (b: Baseline, deviation: Deviation): boolean =>
 
 /** The burst test spans this many windows: the current one and the two before it. */
 const BURST_WINDOWS = 3;
+/*
+ * Guard band: a three-window sum teaches the burst spread two windows after it was seen
+ * (`burstPend1`, `burstPend2`), so the spread that judges a burst's third window has learned none of the sums its
+ * first two windows made (radar detectors keep guard cells between the cell under test and
+ * the cells that estimate its noise for the same reason). Right after the spread restarts its
+ * prior weighs only 20 windows, and without the guard a spike's own first windows widened it
+ * enough to hide the spike. The noise spread itself has no guard: real series' noise comes in
+ * bouts, and a spread two windows late pages on each bout's first windows.
+ */
 /** Each window's part of the burst sum is capped (in |z|): one spike is not a burst. */
 const BURST_CAP = 4;
 const capBurst = (z: number): number => Math.max(-BURST_CAP, Math.min(BURST_CAP, z));

@@ -15,8 +15,9 @@
  *    slowHalfLifeWindows / 4 windows were judged: a short spike (three windows of ~2.7σ and up
  *    at the default) that no single window shows past the bar. The spread is learned from
  *    normal windows and the first three of any anomaly, so a series whose habit is to burst
- *    raises its own burst bar; it restarts from the prior when the daily profile switches on
- *    (the residuals change character) and is relearned as fast as a new series'; or
+ *    raises its own burst bar; a sum teaches it two windows late (a guard band: a burst never
+ *    widens its own bar); it restarts from the prior when the daily profile switches on (the
+ *    residuals change character) and is relearned as fast as a new series'; or
  *  - drift: |z| ≥ 1 on the side of the drift average (an EW average of the signed z, half-life
  *    8 windows), which stands at least 1.5 × `surpriseThreshold` of its long-run standard
  *    deviations from 0: a small shift (2–3σ) that lasts; or

@@ -3,7 +3,8 @@
  * (each capped at ±4) stands 1.15 × bar of its long-run standard deviations (4.6 at the default
  * threshold of 4; never fewer than iid unit noise has, √3) from 0, each window at least 1σ out;
  * only after slowHalfLifeWindows / 4 judged windows; the windows that teach the burst spread are the normal ones and the first
- * three of any anomaly, so a series that bursts habitually widens its own bar.
+ * three of any anomaly, so a series that bursts habitually widens its own bar; a sum teaches it
+ * two windows after it was seen (a guard band), so a burst never widens its own bar.
  */
 import { describe, expect, it } from 'vitest';
 import { type Baseline, burstOf } from '../../../src/core/baseline/baseline.js';
@@ -33,17 +34,28 @@ describe('three windows at +3.5σ, each under the bar', () => {
     expect(detect(xs, NO_FLOORS, Q).verdicts.slice(-3).map(testOf)).toEqual(['normal', 'normal', 'normal']);
   });
 
-  it("right after the burst spread restarts (the daily profile switched on) the burst's own windows widen the young spread and hide it; once relearned they do not", () => {
+  it('right after the burst spread restarts (the daily profile switched on) a burst is caught: its own windows are behind the guard band', () => {
     const { b } = detect(noisy(HISTORY + 300, 11), NO_FLOORS, Q);
     const t0 = b.lastWindowStart + 10_000;
     const restarted: Baseline = { ...b, burstN: 0 };
     delete restarted.burstVar;
+    delete restarted.burstPend1;
+    delete restarted.burstPend2;
     const burst = [103.5, 103.5, 103.5];
-    expect(detect(burst, NO_FLOORS, Q, restarted, t0).verdicts.map(testOf)).toEqual(['normal', 'normal', 'normal']);
-    const relearned = detect(noisy(120, 12), NO_FLOORS, Q, restarted, t0).b;
-    expect(relearned.burstN).toBe(120);
-    const t1 = relearned.lastWindowStart + 10_000;
-    expect(testOf(detect(burst, NO_FLOORS, Q, relearned, t1).verdicts.at(-1))).toBe('burst');
+    const { verdicts, b: after } = detect(burst, NO_FLOORS, Q, restarted, t0);
+    expect(verdicts.map(testOf)).toEqual(['normal', 'normal', 'burst']);
+    // the first two windows' sums wait their turn; the third, anomalous, sum waits behind them
+    expect(after.burstN).toBe(1);
+  });
+
+  it('a sum teaches the burst spread two windows after it was seen (the guard band)', () => {
+    const { b } = detect(noisy(HISTORY + 300, 11), NO_FLOORS, Q);
+    const t0 = b.lastWindowStart + 10_000;
+    const spreadAfter = (xs: number[]): number | undefined => detect(xs, NO_FLOORS, Q, b, t0).b.burstVar;
+    // two windows at +3.5σ have taught the spread exactly what two ordinary windows have
+    expect(spreadAfter([103.5, 103.5])).toBe(spreadAfter([100, 100]));
+    // one window later the first of their sums has reached it
+    expect(spreadAfter([103.5, 103.5, 100])).toBeGreaterThan(spreadAfter([100, 100, 100])!);
   });
 
   it.each([
