@@ -167,7 +167,16 @@ export interface Baseline {
   z1?: number;
   z2?: number;
   burstVar?: number;
-  /** The last two three-window sums, newest first, waiting to teach the burst spread (the guard band, see BURST_WINDOWS). */
+  /**
+   * Guard band: the last two three-window sums, newest first, waiting to teach the burst
+   * spread. A sum teaches it two windows after it was seen, so the spread that judges a burst's
+   * third window has learned none of the sums its first two windows made (radar detectors keep
+   * guard cells between the cell under test and the cells that estimate its noise for the same
+   * reason). Right after the spread restarts its prior weighs only 20 windows, and without the
+   * guard a spike's own first windows widened it enough to hide the spike. The noise spread
+   * (`variance`) has no guard: real series' noise comes in bouts, and a spread two windows late
+   * pages on each bout's first windows.
+   */
   burstPend1?: number | undefined;
   burstPend2?: number | undefined;
   /**
@@ -603,7 +612,7 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
       accIn: (b.accIn ?? accXOf(b)) + (dev === 0 ? x : 0),
       accInN: (b.accInN ?? b.accN) + (dev === 0 ? 1 : 0),
       accInXX: (b.accInXX ?? 0) + (dev === 0 ? x * x : 0),
-      ...(b.accInTT === undefined ? {} : trendSums(b, dev === 0 ? x : undefined, windowStart)),
+      ...(b.accInTT === undefined ? {} : trendSums(b, dev === 0 ? x : undefined, (windowStart - hour * HOUR_MS) / HOUR_MS)),
       accUp: Math.max(b.accUp ?? 0, up),
       accDown: Math.max(b.accDown ?? 0, down),
       // Successive differences of the hour's in-band windows (the noise profile's input).
@@ -620,7 +629,7 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
     accIn: dev === 0 ? x : 0,
     accInN: dev === 0 ? 1 : 0,
     accInXX: dev === 0 ? x * x : 0,
-    ...trendSums({ accInT: 0, accInTT: 0, accInTX: 0 }, dev === 0 ? x : undefined, windowStart),
+    ...trendSums({}, dev === 0 ? x : undefined, (windowStart - hour * HOUR_MS) / HOUR_MS),
     accUp: up,
     accDown: down,
     accPrev: dev === 0 ? x : undefined,
@@ -629,16 +638,17 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
   };
 }
 
-/** The hour's trend sums after an in-band value x (undefined: the window was outside the band). */
+/**
+ * The hour's trend sums after a window at t (its start as a fraction of the hour) whose value x
+ * was inside the band (undefined: outside, it adds nothing).
+ */
 function trendSums(
   b: Pick<Baseline, 'accInT' | 'accInTT' | 'accInTX'>,
   x: number | undefined,
-  windowStart: number,
-): Pick<Baseline, 'accInT' | 'accInTT' | 'accInTX'> {
-  const sums = { accInT: b.accInT ?? 0, accInTT: b.accInTT ?? 0, accInTX: b.accInTX ?? 0 };
-  if (x === undefined) return sums;
-  const t = (windowStart - Math.floor(windowStart / HOUR_MS) * HOUR_MS) / HOUR_MS;
-  return { accInT: sums.accInT + t, accInTT: sums.accInTT + t * t, accInTX: sums.accInTX + t * x };
+  t: number,
+): Required<Pick<Baseline, 'accInT' | 'accInTT' | 'accInTX'>> {
+  const k = x === undefined ? 0 : 1;
+  return { accInT: (b.accInT ?? 0) + k * t, accInTT: (b.accInTT ?? 0) + k * t * t, accInTX: (b.accInTX ?? 0) + k * t * (x ?? 0) };
 }
 
 /**
@@ -931,19 +941,15 @@ function judgedExtra(
   const zc = capBurst(z);
   let burstVar = b.burstVar;
   let burstN = b.burstN;
-  let pending: Pick<Baseline, 'burstPend1' | 'burstPend2'> = {};
-  if (habit) {
-    const s3 = (b.z1 ?? 0) + (b.z2 ?? 0) + zc;
-    // Behind the guard band (see BURST_WINDOWS): a sum teaches the spread two windows late.
-    const taughtNow = b.burstPend2;
-    pending = { burstPend1: s3, burstPend2: b.burstPend1 };
-    if (taughtNow !== undefined) {
-      const taught = b.burstN ?? b.judged ?? 0;
-      const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / (taught + SURPRISE_PRIOR_WINDOWS));
-      burstVar = (b.burstVar ?? BURST_WINDOWS) + w * (taughtNow * taughtNow - (b.burstVar ?? BURST_WINDOWS));
-      burstN = taught + 1;
-    }
+  // Behind the guard band (see Baseline.burstPend1): the sum seen two windows ago teaches the spread.
+  const teaching = habit ? b.burstPend2 : undefined;
+  if (teaching !== undefined) {
+    const taught = b.burstN ?? b.judged ?? 0;
+    const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / (taught + SURPRISE_PRIOR_WINDOWS));
+    burstVar = (b.burstVar ?? BURST_WINDOWS) + w * (teaching * teaching - (b.burstVar ?? BURST_WINDOWS));
+    burstN = taught + 1;
   }
+  const pending = habit ? { burstPend1: (b.z1 ?? 0) + (b.z2 ?? 0) + zc, burstPend2: b.burstPend1 } : {};
   const out: Partial<Baseline> = {
     blips,
     drift,
@@ -970,15 +976,6 @@ const burstHabit = (b: Baseline, deviation: Deviation): boolean =>
 
 /** The burst test spans this many windows: the current one and the two before it. */
 const BURST_WINDOWS = 3;
-/*
- * Guard band: a three-window sum teaches the burst spread two windows after it was seen
- * (`burstPend1`, `burstPend2`), so the spread that judges a burst's third window has learned none of the sums its
- * first two windows made (radar detectors keep guard cells between the cell under test and
- * the cells that estimate its noise for the same reason). Right after the spread restarts its
- * prior weighs only 20 windows, and without the guard a spike's own first windows widened it
- * enough to hide the spike. The noise spread itself has no guard: real series' noise comes in
- * bouts, and a spread two windows late pages on each bout's first windows.
- */
 /** Each window's part of the burst sum is capped (in |z|): one spike is not a burst. */
 const BURST_CAP = 4;
 const capBurst = (z: number): number => Math.max(-BURST_CAP, Math.min(BURST_CAP, z));
