@@ -306,18 +306,28 @@ const STEP_JUMP = 0.5;
 
 /**
  * The profile is used only when it stands out both of the residual noise and of its own
- * day-to-day variation: a cycle that repeats, not the imprint of random spikes.
+ * day-to-day variation: a cycle that repeats, not the imprint of random spikes. Once in use it
+ * stays in use down to SEASON_HOLD of both bars (hysteresis).
  */
 export function seasonalityHolds(b: Baseline, amplitude = seasonalAmplitude(b)): boolean {
   let v = 0;
-  let k = 0;
+  let n = 0;
   for (let h = 0; h < 24; h++) {
     if ((b.hodDays[h] ?? 0) < 2) continue;
     v += b.hodVar[h] ?? 0;
-    k++;
+    n++;
   }
-  return k >= 12 && amplitude > 2 * sigmaOf(b) && amplitude > 4 * Math.sqrt(v / k);
+  const hold = b.seasonOn ? SEASON_HOLD : 1;
+  return n >= 12 && amplitude > 2 * hold * sigmaOf(b) && amplitude > 4 * hold * Math.sqrt(v / n);
 }
+
+/**
+ * A profile in use is dropped only below this share of the bars that put it in use. σ is learned
+ * over about an hour and wobbles by ~10 % from window to window; a weak daily cycle (a latency
+ * that barely follows load) whose amplitude sat right at 2σ switched on and off up to 148 times
+ * in a week, and every switch-on restarts the level, the spread and the burst spread.
+ */
+const SEASON_HOLD = 0.75;
 
 /** Peak-to-peak of the hour-of-day profile over its established buckets. */
 export function seasonalAmplitude(b: Baseline): number {

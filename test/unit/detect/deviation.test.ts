@@ -13,6 +13,7 @@ import {
   emptyBaseline,
   hourOfDay,
   nextSurprise,
+  seasonOf,
   sigmaOf,
   SURPRISE_CAP,
   surpriseScore,
@@ -368,9 +369,16 @@ describe('seasonal expectation', () => {
 
   test.each([
     { case: 'seen on fewer than seasonMinDays days', patch: { hodDays: new Array<number>(24).fill(1) } },
-    { case: 'an amplitude within 2σ of the noise', patch: { variance: 31 * 31 } },
+    // in use already, it is dropped only under 3/4 of the 2σ bar that put it in use (hysteresis)
+    { case: 'in use, with an amplitude within 1.5σ of the noise', patch: { variance: 41 * 41 } },
   ])('a profile $case does not apply', ({ patch }) => {
     const b = { ...seasonal(), ...patch };
     expect(bandOf(b, at(6), NO_FLOORS, P).band.value).toBe(100);
+  });
+
+  it('a profile in use with an amplitude of 1.9σ still applies; one not yet in use would not be put in use', () => {
+    const b = { ...seasonal(), variance: 31 * 31 };
+    expect(bandOf(b, at(6), NO_FLOORS, P).band.value).toBe(130);
+    expect(seasonOf({ ...b, seasonOn: false }, at(6), P)).toBe(0);
   });
 });

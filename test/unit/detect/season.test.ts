@@ -7,7 +7,17 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, test } from 'vitest';
-import { type Baseline, expectedAt, hourOfDay, hourOfWeek, learn, noiseAt, seasonOf } from '../../../src/core/baseline/baseline.js';
+import {
+  type Baseline,
+  emptyBaseline,
+  expectedAt,
+  hourOfDay,
+  hourOfWeek,
+  learn,
+  noiseAt,
+  seasonOf,
+  seasonalityHolds,
+} from '../../../src/core/baseline/baseline.js';
 import {
   DAY_MS,
   HOUR_MS,
@@ -230,6 +240,45 @@ describe('the noise within an hour (hourVar: where the spread restarts when the 
     expect(b.hourVar).toBeLessThan(45);
     // the next hour has the sums again
     expect(b.accInTT).toBeDefined();
+  });
+});
+
+describe('switching the profile on and off (hysteresis)', () => {
+  /** A profile of peak-to-peak 10 seen on 3 days, residual σ `sigma`, day-to-day sd `dayToDay` per bucket. */
+  const profiled = (sigma: number, dayToDay: number, seasonOn: boolean): Baseline => ({
+    ...emptyBaseline(),
+    n: 3 * PER_DAY,
+    variance: sigma * sigma,
+    hod: Array.from({ length: 24 }, (_, h) => 5 * Math.sin((2 * Math.PI * h) / 24)),
+    hodDays: new Array<number>(24).fill(3),
+    hodVar: new Array<number>(24).fill(dayToDay * dayToDay),
+    seasonOn,
+  });
+
+  test.each([
+    { case: 'amplitude 2.5σ', sigma: 4, dayToDay: 0, off: true, on: true },
+    { case: 'amplitude 1.8σ: stays on, does not switch on', sigma: 5.5, dayToDay: 0, off: false, on: true },
+    { case: 'amplitude 1.4σ: off either way', sigma: 7, dayToDay: 0, off: false, on: false },
+    { case: 'amplitude 3.3 × its day-to-day sd: stays on, does not switch on', sigma: 1, dayToDay: 3, off: false, on: true },
+    { case: 'amplitude 2.9 × its day-to-day sd: off either way', sigma: 1, dayToDay: 3.5, off: false, on: false },
+  ])('$case', ({ sigma, dayToDay, off, on }) => {
+    expect(seasonalityHolds(profiled(sigma, dayToDay, false))).toBe(off);
+    expect(seasonalityHolds(profiled(sigma, dayToDay, true))).toBe(on);
+  });
+
+  it('a weak cycle (peak-to-peak ≈ 2σ, where σ wobbles across the bar) switches on once, not on and off all week', () => {
+    const g = gaussian(7);
+    const f = (ts: number): number => 100 + Math.sin((2 * Math.PI * (ts / HOUR_MS)) / 24) + g();
+    const minute = 60_000;
+    let b = emptyBaseline();
+    let switches = 0;
+    for (let i = 0; i < (7 * DAY_MS) / minute; i++) {
+      const ts = MONDAY + i * minute;
+      const next = detect([f(ts)], NO_FLOORS, P, b, ts, minute).b;
+      if ((next.seasonOn ?? false) !== (b.seasonOn ?? false)) switches++;
+      b = next;
+    }
+    expect(switches).toBeLessThanOrEqual(1);
   });
 });
 
