@@ -613,16 +613,17 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
   const hour = Math.floor(windowStart / HOUR_MS);
   const up = Number.isFinite(dev) ? Math.max(dev, 0) : 0;
   const down = Number.isFinite(dev) ? Math.max(-dev, 0) : 0;
+  // The window's start as a fraction of the hour (the trend sums' t).
+  const t = (windowStart - hour * HOUR_MS) / HOUR_MS;
   if (hour === b.accHour) {
     // Only the running sums change within an hour (the caller spreads them over b).
-    return {
+    const sums: Partial<Pick<Baseline, AccFields>> = {
       accHour: hour,
       accX: accXOf(b) + x,
       accN: b.accN + 1,
       accIn: (b.accIn ?? accXOf(b)) + (dev === 0 ? x : 0),
       accInN: (b.accInN ?? b.accN) + (dev === 0 ? 1 : 0),
       accInXX: (b.accInXX ?? 0) + (dev === 0 ? x * x : 0),
-      ...(b.accInTT === undefined ? {} : trendSums(b, dev === 0 ? x : undefined, (windowStart - hour * HOUR_MS) / HOUR_MS)),
       accUp: Math.max(b.accUp ?? 0, up),
       accDown: Math.max(b.accDown ?? 0, down),
       // Successive differences of the hour's in-band windows (the noise profile's input).
@@ -630,6 +631,13 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
       accD2: (b.accD2 ?? 0) + (dev === 0 && b.accPrev !== undefined ? (x - b.accPrev) ** 2 : 0),
       accDN: (b.accDN ?? 0) + (dev === 0 && b.accPrev !== undefined ? 1 : 0),
     };
+    // A record written before the trend sums existed goes without them until the hour ends.
+    if (dev === 0 && b.accInTT !== undefined) {
+      sums.accInT = (b.accInT ?? 0) + t;
+      sums.accInTT = b.accInTT + t * t;
+      sums.accInTX = (b.accInTX ?? 0) + t * x;
+    }
+    return sums;
   }
   return {
     ...foldHour(b, hour),
@@ -639,26 +647,15 @@ function accumulate(b: Baseline, x: number, windowStart: number, dev: number): P
     accIn: dev === 0 ? x : 0,
     accInN: dev === 0 ? 1 : 0,
     accInXX: dev === 0 ? x * x : 0,
-    ...trendSums({}, dev === 0 ? x : undefined, (windowStart - hour * HOUR_MS) / HOUR_MS),
+    accInT: dev === 0 ? t : 0,
+    accInTT: dev === 0 ? t * t : 0,
+    accInTX: dev === 0 ? t * x : 0,
     accUp: up,
     accDown: down,
     accPrev: dev === 0 ? x : undefined,
     accD2: 0,
     accDN: 0,
   };
-}
-
-/**
- * The hour's trend sums after a window at t (its start as a fraction of the hour) whose value x
- * was inside the band (undefined: outside, it adds nothing).
- */
-function trendSums(
-  b: Pick<Baseline, 'accInT' | 'accInTT' | 'accInTX'>,
-  x: number | undefined,
-  t: number,
-): Required<Pick<Baseline, 'accInT' | 'accInTT' | 'accInTX'>> {
-  const k = x === undefined ? 0 : 1;
-  return { accInT: (b.accInT ?? 0) + k * t, accInTT: (b.accInTT ?? 0) + k * t * t, accInTX: (b.accInTX ?? 0) + k * t * (x ?? 0) };
 }
 
 /**
@@ -959,17 +956,11 @@ function judgedExtra(
     burstVar = (b.burstVar ?? BURST_WINDOWS) + w * (teaching * teaching - (b.burstVar ?? BURST_WINDOWS));
     burstN = taught + 1;
   }
-  const pending = habit ? { burstPend1: (b.z1 ?? 0) + (b.z2 ?? 0) + zc, burstPend2: b.burstPend1 } : {};
-  const out: Partial<Baseline> = {
-    blips,
-    drift,
-    maxUp,
-    maxDown,
-    z1: zc,
-    z2: b.z1 ?? 0,
-    calm: normal ? (b.calm ?? 0) + 1 : 0,
-    ...pending,
-  };
+  const out: Partial<Baseline> = { blips, drift, maxUp, maxDown, z1: zc, z2: b.z1 ?? 0, calm: normal ? (b.calm ?? 0) + 1 : 0 };
+  if (habit) {
+    out.burstPend1 = (b.z1 ?? 0) + (b.z2 ?? 0) + zc;
+    out.burstPend2 = b.burstPend1;
+  }
   if (driftVar !== undefined) out.driftVar = driftVar;
   if (burstVar !== undefined) out.burstVar = burstVar;
   if (burstN !== undefined) out.burstN = burstN;
