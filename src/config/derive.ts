@@ -20,6 +20,7 @@ const policyOf = (v: Config['detection']['defaultPolicy']): MetricPolicy => ({
   absFloor: v.absFloor,
   relFloor: v.relFloor,
   ...(v.drift === undefined ? {} : { drift: v.drift }),
+  ...(v.scale === undefined ? {} : { scale: v.scale }),
 });
 
 export const engineParamsOf = (c: Config): EngineParams => ({

@@ -14,8 +14,13 @@ const metricPolicy = z
     absFloor: z.number().nonnegative(),
     relFloor: z.number().nonnegative(),
     drift: z.number().nonnegative().optional(),
+    scale: z.enum(['linear', 'log']).optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => m.scale !== 'log' || m.absFloor > 0, {
+    message: "scale 'log' needs absFloor > 0 (the resolution that keeps a 0 finite on the log scale)",
+    path: ['absFloor'],
+  });
 
 const d = DEFAULT_DETECTION;
 

@@ -17,6 +17,11 @@ export interface MetricPolicy {
    * level (0 = off). For metrics that fail by creeping up: memory, disk.
    */
   drift?: number;
+  /**
+   * The scale the metric is judged on (detect/scale.ts): `linear` (the default) or `log`, for
+   * metrics whose noise is multiplicative (latency); `log` needs absFloor > 0.
+   */
+  scale?: 'linear' | 'log';
 }
 
 export interface DetectionParams {
@@ -84,6 +89,7 @@ const up = (absFloor: number, relFloor = 0.1, drift = 0): MetricPolicy => ({
   relFloor,
   ...(drift ? { drift } : {}),
 });
+const logUp = (absFloor: number, relFloor: number): MetricPolicy => ({ ...up(absFloor, relFloor), scale: 'log' });
 const both = (absFloor: number, relFloor = 0.1): MetricPolicy => ({ direction: 'both', absFloor, relFloor });
 
 const MIB = 1024 * 1024;
@@ -91,12 +97,13 @@ const MIB = 1024 * 1024;
 /**
  * Per-metric defaults. Latency floors at 1 ms: Envoy logs durations in whole milliseconds, so a
  * window's quantile cannot resolve less; above that the relative floor (5 %) and the noise decide.
+ * Latency is judged on the log scale (its noise is multiplicative: detect/scale.ts).
  */
 export const DEFAULT_METRIC_POLICIES: Record<string, MetricPolicy> = {
   requests_per_s: both(0.1, 0.02),
   error_ratio: up(0.02, 0),
-  latency_p50_ms: up(1, 0.05),
-  latency_p99_ms: up(1, 0.05),
+  latency_p50_ms: logUp(1, 0.05),
+  latency_p99_ms: logUp(1, 0.05),
   bytes_in_per_s: both(1024, 0.05),
   bytes_out_per_s: both(1024, 0.05),
   cpu_cores: up(0.002, 0.02),

@@ -48,6 +48,8 @@ export interface Baseline {
   howWeeks: number[];
   /** Whether `level` is deseasonalised (the profile applied when this window was learned). */
   seasonOn?: boolean;
+  /** The scale the record learns on (absent: the metric's values; see detect/scale.ts). */
+  scale?: 'log';
   /** The hour being accumulated (epoch hours) and its running sum and count of values. */
   accHour: number;
   accX?: number;

@@ -1,9 +1,11 @@
 /**
  * Deviation detector: is this window's value outside the band its baseline expects?
  *
- * Claim: with expected = level + the seasonal offset of the hour (once established),
- * σ_eff = max(σ, relFloor·|expected|, absFloor), z = (x − expected) / σ_eff and a direction the
- * metric's policy cares about, a window is anomalous when either
+ * Claim: on the metric's scale (its values, or ln(x + absFloor) for latency: see scale.ts),
+ * with expected = level + the seasonal offset of the hour (once established),
+ * σ_eff = max(σ, relFloor·|expected|, absFloor) (on the log scale: max(σ, ln(1 + relFloor),
+ * one resolution step)), z = (x − expected) / σ_eff and a direction the metric's policy cares
+ * about, a window is anomalous when either
  *  - point: |z| ≥ bar, with bar = max(threshold, threshold · tail / 3.29) (a series whose normal
  *    windows show heavy tails raises its own bar), and the short average of |z| (the surprise)
  *    stands at least `surpriseThreshold` of its long-run standard deviations above its long-run
@@ -54,6 +56,7 @@ import {
   surpriseScore,
 } from '../baseline/baseline.js';
 import { type DetectionParams, type MetricPolicy } from '../params.js';
+import { floorOf } from './scale.js';
 
 export interface Band {
   value: number;
@@ -80,7 +83,7 @@ export const barOf = (b: Baseline, threshold: number): number => Math.max(thresh
 
 export function bandOf(b: Baseline, ts: number, policy: MetricPolicy, p: JudgeParams): { band: Band; sigmaEff: number; bar: number } {
   const value = expectedAt(b, ts, p);
-  const sigmaEff = Math.max(sigmaAt(b, ts), policy.relFloor * Math.abs(value), policy.absFloor, Number.EPSILON);
+  const sigmaEff = Math.max(sigmaAt(b, ts), floorOf(policy, value), Number.EPSILON);
   const bar = barOf(b, p.threshold);
   const half = bar * sigmaEff;
   return { band: { value, lower: value - half, upper: value + half }, sigmaEff, bar };

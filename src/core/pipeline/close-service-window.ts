@@ -22,6 +22,7 @@ import { type Episode, buildAlert, severityOf } from '../alert/build.js';
 import { episodeId } from '../alert/id.js';
 import { type Baseline, driftIsOwn, emptyBaseline, isRecord, learn } from '../baseline/baseline.js';
 import { type Verdict, type VerdictStatus, barOf, deviationOf, judge, scoreOf } from '../detect/deviation.js';
+import { fromScale, scaleOf, toScale } from '../detect/scale.js';
 import { serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
 import { type WindowPartial } from '../window/partial.js';
@@ -91,6 +92,8 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
 
   for (const [metric, x] of Object.entries(metrics)) {
     if (!Number.isFinite(x)) continue;
+    const policy = policyFor(d, metric);
+    const scale = scaleOf(policy);
     let b = baselines[metric];
     if (!b) {
       if (Object.keys(baselines).length >= params.maxMetricsPerService) {
@@ -99,17 +102,21 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
       }
       b = emptyBaseline();
     }
+    // A record learned on another scale (the metric's scale was reconfigured) describes other
+    // numbers: the metric starts learning again.
+    if ((b.scale ?? 'linear') !== scale) b = scale === 'log' ? { ...emptyBaseline(), scale } : emptyBaseline();
     if (p.windowStart <= b.lastWindowStart) continue;
-    const policy = policyFor(d, metric);
+    // The baseline, the band and z live on the metric's scale; alerts speak its unit.
+    const y = toScale(policy, x);
     if (b.n > 0 && p.windowStart - b.lastWindowStart > d.staleAfterWindows * p.windowMs) {
       // Back after a long gap: the baseline describes another time. Learn, do not judge.
       verdicts.stale = (verdicts.stale ?? 0) + 1;
-      baselines[metric] = learn(b, x, p.windowStart, 0, 0, d);
+      baselines[metric] = learn(b, y, p.windowStart, 0, 0, d);
       continue;
     }
-    const v = judge(b, x, p.windowStart, policy, d);
+    const v = judge(b, y, p.windowStart, policy, d);
     verdicts[v.status] = (verdicts[v.status] ?? 0) + 1;
-    const next = learn(b, x, p.windowStart, deviationOf(v), v.status === 'insufficient-data' ? 0 : v.z, d, v.surprise);
+    const next = learn(b, y, p.windowStart, deviationOf(v), v.status === 'insufficient-data' ? 0 : v.z, d, v.surprise);
     baselines[metric] = next;
 
     // One window is enough when its test already spans several windows (a burst; a drift the
@@ -119,7 +126,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
       v.status === 'anomalous' &&
       (v.test === 'burst' ||
         (v.test === 'drift' && driftIsOwn(b)) ||
-        isRecord(b, x - v.band.value, d) ||
+        isRecord(b, y - v.band.value, d) ||
         (Math.abs(v.z) >= Math.max(d.strongThreshold, 2 * barOf(b, d.threshold)) && (b.blips ?? 0) < BLIP_LIMIT));
     for (const kind of ['spike', 'drop'] as const) {
       const active = v.status === 'anomalous' && (v.direction === 'up') === (kind === 'spike');
@@ -140,7 +147,11 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
             severity: severityOf(kind, metric, a.score),
             score: a.score,
             observed: x,
-            expected: { value: a.band.value, lower: a.band.lower, upper: a.band.upper },
+            expected: {
+              value: fromScale(policy, a.band.value),
+              lower: fromScale(policy, a.band.lower),
+              upper: fromScale(policy, a.band.upper),
+            },
           };
         },
         v.status === 'anomalous' ? { z: round(v.z), test: v.test, windows_learned: b.n } : { z: null, windows_learned: b.n },
@@ -151,8 +162,8 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     // Runaway climb: the fast level stays `drift` above the slow one (leaks, filling disks).
     const drift = policy.drift ?? 0;
     if (drift > 0 && next.n >= d.warmupWindows) {
-      const ref = next.leakRef ?? next.slow;
-      const climb = next.level - ref;
+      const ref = fromScale(policy, next.leakRef ?? next.slow);
+      const climb = fromScale(policy, next.level) - ref;
       const bar = drift * Math.abs(ref);
       const active = climb >= bar && climb > 0;
       const key = `leak:${metric}`;

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, test } from 'vitest';
+import { engineParamsOf } from '../../../src/config/derive.js';
 import { coerce, loadConfig, parseConfig } from '../../../src/config/load.js';
 import { DEFAULT_DETECTION } from '../../../src/core/params.js';
 import { MeshwatchError } from '../../../src/errors.js';
@@ -87,6 +88,14 @@ describe('a bad value fails naming its field path', () => {
       path: 'detection.metrics.cpu_cores.direction',
     },
     { raw: { detection: { defaultPolicy: { direction: 'up', absFloor: -1, relFloor: 0 } } }, path: 'detection.defaultPolicy.absFloor' },
+    {
+      raw: { detection: { metrics: { latency_p99_ms: { direction: 'up', absFloor: 0, relFloor: 0.05, scale: 'log' } } } },
+      path: 'detection.metrics.latency_p99_ms.absFloor',
+    },
+    {
+      raw: { detection: { metrics: { latency_p99_ms: { direction: 'up', absFloor: 1, relFloor: 0.05, scale: 'sqrt' } } } },
+      path: 'detection.metrics.latency_p99_ms.scale',
+    },
     { raw: { bounds: { maxServices: 0 } }, path: 'bounds.maxServices' },
     { raw: { ingest: { onDecodeError: 'ignore' } }, path: 'ingest.onDecodeError' },
   ])('$path ← $raw', ({ raw, path }) => {
@@ -224,5 +233,27 @@ describe('per-metric policy overrides', () => {
     expect(c.detection.metrics.cpu_cores).toEqual({ direction: 'both', absFloor: 0.1, relFloor: 0 });
     expect(c.detection.metrics.error_ratio).toEqual(DEFAULT_DETECTION.metrics.error_ratio);
     expect(Object.keys(c.detection.metrics).sort()).toEqual(Object.keys(DEFAULT_DETECTION.metrics).sort());
+  });
+
+  it('latency is judged on the log scale by default; a policy may say which scale', () => {
+    expect(parseConfig({}).detection.metrics.latency_p99_ms).toMatchObject({ scale: 'log', absFloor: 1 });
+    const c = parseConfig({
+      detection: { metrics: { bytes_out_per_s: { direction: 'both', absFloor: 1024, relFloor: 0.05, scale: 'log' } } },
+    });
+    expect(c.detection.metrics.bytes_out_per_s!.scale).toBe('log');
+  });
+
+  it("the engine's parameters keep each policy's scale, globally and per service", () => {
+    const c = parseConfig({
+      detection: {
+        metrics: { bytes_out_per_s: { direction: 'both', absFloor: 1024, relFloor: 0.05, scale: 'log' } },
+        services: { 'shop/cart': { metrics: { latency_p50_ms: { direction: 'up', absFloor: 1, relFloor: 0.1, scale: 'log' } } } },
+      },
+    });
+    const d = engineParamsOf(c).detection;
+    expect(d.metrics.latency_p99_ms!.scale).toBe('log');
+    expect(d.metrics.bytes_out_per_s!.scale).toBe('log');
+    expect(d.metrics.cpu_cores!.scale).toBeUndefined();
+    expect(d.services!['shop/cart']!.metrics!.latency_p50_ms).toEqual({ direction: 'up', absFloor: 1, relFloor: 0.1, scale: 'log' });
   });
 });

@@ -357,6 +357,44 @@ describe('state', () => {
   });
 });
 
+describe('latency is judged on the log scale, alerts speak ms', () => {
+  // ~20 ms × e^(±0.1), multiplicative like real latency; the cores stay quiet throughout
+  const quietMs = (i: number): number => 20 * Math.exp(0.1 * ((((i * 7919) % 11) - 5) / 5));
+  const lat = (from: number, n: number, ms?: number): WindowSpec[] =>
+    Array.from({ length: n }, (_, k) => ({ cores: quietCores(from + k), latencyMs: ms ?? quietMs(from + k) }));
+  const p99 = (a: Closed['alerts'][number]): boolean => a.alert.metric === 'latency_p99_ms';
+
+  it('a quiet latency series never alerts; three windows at 3× fire once, with the band in ms', () => {
+    const { alerts } = closeAll(story([...lat(0, 60), ...lat(60, 3, 60), ...lat(63, 8)]));
+    const firing = alerts.filter((a) => p99(a) && a.alert.status === 'firing');
+    expect(firing.map((a) => a.window)).toEqual([60]);
+    const a = firing[0]!.alert;
+    expect(a.observed).toBeCloseTo(60, -0.5);
+    const { value, lower, upper } = a.expected!;
+    expect(value).toBeGreaterThan(18);
+    expect(value).toBeLessThan(22);
+    // a ratio band: wider above the expectation than below, in ms
+    expect(upper - value).toBeGreaterThan(value - lower);
+    expect(lower).toBeGreaterThan(0);
+    expect(upper).toBeLessThan(60);
+  });
+
+  it('a record learned on the linear scale starts again on the log scale', () => {
+    const linear = {
+      ...DETECTION,
+      metrics: { ...DETECTION.metrics, latency_p99_ms: { direction: 'up' as const, absFloor: 1, relFloor: 0.05 } },
+    };
+    const before = closeAll(story(lat(0, 40)), emptyServiceState(SVC), { ...PARAMS, detection: linear }).state;
+    expect(before.baselines.latency_p99_ms).toMatchObject({ n: 40 });
+    expect(before.baselines.latency_p99_ms!.scale).toBeUndefined();
+    const after = closeAll(story(lat(40, 1), 40), before).state;
+    expect(after.baselines.latency_p99_ms).toMatchObject({ n: 1, scale: 'log' });
+    expect(after.baselines.latency_p99_ms!.level).toBeCloseTo(Math.log(quietMs(40) + 1), 1);
+    // the other metrics keep their history
+    expect(after.baselines.cpu_cores!.n).toBe(before.baselines.cpu_cores!.n + 1);
+  });
+});
+
 describe('leak: the fast level stays drift above the slow one', () => {
   const MIB = 1024 * 1024;
   const PER_HOUR = 360;

@@ -6,7 +6,8 @@
  * one container in its middle, so the rate of window i (i ≥ 1) is exactly cores[i]
  * (window 0 only primes the counter). A window may also carry the container's working set
  * (memory_working_set_bytes, one gauge sample). Every window also carries a steady inbound
- * load (50 requests, 20 ms, no errors), whose metrics are flat and must never alert.
+ * load (50 requests, 20 ms unless the window says otherwise, no errors), whose metrics are
+ * flat and must never alert.
  *
  * The detection parameters are spelled out (not taken from DEFAULT_DETECTION, which is product
  * tuning): the stories' claims depend on them.
@@ -86,6 +87,8 @@ export interface WindowSpec {
   calls?: ServiceId[];
   /** Steady inbound requests (default true). */
   load?: boolean;
+  /** Latency of every inbound request this window, ms (default 20). */
+  latencyMs?: number;
   service?: ServiceId;
 }
 
@@ -106,7 +109,7 @@ export function story(specs: WindowSpec[], first = 0): WindowPartial[] {
     }
     if (spec.load ?? true) {
       const latencyMs = emptySketch();
-      sketchAdd(latencyMs, 20, 50);
+      sketchAdd(latencyMs, spec.latencyMs ?? 20, 50);
       p.requests = { n: 50, errors: 0, bytesIn: 50 * 400, bytesOut: 50 * 4000, latencyMs };
     }
     for (const peer of spec.calls ?? []) {
