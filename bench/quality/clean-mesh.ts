@@ -49,7 +49,7 @@ export interface Injection {
   pctOfLevel: number;
 }
 
-interface ServiceModel {
+export interface ServiceModel {
   service: string;
   rpsMean: number;
   amp: number;
@@ -61,14 +61,25 @@ interface ServiceModel {
   injection: Injection | undefined;
 }
 
+/** One sample of the mesh, as a line of `lines()` carries it. */
+export interface MeshSample {
+  ts: number;
+  service: string;
+  metric: MeshMetric;
+  value: number;
+}
+
 export interface Mesh {
   options: MeshOptions;
   windows: number;
   services: ServiceModel[];
+  samples(): Generator<MeshSample>;
+  /** The samples as NDJSON lines (what meshwatch replays). */
   lines(): Generator<string>;
 }
 
-const LAT_SIGMA_LOG = 0.08;
+/** σ of the p99 latency's log-normal noise (≈ 8 % of the value). */
+export const LAT_SIGMA_LOG = 0.08;
 
 const rpsLevel = (m: ServiceModel, t: number): number => m.rpsMean * (1 + m.amp * Math.sin((2 * Math.PI * (t - T0 - m.phaseMs)) / DAY_MS));
 const rpsSigma = (level: number, windowS: number): number => Math.sqrt(level / windowS + (0.03 * level) ** 2);
@@ -76,8 +87,8 @@ const latLevel = (m: ServiceModel, rps: number): number => m.latBase * (1 + m.la
 const cpuLevel = (m: ServiceModel, rps: number): number => m.cpuIdle + m.cpuPerRps * rps;
 const cpuSigma = (level: number): number => 0.04 * level + 0.002;
 
-/** σ of the local noise of a metric at time t (the unit of injected spikes). */
-function localSigma(m: ServiceModel, metric: MeshMetric, t: number, windowS: number): { level: number; sigma: number } {
+/** The level of a metric at time t and σ of its local noise (the unit of injected spikes). */
+export function localSigma(m: ServiceModel, metric: MeshMetric, t: number, windowS: number): { level: number; sigma: number } {
   const rps = rpsLevel(m, t);
   switch (metric) {
     case 'requests_per_s':
@@ -130,7 +141,7 @@ export function buildMesh(o: MeshOptions): Mesh {
     options: o,
     windows,
     services,
-    *lines() {
+    *samples() {
       const noise = services.map((_, s) => new Rng(seed('clean-mesh-noise', s)));
       for (let i = 0; i < windows; i++) {
         const ts = T0 + i * W;
@@ -151,13 +162,20 @@ export function buildMesh(o: MeshOptions): Mesh {
             else if (inj.metric === 'latency_p99_ms') lat += inj.sigmas * sigma;
             else cpu += inj.sigmas * sigma;
           }
-          const p = (metric: MeshMetric, value: number): string =>
-            JSON.stringify({ ts, service: m.service, metric, value: Number(value.toPrecision(6)) });
+          const p = (metric: MeshMetric, value: number): MeshSample => ({
+            ts,
+            service: m.service,
+            metric,
+            value: Number(value.toPrecision(6)),
+          });
           yield p('requests_per_s', rps);
           yield p('latency_p99_ms', lat);
           yield p('cpu_cores', cpu);
         }
       }
+    },
+    *lines() {
+      for (const s of this.samples()) yield JSON.stringify(s);
     },
   };
 }
