@@ -1,10 +1,14 @@
 /**
  * The scale a metric is judged on: linear is the identity; log learns ln(x + absFloor), with
  * its floors carried onto that scale (relFloor as a ratio, absFloor as one resolution step).
+ * Judged on the log scale, a series' verdicts do not depend on its unit, and a deviation is a
+ * ratio: a halving is as far out as a doubling.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { floorOf, fromScale, toScale } from '../../../src/core/detect/scale.js';
 import { type MetricPolicy } from '../../../src/core/params.js';
+import { P, detect } from './helpers.js';
 
 const linear: MetricPolicy = { direction: 'up', absFloor: 1, relFloor: 0.05 };
 const log: MetricPolicy = { ...linear, scale: 'log' };
@@ -43,5 +47,52 @@ describe('floorOf', () => {
     { case: 'log, 0 ms (one step doubles it)', policy: log, expected: 0, floor: Math.log(2) },
   ])('$case', ({ policy, expected, floor }) => {
     expect(floorOf(policy, expected)).toBeCloseTo(floor, 12);
+  });
+});
+
+describe('judged on the log scale', () => {
+  // a quiet latency series with multiplicative noise (±10 % on a 1 % grid) and a few slow or
+  // fast windows (×0.4 … ×2.5)
+  const seriesArb = fc.array(
+    fc.oneof(
+      { weight: 12, arbitrary: fc.integer({ min: -10, max: 10 }).map((k) => 100 * (1 + k / 100)) },
+      { weight: 1, arbitrary: fc.integer({ min: -4, max: 4 }).map((k) => 100 * 1.25 ** k * (k > 0 ? 2 : 1)) },
+    ),
+    { minLength: 25, maxLength: 80 },
+  );
+  // a negligible offset: the resolution of a metric measured in much finer steps than its values
+  const ratio: MetricPolicy = { direction: 'both', absFloor: 1e-9, relFloor: 0, scale: 'log' };
+  const judged = (xs: readonly number[]) =>
+    detect(
+      xs.map((x) => toScale(ratio, x)),
+      ratio,
+      { ...P, warmupWindows: 10, levelShiftWindows: 8 },
+    ).statuses;
+
+  it('verdicts do not depend on the unit of a series (k·x, k > 0): a ratio is a ratio', () => {
+    fc.assert(
+      fc.property(seriesArb, fc.double({ min: 0.001, max: 1000, noNaN: true }), (xs, k) => {
+        expect(judged(xs.map((x) => k * x))).toEqual(judged(xs));
+      }),
+    );
+  });
+
+  it('a halving is as far below as a doubling is above, at any level', () => {
+    const quiet = Array.from({ length: 60 }, (_, i) => 1 + 0.02 * ((((i * 7919) % 11) - 5) / 5));
+    const zOfLast = (base: number, x: number): number => {
+      const v = detect(
+        [...quiet.map((q) => base * q), x].map((y) => toScale(ratio, y)),
+        ratio,
+        { ...P, warmupWindows: 10 },
+      ).verdicts.at(-1);
+      return v && v.status !== 'insufficient-data' ? v.z : NaN;
+    };
+    for (const base of [20, 2000]) {
+      const up = zOfLast(base, 2 * base);
+      expect(up).toBeGreaterThan(P.threshold);
+      // (not exactly: the learned level sits a hair off ln(base))
+      expect(Math.abs(zOfLast(base, base / 2) + up)).toBeLessThan(0.01 * up);
+    }
+    expect(zOfLast(2000, 4000)).toBeCloseTo(zOfLast(20, 40), 6);
   });
 });
