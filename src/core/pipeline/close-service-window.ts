@@ -94,17 +94,18 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     if (!Number.isFinite(x)) continue;
     const policy = policyFor(d, metric);
     const scale = scaleOf(policy);
+    const fresh = (): Baseline => (scale === 'log' ? { ...emptyBaseline(), scale } : emptyBaseline());
     let b = baselines[metric];
     if (!b) {
       if (Object.keys(baselines).length >= params.maxMetricsPerService) {
         overflow++;
         continue;
       }
-      b = emptyBaseline();
+      b = fresh();
     }
     // A record learned on another scale (the metric's scale was reconfigured) describes other
     // numbers: the metric starts learning again.
-    if ((b.scale ?? 'linear') !== scale) b = scale === 'log' ? { ...emptyBaseline(), scale } : emptyBaseline();
+    if ((b.scale ?? 'linear') !== scale) b = fresh();
     if (p.windowStart <= b.lastWindowStart) continue;
     // The baseline, the band and z live on the metric's scale; alerts speak its unit.
     const y = toScale(policy, x);
