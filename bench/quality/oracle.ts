@@ -17,11 +17,13 @@
  * counted as run.ts --clean-mesh --inject counts them.
  */
 import { parseArgs } from 'node:util';
+import { BURST_AT_THRESHOLD, BURST_BAR, BURST_LEAST } from '../../src/core/detect/deviation.js';
 import { LAT_SIGMA_LOG, MESH_METRICS, type MeshMetric, buildMesh, localSigma } from './clean-mesh.js';
 import { formatTable } from './common.js';
 import { T0 } from './scenarios.js';
 
-const BURST_PER_THRESHOLD = 4.6 / 4;
+/** The burst bar per unit of threshold (meshwatch's own: 4.6 at threshold 4). */
+const BURST_PER_THRESHOLD = BURST_BAR / BURST_AT_THRESHOLD;
 const SPIKE_WINDOWS = 3;
 /** Alerts this close to an injected spike (on its metric) are its own, not false ones. */
 const SPIKE_SHADOW = 6;
@@ -64,7 +66,7 @@ function run(meshSeed: number, logLatency: boolean, thresholds: readonly number[
       const [a, b, c] = [side * z2, side * z1, side * z];
       thresholds.forEach((t, i) => {
         const point = c >= t && b >= t;
-        const burst = Math.min(a, b, c) >= 1 && a + b + c >= BURST_PER_THRESHOLD * t * Math.sqrt(3);
+        const burst = Math.min(a, b, c) >= BURST_LEAST && a + b + c >= BURST_PER_THRESHOLD * t * Math.sqrt(3);
         if (!point && !burst) return;
         if (sinceSpike >= 0 && sinceSpike < SPIKE_WINDOWS && side === 1) caught[i]?.add(service);
         if (sinceSpike >= 0 && sinceSpike < SPIKE_SHADOW) return;

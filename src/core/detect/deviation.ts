@@ -102,10 +102,10 @@ const DRIFT_BAR = 1.5;
  * BURST_AT_THRESHOLD (it scales with the bar, so with the threshold and a heavy tail): for iid
  * unit noise a sum of 8σ, i.e. three windows of 2.7σ on average.
  */
-const BURST_BAR = 4.6;
-const BURST_AT_THRESHOLD = 4;
+export const BURST_BAR = 4.6;
+export const BURST_AT_THRESHOLD = 4;
 /** Each window of a burst is at least this far out, in σ, on the burst's side. */
-const BURST_LEAST = 1;
+export const BURST_LEAST = 1;
 /**
  * Bursts count once this share of the slow half-life has been judged: before that, the
  * series' own three-window spread (and its habit of bursting) is not known.
