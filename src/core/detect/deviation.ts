@@ -35,7 +35,7 @@
  * σ is the learned noise at this hour (baseline/sigmaAt: the noise profile scales it once the
  * daily profile is on), so a quiet trough is judged by its own small noise.
  *
- * score ∈ [0, 1): s / (s + bar of the test that fired): 0.5 at its bar, → 1 as the deviation
+ * score ∈ [0, 1]: s / (s + bar of the test that fired): 0.5 at its bar, → 1 as the deviation
  * grows, with s = |z| (point), the burst's standing (burst; the larger of the two when a
  * window past the bar also ends a burst), the drift's (drift) or the surprise's (sustained).
  */
@@ -81,13 +81,23 @@ export type JudgeParams = Pick<DetectionParams, 'threshold' | 'warmupWindows' | 
 /** The bar |z| must reach: the threshold, raised for series with heavy-tailed normal windows. */
 export const barOf = (b: Baseline, threshold: number): number => Math.max(threshold, (threshold * b.tail) / GAUSSIAN_TAIL);
 
+/**
+ * The band around the expectation and the σ it is drawn with. A series that has never varied,
+ * of a metric without floors, has no spread: its band is the expectation alone, and any other
+ * value is out of it by no finite number of σ (z is then divided by Number.EPSILON, a stand-in
+ * the tests cap; the band has no width, which the alert reports as a z of null).
+ */
 export function bandOf(b: Baseline, ts: number, policy: MetricPolicy, p: JudgeParams): { band: Band; sigmaEff: number; bar: number } {
   const value = expectedAt(b, ts, p);
-  const sigmaEff = Math.max(sigmaAt(b, ts), floorOf(policy, value), Number.EPSILON);
+  const spread = Math.max(sigmaAt(b, ts), floorOf(policy, value));
+  const sigmaEff = Math.max(spread, Number.EPSILON);
   const bar = barOf(b, p.threshold);
-  const half = bar * sigmaEff;
+  const half = spread > 0 ? bar * sigmaEff : 0;
   return { band: { value, lower: value - half, upper: value + half }, sigmaEff, bar };
 }
+
+/** Whether a band has width: one without it (a flat series, no floors) has no finite z. */
+export const hasWidth = (band: Band): boolean => band.upper > band.lower;
 
 /** A sustained deviation counts from this fraction of the bar… */
 const SUSTAINED_Z = 0.5;

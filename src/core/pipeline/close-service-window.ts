@@ -21,7 +21,7 @@ import { type Alert } from '../alert/schema.js';
 import { type Episode, buildAlert, severityOf } from '../alert/build.js';
 import { episodeId } from '../alert/id.js';
 import { type Baseline, driftIsOwn, emptyBaseline, isRecord, learn } from '../baseline/baseline.js';
-import { type Verdict, type VerdictStatus, barOf, deviationOf, judge, scoreOf } from '../detect/deviation.js';
+import { type Verdict, type VerdictStatus, barOf, deviationOf, hasWidth, judge, scoreOf } from '../detect/deviation.js';
 import { fromScale, scaleOf, toScale } from '../detect/scale.js';
 import { serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
@@ -155,7 +155,9 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
             },
           };
         },
-        v.status === 'anomalous' ? { z: round(v.z), test: v.test, windows_learned: b.n } : { z: null, windows_learned: b.n },
+        v.status === 'anomalous'
+          ? { z: hasWidth(v.band) ? round(v.z) : null, test: v.test, windows_learned: b.n }
+          : { z: null, windows_learned: b.n },
         x,
       );
     }

@@ -35,6 +35,19 @@ describe('replay', () => {
     expect(firing[0]!.kind).toBe('spike');
   });
 
+  it('a flat zero series that moves: its band is 0..0 and its z null (no finite number of σ)', async () => {
+    // `value` has the default policy: no absolute floor, and 1 % of 0 is 0
+    const values = Array.from({ length: 300 }, (_, i) => (i >= 200 && i < 203 ? 2_423_190 : 0));
+    const firing = (await run(lines('demo/disk', values))).filter((a) => a.status === 'firing');
+    expect(firing).toHaveLength(1);
+    const [a] = firing;
+    expect(a!.window.start).toBe(new Date(T0 + 200 * STEP_MS).toISOString());
+    expect(a!.expected).toEqual({ value: 0, lower: 0, upper: 0 });
+    expect(a!.details.z).toBeNull();
+    expect(a!.summary).toContain('band 0..0');
+    expect(a!.score).toBeGreaterThan(0.999);
+  });
+
   it('emits nothing on a series of small noise', async () => {
     const values = Array.from({ length: 2000 }, (_, i) => 50 + noise(i));
     expect(await run(lines('demo/noise', values))).toEqual([]);

@@ -18,7 +18,7 @@ import {
   SURPRISE_CAP,
   surpriseScore,
 } from '../../../src/core/baseline/baseline.js';
-import { barOf, bandOf, judge, scoreOf } from '../../../src/core/detect/deviation.js';
+import { barOf, bandOf, hasWidth, judge, scoreOf } from '../../../src/core/detect/deviation.js';
 import { type Direction, type MetricPolicy } from '../../../src/core/params.js';
 import { MONDAY, NO_FLOORS, P as BASE, WINDOW_MS, baselineOf, detect, gaussian } from './helpers.js';
 
@@ -80,12 +80,24 @@ describe('floors', () => {
     { level: -100, sigma: 0, pol: policy('both', 0, 0.1), sigmaEff: 10 },
     { level: 100, sigma: 0, pol: policy('both', 3, 0.01), sigmaEff: 3 },
     { level: 100, sigma: 5, pol: policy('both', 3, 0.01), sigmaEff: 5 },
-    { level: 100, sigma: 0, pol: policy('both'), sigmaEff: Number.EPSILON },
   ])('σ_eff = max(σ, relFloor·|level|, absFloor): level $level σ $sigma → $sigmaEff', ({ level, sigma, pol, sigmaEff }) => {
     const { band, sigmaEff: got, bar } = bandOf(baseline(level, sigma), TS, pol, PB);
     expect(got).toBe(sigmaEff);
     expect(bar).toBe(4);
     expect(band).toStrictEqual({ value: level, lower: level - 4 * sigmaEff, upper: level + 4 * sigmaEff });
+    expect(hasWidth(band)).toBe(true);
+  });
+
+  test.each([100, 0, -3])('a flat series without floors (level %d): the band is the level alone, any change is out', (level) => {
+    const b = baseline(level, 0);
+    const { band, sigmaEff } = bandOf(b, TS, policy('both'), PB);
+    expect(band).toStrictEqual({ value: level, lower: level, upper: level });
+    expect(hasWidth(band)).toBe(false);
+    expect(sigmaEff).toBeGreaterThan(0);
+    expect(judge(b, level, TS, policy('both'), PB).status).toBe('flat');
+    const v = judge(b, level + 1e-6, TS, policy('both'), PB);
+    expect(v.status).toBe('anomalous');
+    expect(v.status === 'anomalous' && v.score).toBeGreaterThan(0.999);
   });
 });
 
