@@ -37,7 +37,7 @@ export const engineParamsOf = (c: Config): EngineParams => ({
   maxPendingWindows: c.bounds.maxPendingWindows,
   maxServices: c.bounds.maxServices,
   maxSourceLagMs: c.window.maxSourceLagWindows * c.window.ms,
-  sourceSilenceMs: c.window.idleCloseMs,
+  sourceSilenceMs: c.window.sourceSilenceMs,
   sourceIdleMs: c.window.sourceIdleMs,
 });
 

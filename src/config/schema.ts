@@ -82,6 +82,12 @@ export const ConfigSchema = z
         maxSourceLagWindows: positiveInt.default(60),
         /** A caught-up source whose event time has not advanced for this long stops holding windows open (processing time). */
         sourceIdleMs: positiveInt.default(5000),
+        /**
+         * A source ingest has not reported for this long stops holding windows open (processing time):
+         * its ingest instance is gone and the consumer group has not moved its partitions yet. Keep it
+         * above the consumer session timeout (30 s): a slow ingest still reports, a dead one does not.
+         */
+        sourceSilenceMs: positiveInt.default(30_000),
       })
       .strict()
       .prefault({}),

@@ -159,12 +159,18 @@ export class DetectWorker {
     await heartbeat();
   }
 
-  /** Processing-time close: partitions with open windows and no data for idleCloseMs. */
+  /**
+   * Processing-time close, for partitions with open windows and no data for idleCloseMs: the
+   * watermark moves on with processing time (sources that went idle or silent stop holding
+   * windows), and once the whole input is quiet the last windows close too. A partition that
+   * merely waits on a slow ingest (its sources not caught up, or caught up moments ago and
+   * still reporting) keeps its windows: closing them would drop that ingest's partials as late.
+   */
   private async closeIdle(): Promise<void> {
     const now = this.now();
     for (const [partition, ps] of this.partitions) {
       if (ps.open.size === 0 || now - ps.lastDataAt < this.config.window.idleCloseMs) continue;
-      const result = ps.engine.flush();
+      const result = ps.engine.inputQuiet(now) ? ps.engine.flush() : ps.engine.advance(now);
       await this.publish(result, []);
       await this.commit(this.config.kafka.topics.windows, partition, ps);
     }

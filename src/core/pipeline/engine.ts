@@ -153,14 +153,34 @@ export class DetectEngine {
    */
   private sourceLow(nowMs: number | undefined): number {
     if (this.sources.size === 0) return -Infinity;
-    const all = [...this.sources.values()];
-    const newest = Math.max(...all.map((s) => s.eventTimeMs));
+    const holding = this.holdingSources(nowMs);
+    return holding.length ? Math.min(...holding.map((s) => s.eventTimeMs)) : this.newestSource();
+  }
+
+  private newestSource(): number {
+    return Math.max(-Infinity, ...[...this.sources.values()].map((s) => s.eventTimeMs));
+  }
+
+  private holdingSources(nowMs: number | undefined): SourceProgress[] {
+    const newest = this.newestSource();
     const idle = (s: SourceProgress): boolean =>
       nowMs === undefined
         ? s.caughtUp
         : (s.caughtUp && nowMs - s.advancedAtMs > this.params.sourceIdleMs) || nowMs - s.reportedAtMs > this.params.sourceSilenceMs;
-    const holding = all.filter((s) => !idle(s) && !(Number.isFinite(s.eventTimeMs) && newest - s.eventTimeMs > this.params.maxSourceLagMs));
-    return holding.length ? Math.min(...holding.map((s) => s.eventTimeMs)) : newest;
+    return [...this.sources.values()].filter(
+      (s) => !idle(s) && !(Number.isFinite(s.eventTimeMs) && newest - s.eventTimeMs > this.params.maxSourceLagMs),
+    );
+  }
+
+  /**
+   * Whether the input has gone quiet at processing time `nowMs`: no source holds windows open
+   * (each is idle, silent or stalled). Only then may the last windows, which the watermark
+   * keeps open for `allowedLatenessMs`, be closed without waiting for more data (`flush`);
+   * a source still working through a backlog says it is not caught up, and a slow one keeps
+   * reporting, so neither loses its windows to a timer.
+   */
+  inputQuiet(nowMs: number): boolean {
+    return this.holdingSources(nowMs).length === 0;
   }
 
   /**
@@ -175,7 +195,7 @@ export class DetectEngine {
 
   /** Closes every pending window (end of a replay, an idle stream, or a revoked partition). */
   flush(): AdvanceResult {
-    const newest = Math.max(-Infinity, ...[...this.sources.values()].map((s) => s.eventTimeMs));
+    const newest = this.newestSource();
     if (newest > this.watermark) this.watermark = newest;
     return this.closeWhere(() => true);
   }

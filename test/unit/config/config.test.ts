@@ -66,6 +66,7 @@ describe('defaults', () => {
       idleCloseMs: 30_000,
       maxSourceLagWindows: 60,
       sourceIdleMs: 5000,
+      sourceSilenceMs: 30_000,
     });
   });
 });
@@ -176,7 +177,14 @@ describe('file and overrides', () => {
       env: { MESHWATCH_WINDOW_MS: '2000', MESHWATCH_REDIS_KEY_PREFIX: 'from-env' },
       overrides: { 'window.ms': 3000 },
     });
-    expect(c.window).toStrictEqual({ ms: 3000, allowedLatenessWindows: 2, idleCloseMs: 7000, maxSourceLagWindows: 60, sourceIdleMs: 5000 });
+    expect(c.window).toStrictEqual({
+      ms: 3000,
+      allowedLatenessWindows: 2,
+      idleCloseMs: 7000,
+      maxSourceLagWindows: 60,
+      sourceIdleMs: 5000,
+      sourceSilenceMs: 30_000,
+    });
     expect(c.redis.keyPrefix).toBe('from-env');
   });
 
@@ -255,5 +263,14 @@ describe('per-metric policy overrides', () => {
     expect(d.metrics.bytes_out_per_s!.scale).toBe('log');
     expect(d.metrics.cpu_cores!.scale).toBeUndefined();
     expect(d.services!['shop/cart']!.metrics!.latency_p50_ms).toEqual({ direction: 'up', absFloor: 1, relFloor: 0.1, scale: 'log' });
+  });
+
+  it("the engine's source timings are the window section's, not the idle close", () => {
+    const e = engineParamsOf(parseConfig({ window: { ms: 10_000, idleCloseMs: 1500, sourceIdleMs: 4000, sourceSilenceMs: 45_000 } }));
+    expect({ idle: e.sourceIdleMs, silence: e.sourceSilenceMs, lag: e.maxSourceLagMs }).toEqual({
+      idle: 4000,
+      silence: 45_000,
+      lag: 600_000,
+    });
   });
 });

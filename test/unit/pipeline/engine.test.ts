@@ -4,7 +4,7 @@
  * are counted and dropped, and a restarted engine that adopts the saved state replays
  * without emitting anything new.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 import { type Alert, AlertSchema } from '../../../src/core/alert/schema.js';
 import { serviceKey } from '../../../src/core/model.js';
 import { DetectEngine } from '../../../src/core/pipeline/engine.js';
@@ -245,6 +245,25 @@ describe('per-source watermarks', () => {
     engine.observeSource('stats/0', windowAt(4), false); // 4 windows behind > 3
     engine.advance();
     expect(engine.stats.windows_closed).toBe(6);
+  });
+});
+
+describe('input quiet (processing time): when a timer may close the last windows', () => {
+  // PARAMS: sourceIdleMs 5 s, sourceSilenceMs 30 s; processing time in ms from 0. envoy/0 caught
+  // up at window 8 at time 0 (idle from 5 s on); the table says what the other source reported.
+  type Report = [source: string, eventTime: number | null, caughtUp: boolean, at: number];
+  test.each<{ case: string; other: Report; now: number; quiet: boolean }>([
+    { case: 'caught up too, neither advanced for 5 s', other: ['stats/0', windowAt(8), true, 0], now: 5001, quiet: true },
+    { case: 'caught up moments ago: more may be on its way', other: ['stats/0', windowAt(8), true, 4000], now: 5001, quiet: false },
+    { case: 'working through a backlog, reporting', other: ['stats/0', windowAt(3), false, 9000], now: 10_000, quiet: false },
+    { case: 'a backlog, no report for 10 s (slow, not gone)', other: ['stats/0', windowAt(3), false, 0], now: 10_000, quiet: false },
+    { case: 'a backlog, silent past 30 s (gone)', other: ['stats/0', windowAt(3), false, 0], now: 30_001, quiet: true },
+    { case: 'an empty partition, caught up', other: ['samples/0', null, true, 0], now: 5001, quiet: true },
+  ])('$case → $quiet', ({ other, now, quiet }) => {
+    const engine = new DetectEngine(PARAMS);
+    engine.observeSource('envoy/0', windowAt(8), true, 0);
+    engine.observeSource(...other);
+    expect(engine.inputQuiet(now)).toBe(quiet);
   });
 });
 
