@@ -84,8 +84,9 @@ export const barOf = (b: Baseline, threshold: number): number => Math.max(thresh
 /**
  * The band around the expectation and the σ it is drawn with. A series that has never varied,
  * of a metric without floors, has no spread: its band is the expectation alone, and any other
- * value is out of it by no finite number of σ (z is then divided by Number.EPSILON, a stand-in
- * the tests cap; the band has no width, which the alert reports as a z of null).
+ * value is out of it by no finite number of σ: z is computed with σ = Number.EPSILON (a stand-in,
+ * capped where the multi-window tests use it), and the alert reports the band's lack of width as
+ * a z of null.
  */
 export function bandOf(b: Baseline, ts: number, policy: MetricPolicy, p: JudgeParams): { band: Band; sigmaEff: number; bar: number } {
   const value = expectedAt(b, ts, p);
