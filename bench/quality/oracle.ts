@@ -51,6 +51,31 @@ interface MatchedFilter {
   maxPerService: number;
 }
 
+/**
+ * False alerts as run.ts counts them: firing windows of one series and side within
+ * SPIKE_WINDOWS of each other are one alert; tallied per service.
+ */
+class FalseAlerts {
+  private readonly lastFired = new Map<string, number>();
+  private readonly perService = new Map<string, number>();
+
+  fire(episode: string, service: string, w: number): void {
+    const prev = this.lastFired.get(episode);
+    this.lastFired.set(episode, w);
+    if (prev !== undefined && w - prev <= SPIKE_WINDOWS) return;
+    this.perService.set(service, (this.perService.get(service) ?? 0) + 1);
+  }
+
+  tally(): { falseAlerts: number; servicesOverOne: number; maxPerService: number } {
+    const counts = [...this.perService.values()];
+    return {
+      falseAlerts: counts.reduce((s, n) => s + n, 0),
+      servicesOverOne: counts.filter((n) => n > 1).length,
+      maxPerService: Math.max(0, ...counts),
+    };
+  }
+}
+
 interface Outcome {
   threshold: number;
   caught: number;
@@ -68,8 +93,7 @@ function run(meshSeed: number, logLatency: boolean, thresholds: readonly number[
   /** The z of the two windows before, per series: [two back, one back]. */
   const last = new Map<string, [number, number]>();
   const caught = thresholds.map(() => new Set<string>());
-  const perService = thresholds.map(() => new Map<string, number>());
-  const lastFired = thresholds.map(() => new Map<string, number>());
+  const falseAlerts = thresholds.map(() => new FalseAlerts());
   /** Matched filter: each spike's best standardized sum, and the quiet sums past MATCHED_KEEP. */
   const spikeBest = new Map<string, number>();
   const quietSums: { service: string; episode: string; w: number; sum: number }[] = [];
@@ -100,16 +124,11 @@ function run(meshSeed: number, logLatency: boolean, thresholds: readonly number[
         if (!point && !burst) return;
         if (sinceSpike >= 0 && sinceSpike < SPIKE_WINDOWS && side === 1) caught[i]?.add(service);
         if (sinceSpike >= 0 && sinceSpike < SPIKE_SHADOW) return;
-        const episode = `${key} ${side}`;
-        const prev = lastFired[i]?.get(episode);
-        lastFired[i]?.set(episode, w);
-        if (prev !== undefined && w - prev <= SPIKE_WINDOWS) return;
-        perService[i]?.set(service, (perService[i]?.get(service) ?? 0) + 1);
+        falseAlerts[i]?.fire(`${key} ${side}`, service, w);
       });
     }
   }
   const outcomes = thresholds.map((threshold, i) => {
-    const counts = [...(perService[i]?.values() ?? [])];
     const missed = mesh.services
       .filter((m) => m.injection && !caught[i]?.has(m.service))
       .map((m) => `${m.service} ${m.injection?.metric ?? ''} ${(m.injection?.sigmas ?? 0).toFixed(2)}σ`);
@@ -117,9 +136,7 @@ function run(meshSeed: number, logLatency: boolean, thresholds: readonly number[
       threshold,
       caught: caught[i]?.size ?? 0,
       injected: mesh.services.length,
-      falseAlerts: counts.reduce((s, n) => s + n, 0),
-      servicesOverOne: counts.filter((n) => n > 1).length,
-      maxPerService: Math.max(0, ...counts),
+      ...(falseAlerts[i] ?? new FalseAlerts()).tally(),
       missed,
     };
   });
@@ -132,23 +149,9 @@ function matchedFilter(
 ): MatchedFilter {
   const weakest = [...spikeBest].sort((x, y) => x[1] - y[1]);
   const bar = weakest[0]?.[1] ?? Infinity;
-  const lastFired = new Map<string, number>();
-  const perService = new Map<string, number>();
-  for (const q of quietSums) {
-    if (q.sum < bar) continue;
-    const prev = lastFired.get(q.episode);
-    lastFired.set(q.episode, q.w);
-    if (prev !== undefined && q.w - prev <= SPIKE_WINDOWS) continue;
-    perService.set(q.service, (perService.get(q.service) ?? 0) + 1);
-  }
-  const counts = [...perService.values()];
-  return {
-    bar,
-    weakest: weakest.slice(0, 3).map(([service, sum]) => `${service} ${sum.toFixed(2)}`),
-    falseAlerts: counts.reduce((s, n) => s + n, 0),
-    servicesOverOne: counts.filter((n) => n > 1).length,
-    maxPerService: Math.max(0, ...counts),
-  };
+  const alerts = new FalseAlerts();
+  for (const q of quietSums) if (q.sum >= bar) alerts.fire(q.episode, q.service, q.w);
+  return { bar, weakest: weakest.slice(0, 3).map(([service, sum]) => `${service} ${sum.toFixed(2)}`), ...alerts.tally() };
 }
 
 function main(): number {
