@@ -91,6 +91,11 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
       throw new MeshwatchError('MW_CONFIG_INVALID', `config file ${file}: not valid JSON`, { cause });
     }
   }
+  // The stack's own settings (scripts/stack.sh, the tests, the demo) name the local services;
+  // MESHWATCH_* variables, the file and flags take precedence over them.
+  const kafkaPort = env.KAFKA_PORT;
+  if (kafkaPort && !env.MESHWATCH_KAFKA_BROKERS) setPath(raw, 'kafka.brokers', [`127.0.0.1:${kafkaPort}`]);
+  if (env.REDIS_URL && !env.MESHWATCH_REDIS_URL) setPath(raw, 'redis.url', env.REDIS_URL);
   for (const [name, spec] of Object.entries(ENV_VARS)) {
     const v = env[name];
     if (v !== undefined && v !== '') setPath(raw, spec.path, coerce(v, spec.type));

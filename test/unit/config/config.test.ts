@@ -144,6 +144,23 @@ describe('environment', () => {
     },
     { env: { MESHWATCH_THRESHOLD: '3.5' }, pick: (c: ReturnType<typeof loadConfig>) => c.detection.threshold, expected: 3.5 },
     { env: { MESHWATCH_WINDOW_MS: '' }, pick: (c: ReturnType<typeof loadConfig>) => c.window.ms, expected: 10_000 },
+    // The stack's settings (scripts/stack.sh, tests, demo) name the local services; MESHWATCH_* wins.
+    { env: { KAFKA_PORT: '19092' }, pick: (c: ReturnType<typeof loadConfig>) => c.kafka.brokers, expected: ['127.0.0.1:19092'] },
+    {
+      env: { KAFKA_PORT: '19092', MESHWATCH_KAFKA_BROKERS: 'k:1' },
+      pick: (c: ReturnType<typeof loadConfig>) => c.kafka.brokers,
+      expected: ['k:1'],
+    },
+    {
+      env: { REDIS_URL: 'redis://127.0.0.1:6390' },
+      pick: (c: ReturnType<typeof loadConfig>) => c.redis.url,
+      expected: 'redis://127.0.0.1:6390',
+    },
+    {
+      env: { REDIS_URL: 'redis://127.0.0.1:6390', MESHWATCH_REDIS_URL: 'redis://r:1' },
+      pick: (c: ReturnType<typeof loadConfig>) => c.redis.url,
+      expected: 'redis://r:1',
+    },
   ])('$env sets the value', ({ env, pick, expected }) => {
     expect(pick(loadConfig({ env }))).toStrictEqual(expected);
   });
