@@ -137,9 +137,10 @@ const mergeRequests = (a: RequestStats, b: RequestStats): RequestStats => ({
 });
 
 /**
- * Two names of one `namespace/name` key may differ in `cluster` (one source knows it, one
- * does not): the one that names a cluster wins, and between two clusters the smaller, so
- * the choice does not depend on arrival order.
+ * The cluster is part of `serviceKey`, so partials and edges merged under one key always carry
+ * the same identity. Merging two partials of different identities is a caller's mistake; the
+ * result then still does not depend on argument order: the one that names a cluster wins, and
+ * between two clusters the smaller.
  */
 export function pickIdentity(a: ServiceId, b: ServiceId): ServiceId {
   if (a.cluster === b.cluster) return a;
