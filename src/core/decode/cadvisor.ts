@@ -17,6 +17,7 @@
  *   container name without '/' }`, container key = container id; they contribute everything.
  * - No id and no labels (root `/`, systemd slices, kubepods QoS/pod cgroups, raw cgroups):
  *   `ignored` — they double-count their children.
+ * - The service passes `validateServiceId` (identity.ts), else MW_DECODE_BAD_IDENTITY.
  *
  * Units (model names): counters `cpu_usage_ns` (cpu.usage.total, ns), `cpu_cfs_periods`,
  * `cpu_cfs_throttled_periods`, `network_rx_bytes`/`network_tx_bytes` (sum of
@@ -32,7 +33,7 @@
 import { type ContainerGaugeName, type ContainerStats, type CounterName, type ServiceId } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
 import { type Obj, type Part, Fields, at, ignoredOne, isObj, typeName } from './fields.js';
-import { podService, withCluster } from './identity.js';
+import { podService, validateServiceId, withCluster } from './identity.js';
 import { parseTimestampMs } from './time.js';
 
 export const isCadvisor = (v: unknown): v is Obj => isObj(v) && 'container_stats' in v;
@@ -175,6 +176,8 @@ export function decodeCadvisor(msg: Obj, cluster: string | undefined): Result<Pa
 
   const who = identify(name, id, labels, cluster);
   if (who === undefined) return ignoredOne();
+  const named = validateServiceId(who.service, '(service from container_labels/container_Name)');
+  if (!named.ok) return named;
 
   const rawTs = stats['timestamp'];
   const ts = typeof rawTs === 'string' ? parseTimestampMs(rawTs) : undefined;

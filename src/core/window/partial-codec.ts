@@ -2,8 +2,11 @@
  * Reading partials off the internal topic. They are written by meshwatch itself, but the
  * topic is shared infrastructure: anything malformed is refused as a value (it goes to
  * the DLQ), never trusted, so a poison partial can never throw inside a window close.
+ * Identities (the service, edge peers) pass the same check as the decoders' (`validateServiceId`):
+ * empty -> MW_DECODE_NO_IDENTITY, too long or control characters -> MW_DECODE_BAD_IDENTITY.
  */
 import { z } from 'zod';
+import { validateServiceId } from '../decode/identity.js';
 import { type Result, fail, ok } from '../result.js';
 import { type WindowPartial } from './partial.js';
 
@@ -93,5 +96,18 @@ function validatePartial(x: unknown): Result<WindowPartial> {
     const i = r.error.issues[0];
     return fail('MW_DECODE_SCHEMA', `window partial: ${i ? `${i.path.join('.') || '(root)'}: ${i.message}` : 'invalid'}`);
   }
-  return ok(r.data as WindowPartial);
+  const p = r.data as WindowPartial;
+  const named = validateIdentities(p);
+  return named.ok ? ok(p) : fail(named.error.code, `window partial: ${named.error.reason}`);
+}
+
+/** The service and every edge's peer pass the decoders' identity check (identity.ts). */
+function validateIdentities(p: WindowPartial): Result<WindowPartial> {
+  const s = validateServiceId(p.service, 'service');
+  if (!s.ok) return s;
+  for (const [key, edge] of Object.entries(p.edges)) {
+    const e = validateServiceId(edge.peer, `edges[${JSON.stringify(key.slice(0, 64))}].peer`);
+    if (!e.ok) return e;
+  }
+  return ok(p);
 }
