@@ -8,10 +8,11 @@
  * Identity:
  * - Kubernetes (`io.kubernetes.pod.{namespace,name}` labels, or a dockershim name
  *   `k8s_<ctr>_<pod>_<ns>_<uid>_<n>`): service = the pod's workload (identity.ts), container key
- *   `<ns>/<pod>/<container>`. The sandbox (container name `POD` or absent,
- *   `io.kubernetes.docker.type=podsandbox`, `io.cri-containerd.kind=sandbox`) holds the pod's
- *   network namespace and contributes ONLY network counters; every other container (istio-proxy
- *   included) contributes everything EXCEPT network, so pod traffic is counted once.
+ *   `<ns>/<pod>/<container>` (parts escaped like service keys: no two containers share one). The
+ *   sandbox (container name `POD` or absent, `io.kubernetes.docker.type=podsandbox`,
+ *   `io.cri-containerd.kind=sandbox`) holds the pod's network namespace and contributes ONLY
+ *   network counters; every other container (istio-proxy included) contributes everything
+ *   EXCEPT network, so pod traffic is counted once.
  * - Other containers with an id or labels (docker, compose): service
  *   `{ namespace: com.docker.compose.project ?? 'docker', name: com.docker.compose.service ??
  *   container name without '/' }`, container key = container id; they contribute everything.
@@ -30,7 +31,7 @@
  * Failures: SCHEMA (wrong type, path in reason), BAD_VALUE (negative, non-finite, "NaN"),
  * BAD_TIMESTAMP (container_stats.timestamp missing/unparseable/zero time).
  */
-import { type ContainerGaugeName, type ContainerStats, type CounterName, type ServiceId } from '../model.js';
+import { type ContainerGaugeName, type ContainerStats, type CounterName, type ServiceId, escapeKeyPart } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
 import { type Obj, type Part, Fields, at, ignoredOne, isObj, typeName } from './fields.js';
 import { podService, validateServiceId, withCluster } from './identity.js';
@@ -65,7 +66,7 @@ function identify(name: string, id: string, labels: Record<string, string> | und
       labels?.['io.cri-containerd.kind'] === 'sandbox';
     return {
       service: podService({ namespace, pod, labels }, cluster),
-      container: `${namespace}/${pod}/${sandbox ? SANDBOX_NAME : ctr}`,
+      container: [namespace, pod, sandbox || ctr === undefined ? SANDBOX_NAME : ctr].map(escapeKeyPart).join('/'),
       role: sandbox ? 'sandbox' : 'app',
     };
   }

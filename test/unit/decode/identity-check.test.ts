@@ -224,3 +224,21 @@ describe('windows-topic codec', () => {
     }
   });
 });
+
+describe('cAdvisor container keys', () => {
+  it('escapes their parts, so a slash in a pod or container name cannot make two containers one', () => {
+    const msg = (pod: string, ctr: string): string => {
+      const m = JSON.parse(fixture('cadvisor/containerd-app.json')) as { container_labels: Record<string, string> };
+      m.container_labels = { ...m.container_labels, 'io.kubernetes.pod.name': pod, 'io.kubernetes.container.name': ctr, app: 'reviews' };
+      return JSON.stringify(m);
+    };
+    const key = (text: string): string | undefined => {
+      const r = decode(text, opts);
+      const o = r.ok ? r.value.observations[0] : undefined;
+      return o?.kind === 'container' ? o.stats.container : undefined;
+    };
+    expect(key(msg('reviews-0', 'app'))).toBe('bookinfo/reviews-0/app');
+    expect(key(msg('x/y', 'z'))).toBe('bookinfo/x%2Fy/z');
+    expect(key(msg('x', 'y/z'))).toBe('bookinfo/x/y%2Fz');
+  });
+});
