@@ -61,8 +61,18 @@ function escapeChar(ch: string): string {
   return hexByte(0xf0 | (c >> 18)) + hexByte(0x80 | ((c >> 12) & 0x3f)) + hexByte(0x80 | ((c >> 6) & 0x3f)) + hexByte(0x80 | (c & 0x3f));
 }
 
+/** A cheap scan most names pass: printable ASCII but `%/:{}|`, or U+00A1..U+167F (no space there). */
+function plainPart(part: string): boolean {
+  for (let i = 0; i < part.length; i++) {
+    const c = part.charCodeAt(i);
+    if (c <= 0x20 || c === 0x25 || c === 0x2f || c === 0x3a || c === 0x7b || c === 0x7c || c === 0x7d) return false;
+    if (c >= 0x7f && (c <= 0xa0 || c >= 0x1680)) return false;
+  }
+  return true;
+}
+
 /** One part of a service key (cluster, namespace or name), escaped. */
-export const escapeKeyPart = (part: string): string => part.replace(KEY_ESCAPED, escapeChar);
+export const escapeKeyPart = (part: string): string => (plainPart(part) ? part : part.replace(KEY_ESCAPED, escapeChar));
 
 const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 

@@ -165,6 +165,16 @@ describe('serviceKey laws', () => {
     );
   });
 
+  it('escapes exactly %, /, :, {, }, |, whitespace, controls and lone surrogates, over the whole BMP', () => {
+    const mustEscape = /^[%/:{}|\s\p{Cc}\uD800-\uDFFF]$/u;
+    const wrong: number[] = [];
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      if ((escapeKeyPart(ch) !== ch) !== mustEscape.test(ch)) wrong.push(c);
+    }
+    expect(wrong).toStrictEqual([]);
+  });
+
   it('escapeKeyPart / unescapeKeyPart round-trip any string', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
