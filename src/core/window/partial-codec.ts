@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { validateServiceId } from '../decode/identity.js';
 import { type Result, fail, ok } from '../result.js';
-import { type WindowPartial } from './partial.js';
+import { type WindowPartial, edgeKey } from './partial.js';
 
 const finite = z.number().finite();
 const nonneg = finite.nonnegative();
@@ -101,13 +101,19 @@ function validatePartial(x: unknown): Result<WindowPartial> {
   return named.ok ? ok(p) : fail(named.error.code, `window partial: ${named.error.reason}`);
 }
 
-/** The service and every edge's peer pass the decoders' identity check (identity.ts). */
+/**
+ * The service and every edge's peer pass the decoders' identity check (identity.ts), and every
+ * edge sits under the key stage 1 gives it (`out:`/`in:` + `serviceKey(peer)`), so one peer can
+ * never hold two entries that merge apart.
+ */
 function validateIdentities(p: WindowPartial): Result<WindowPartial> {
   const s = validateServiceId(p.service, 'service');
   if (!s.ok) return s;
   for (const [key, edge] of Object.entries(p.edges)) {
-    const e = validateServiceId(edge.peer, `edges[${JSON.stringify(key.slice(0, 64))}].peer`);
+    const path = `edges[${JSON.stringify(key.slice(0, 64))}]`;
+    const e = validateServiceId(edge.peer, `${path}.peer`);
     if (!e.ok) return e;
+    if (key !== edgeKey(edge.direction, edge.peer)) return fail('MW_DECODE_SCHEMA', `${path}: key does not match its direction and peer`);
   }
   return ok(p);
 }

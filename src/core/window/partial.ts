@@ -81,6 +81,10 @@ export interface PartialBounds {
   maxMetrics: number;
 }
 
+/** The key of an edge in `WindowPartial.edges` (and of a peer in service state): `out:<peer key>` / `in:<peer key>`. */
+export const edgeKey = (direction: EdgeStat['direction'], peer: ServiceId): string =>
+  `${direction === 'inbound' ? 'in' : 'out'}:${serviceKey(peer)}`;
+
 export const windowStartOf = (ts: number, windowMs: number): number => Math.floor(ts / windowMs) * windowMs;
 
 export const emptyPartial = (service: ServiceId, windowStart: number, windowMs: number): WindowPartial => ({
@@ -225,7 +229,7 @@ export function addRequest(p: WindowPartial, r: RequestRecord, bounds: PartialBo
     sketchAdd(q.latencyMs, r.durationMs);
   }
   if (!r.peer) return true;
-  const key = `${r.direction === 'inbound' ? 'in' : 'out'}:${serviceKey(r.peer)}`;
+  const key = edgeKey(r.direction, r.peer);
   const e = p.edges[key];
   const bytes = r.bytesReceived + r.bytesSent;
   if (e) {

@@ -9,7 +9,7 @@ import { decodeAccessLog } from '../../../src/core/decode/envoy.js';
 import { MAX_IDENTITY_PART_BYTES, validateServiceId } from '../../../src/core/decode/identity.js';
 import { decode } from '../../../src/core/decode/index.js';
 import { type ServiceId } from '../../../src/core/model.js';
-import { emptyPartial } from '../../../src/core/window/partial.js';
+import { edgeKey, emptyPartial } from '../../../src/core/window/partial.js';
 import { parsePartial, parseWindowsMessage } from '../../../src/core/window/partial-codec.js';
 import { fixture } from './fixtures.js';
 
@@ -191,7 +191,7 @@ describe('Envoy access logs', () => {
 describe('windows-topic codec', () => {
   const partial = (service: ServiceId, peer?: ServiceId): string => {
     const p = emptyPartial(service, 0, 10_000);
-    if (peer) p.edges[`out:${peer.name}`] = { direction: 'outbound', peer, requests: 1, errors: 0, bytes: 1 };
+    if (peer) p.edges[edgeKey('outbound', peer)] = { direction: 'outbound', peer, requests: 1, errors: 0, bytes: 1 };
     return JSON.stringify(p);
   };
 
@@ -199,6 +199,18 @@ describe('windows-topic codec', () => {
     const id = { namespace: 'shop/cart', name: '{x}:y', cluster: 'eu-1' };
     const r = parsePartial(partial(id, { namespace: 'external', name: 'api.stripe.com', cluster: 'eu-1' }));
     expect(r.ok ? r.value.service : r).toStrictEqual(id);
+  });
+
+  test.each([
+    { what: 'a key without the peer cluster', key: 'out:shop/db', peer: { namespace: 'shop', name: 'db', cluster: 'eu-1' } },
+    { what: 'an unescaped key', key: 'out:shop/cart/x', peer: { namespace: 'shop', name: 'cart/x' } },
+    { what: 'the wrong direction', key: 'in:shop/db', peer: { namespace: 'shop', name: 'db' } },
+  ])('refuses an edge under $what as MW_DECODE_SCHEMA', ({ key, peer }) => {
+    const p = emptyPartial({ namespace: 'shop', name: 'cart' }, 0, 10_000);
+    p.edges[key] = { direction: 'outbound', peer, requests: 1, errors: 0, bytes: 1 };
+    const r = parsePartial(JSON.stringify(p));
+    expect(r.ok ? undefined : r.error.code).toBe('MW_DECODE_SCHEMA');
+    expect(r.ok ? '' : r.error.reason).toContain(`edges[${JSON.stringify(key)}]: key does not match its direction and peer`);
   });
 
   test.each([
