@@ -122,10 +122,10 @@ export const ConfigSchema = z
           .default({})
           .transform((m) => ({ ...structuredClone(DEFAULT_METRIC_POLICIES), ...m })),
         defaultPolicy: metricPolicy.default(() => ({ ...d.defaultPolicy })),
-        /** Per-service sensitivity: `namespace/name` → overrides of the knobs and metric policies. */
+        /** Per-service sensitivity: service key (`[cluster:]namespace/name`, see serviceKey) → overrides. */
         services: z
           .record(
-            z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'a namespace/name service key'),
+            z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'a service key, [cluster:]namespace/name'),
             z
               .object({
                 threshold: z.number().positive().optional(),

@@ -4,6 +4,7 @@
  * MW_STORE_UNAVAILABLE (retriable) so the runtime does not commit offsets past them.
  */
 import { Redis } from 'ioredis';
+import { serviceKey } from '../../core/model.js';
 import { type ServiceState } from '../../core/pipeline/service-state.js';
 import { MeshwatchError } from '../../errors.js';
 import { decodeState, encodeState } from '../codec.js';
@@ -56,7 +57,7 @@ export class RedisStateStore implements StateStore {
     if (states.length === 0) return;
     const pipe = this.redis.pipeline();
     for (const s of states) {
-      const key = this.keys.state(`${s.service.namespace}/${s.service.name}`);
+      const key = this.keys.state(serviceKey(s.service));
       pipe.hset(key, encodeState(s));
       pipe.expire(key, this.ttlSeconds);
     }
