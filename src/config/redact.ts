@@ -45,3 +45,8 @@ export function scrub(text: string, url: string): string {
   for (const s of secretsOf(url)) out = out.split(s).join(MASK);
   return out;
 }
+
+/** Every `scheme://user:password@` in a text loses its password (for messages of unknown origin). */
+export function redactText(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/@:]*):[^\s/@]*@/gi, `$1:${MASK}@`);
+}
