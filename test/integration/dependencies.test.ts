@@ -200,6 +200,44 @@ describe('the Redis store while Redis is down', { timeout: 30_000 }, () => {
     expect((await plain.load(['shop/cart'])).size).toBe(0);
   });
 
+  it('a Redis that accepts but never answers: calls fail after the command deadline; only a lasting silence is an outage', async () => {
+    const port = await freePort();
+    const redis = await startRedis(port);
+    cleanups.push(() => {
+      redis.kill('SIGCONT');
+      return killed(redis);
+    });
+    const events: string[] = [];
+    const outages: MeshwatchError[] = [];
+    const store = new RedisStateStore({
+      url: `redis://127.0.0.1:${port}`,
+      keyPrefix: 'mwtest-store-hung',
+      commandTimeoutMs: 500,
+      maxOutageMs: 1500,
+      onEvent: (e) => events.push(e.type),
+      onOutage: (e) => outages.push(e),
+    });
+    cleanups.push(() => store.close());
+    await store.connect();
+
+    // Frozen for a moment: the call fails at its deadline; the PING at the bound finds it back.
+    redis.kill('SIGSTOP');
+    const t0 = Date.now();
+    await expect(store.load(['shop/cart'])).rejects.toMatchObject({ code: 'MW_STORE_UNAVAILABLE', retriable: true });
+    expect(Date.now() - t0).toBeLessThan(3000);
+    redis.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(outages).toEqual([]);
+    expect(events.filter((e) => e !== 'retry')).toEqual(['lost', 'recovered']);
+
+    // Frozen for good: an outage once the bound has passed.
+    redis.kill('SIGSTOP');
+    await expect(store.load(['shop/cart'])).rejects.toMatchObject({ code: 'MW_STORE_UNAVAILABLE' });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(outages).toHaveLength(1);
+    expect(outages[0]!.message).toMatch(/unreachable for 1\.5 s \(.*no reply within 500 ms.*\); giving up$/);
+  });
+
   it('names the redacted address when AUTH is refused, never the password', async () => {
     const port = await freePort();
     const redis = await startRedis(port, ['--requirepass', 'another-password']);

@@ -150,14 +150,22 @@ export class RedisConnection {
     this.closing = true;
     this.clearOutage();
     if (this.redis.status === 'end') return;
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // QUIT lets replies in flight arrive; a Redis that does not answer it is simply dropped.
+    let timer: NodeJS.Timeout | undefined;
+    const quit = this.redis.quit().then(
+      () => undefined,
+      () => undefined,
+    );
+    await Promise.race([quit, new Promise<void>((r) => (timer = setTimeout(r, this.commandTimeoutMs)))]);
+    clearTimeout(timer);
+    this.redis.disconnect();
   }
 
   private markDown(cause: string): void {
     if (this.closing || this.downSince !== undefined) return;
     this.downSince = this.now();
     this.opts.onEvent?.({ type: 'lost', cause });
-    this.outageTimer = setTimeout(() => {
+    const giveUp = (): void => {
       if (this.downSince === undefined || this.closing) return;
       const why = this.lastCause || cause;
       this.opts.onOutage?.(
@@ -166,6 +174,12 @@ export class RedisConnection {
           `redis at ${this.address} unreachable for ${formatMs(this.maxOutageMs)} (${why}); giving up`,
         ),
       );
+    };
+    this.outageTimer = setTimeout(() => {
+      // Connected all along (the outage was a command that timed out, and nothing has called
+      // since)? One PING decides, so a slow moment followed by quiet is not taken for an outage.
+      if (this.redis.status === 'ready') this.roundTrip('ping', () => this.redis.ping()).catch(giveUp);
+      else giveUp();
     }, this.maxOutageMs);
   }
 
