@@ -15,6 +15,7 @@ export const ErrorCodes = {
   MW_WINDOW_LATE: { retriable: false, summary: 'data arrived after its window closed' },
   MW_LIMIT_EXCEEDED: { retriable: false, summary: 'a cardinality bound was reached' },
   MW_CONFIG_INVALID: { retriable: false, summary: 'the configuration is invalid' },
+  MW_USAGE: { retriable: false, summary: 'the command line is not understood (unknown flag, missing value)' },
   MW_STORE_UNAVAILABLE: { retriable: true, summary: 'the state store did not answer' },
   MW_STORE_CODEC: { retriable: false, summary: 'a stored state record cannot be read' },
   MW_KAFKA_UNAVAILABLE: { retriable: true, summary: 'the Kafka cluster did not answer' },

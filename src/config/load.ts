@@ -13,6 +13,7 @@ type Obj = { [k: string]: Json };
 /** Environment variables and the config path each one sets. */
 export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' | 'boolean' | 'list' }> = {
   MESHWATCH_ROLE: { path: 'role', type: 'string' },
+  MESHWATCH_LOG_LEVEL: { path: 'logLevel', type: 'string' },
   MESHWATCH_KAFKA_BROKERS: { path: 'kafka.brokers', type: 'list' },
   MESHWATCH_KAFKA_CLIENT_ID: { path: 'kafka.clientId', type: 'string' },
   MESHWATCH_TOPIC_ENVOY: { path: 'kafka.topics.envoy', type: 'list' },
@@ -25,8 +26,12 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_GROUP_DETECT: { path: 'kafka.groups.detect', type: 'string' },
   MESHWATCH_KAFKA_PARTITIONS: { path: 'kafka.partitions', type: 'number' },
   MESHWATCH_KAFKA_FROM_BEGINNING: { path: 'kafka.fromBeginning', type: 'boolean' },
+  MESHWATCH_KAFKA_CONNECT_TIMEOUT_MS: { path: 'kafka.connectTimeoutMs', type: 'number' },
+  MESHWATCH_KAFKA_MAX_OUTAGE_MS: { path: 'kafka.maxOutageMs', type: 'number' },
   MESHWATCH_REDIS_URL: { path: 'redis.url', type: 'string' },
   MESHWATCH_REDIS_KEY_PREFIX: { path: 'redis.keyPrefix', type: 'string' },
+  MESHWATCH_REDIS_CONNECT_TIMEOUT_MS: { path: 'redis.connectTimeoutMs', type: 'number' },
+  MESHWATCH_REDIS_MAX_OUTAGE_MS: { path: 'redis.maxOutageMs', type: 'number' },
   MESHWATCH_WINDOW_MS: { path: 'window.ms', type: 'number' },
   MESHWATCH_WINDOW_LATENESS_WINDOWS: { path: 'window.allowedLatenessWindows', type: 'number' },
   MESHWATCH_WINDOW_IDLE_CLOSE_MS: { path: 'window.idleCloseMs', type: 'number' },
@@ -102,6 +107,14 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   }
   for (const [path, v] of Object.entries(opts.overrides ?? {})) setPath(raw, path, v);
   return parseConfig(raw);
+}
+
+/**
+ * Whether the environment asks for debug output (MESHWATCH_LOG_LEVEL=debug or MESHWATCH_DEBUG=1).
+ * Read before the configuration is parsed, so an error while loading it can still show its stack.
+ */
+export function debugFromEnv(env: Record<string, string | undefined> = process.env): boolean {
+  return env.MESHWATCH_LOG_LEVEL === 'debug' || env.MESHWATCH_DEBUG === '1' || env.MESHWATCH_DEBUG === 'true';
 }
 
 export function parseConfig(raw: unknown): Readonly<Config> {

@@ -27,6 +27,8 @@ const d = DEFAULT_DETECTION;
 export const ConfigSchema = z
   .object({
     role: z.enum(['all', 'ingest', 'detect']).default('all'),
+    /** debug: client libraries' own log lines and stack traces of unexpected errors go to stderr. */
+    logLevel: z.enum(['info', 'debug']).default('info'),
     kafka: z
       .object({
         brokers: z
@@ -56,6 +58,10 @@ export const ConfigSchema = z
         partitions: positiveInt.default(6),
         replicationFactor: positiveInt.default(1),
         fromBeginning: z.boolean().default(false),
+        /** Start-up bound: the brokers must answer within this, else exit non-zero (MW_KAFKA_UNAVAILABLE). */
+        connectTimeoutMs: positiveInt.default(30_000),
+        /** Running: the brokers may stay unreachable this long (retried with backoff) before the process exits non-zero. */
+        maxOutageMs: positiveInt.default(120_000),
       })
       .strict()
       .prefault({}),
@@ -69,6 +75,10 @@ export const ConfigSchema = z
           .string()
           .regex(/^[a-z0-9-]+$/)
           .default('mw'),
+        /** Start-up bound: Redis must answer within this, else exit non-zero (MW_STORE_UNAVAILABLE). */
+        connectTimeoutMs: positiveInt.default(30_000),
+        /** Running: Redis may stay unreachable this long (reconnects with backoff) before the process exits non-zero. */
+        maxOutageMs: positiveInt.default(120_000),
       })
       .strict()
       .prefault({}),

@@ -5,7 +5,7 @@
 import { type Config } from '../config/schema.js';
 import { type Alert } from '../core/alert/schema.js';
 import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../sources/kafka/client.js';
-import { RedisStateStore } from '../stores/redis/store.js';
+import { RedisStateStore, type RedisStoreOptions, redisStoreOptionsOf } from '../stores/redis/store.js';
 import { Counters } from '../telemetry/counters.js';
 import { DetectWorker } from './detect.js';
 import { IngestWorker } from './ingest.js';
@@ -19,6 +19,8 @@ export interface StartOptions {
   onAlert?: (a: Alert) => void;
   /** Silence kafkajs's own logging (interactive demo). */
   quietClient?: boolean;
+  /** Hears the state store's connection events and its outage past redis.maxOutageMs. */
+  redis?: Pick<RedisStoreOptions, 'onEvent' | 'onOutage'>;
 }
 
 export async function startMeshwatch(config: Readonly<Config>, opts: StartOptions = {}): Promise<Running> {
@@ -42,7 +44,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
   const stoppers: (() => Promise<void>)[] = [];
   try {
     if (config.role === 'all' || config.role === 'detect') {
-      const store = new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+      const store = new RedisStateStore({ ...redisStoreOptionsOf(config), ...opts.redis });
       await store.connect();
       stoppers.push(() => store.close());
       const detect = new DetectWorker(kafka, config, store, counters, opts.onAlert ? { onAlert: opts.onAlert } : {});

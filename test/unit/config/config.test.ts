@@ -291,3 +291,23 @@ describe('per-metric policy overrides', () => {
     });
   });
 });
+
+describe('dependency bounds', () => {
+  it('default to 30 s at start-up and 120 s of outage, for Kafka and Redis', () => {
+    const c = parseConfig({});
+    expect([c.kafka.connectTimeoutMs, c.kafka.maxOutageMs, c.redis.connectTimeoutMs, c.redis.maxOutageMs]).toEqual([
+      30_000, 120_000, 30_000, 120_000,
+    ]);
+    expect(c.logLevel).toBe('info');
+  });
+
+  it('come from the environment, and must be positive', () => {
+    const c = loadConfig({
+      env: { MESHWATCH_REDIS_CONNECT_TIMEOUT_MS: '5000', MESHWATCH_KAFKA_MAX_OUTAGE_MS: '60000', MESHWATCH_LOG_LEVEL: 'debug' },
+    });
+    expect([c.redis.connectTimeoutMs, c.kafka.maxOutageMs, c.logLevel]).toEqual([5000, 60_000, 'debug']);
+    const err = configError(() => parseConfig({ redis: { maxOutageMs: 0 }, kafka: { connectTimeoutMs: -1 } }));
+    expect(err.message).toContain('redis.maxOutageMs');
+    expect(err.message).toContain('kafka.connectTimeoutMs');
+  });
+});
