@@ -7,11 +7,17 @@
  *
  * Absent means `undefined` or `null` (JSON null = unset in Envoy's typed logs). Failure modes:
  * - wrong JSON type                      -> MW_DECODE_SCHEMA ("<path>: expected number, got string")
- * - "NaN"/"Inf" text, non-finite, or a negative amount -> MW_DECODE_BAD_VALUE
+ * - "NaN"/"Inf" text, non-finite, a negative amount, or one beyond its plausible maximum
+ *   (limits.ts) -> MW_DECODE_BAD_VALUE
+ * Only own properties are data (`own`): a `__proto__`/`constructor` key from JSON.parse is an
+ * ordinary own key, and nothing inherited is ever read as a field. Untrusted text in reasons is
+ * clipped and quoted (`quote`).
  */
 import { type ErrorCode } from '../../errors.js';
 import { type Observation } from '../model.js';
 import { type Problem, type Result, ok } from '../result.js';
+import { quote } from './json-text.js';
+import { type NumberLimit, beyond } from './limits.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -25,6 +31,12 @@ export interface Part {
 export const ignoredOne = (): Result<Part> => ok({ observations: [], ignored: 1 });
 
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `o[key]` when it is `o`'s own property, else undefined (never an inherited member). */
+export const own = (o: Obj | undefined, key: string): unknown => (o !== undefined && Object.hasOwn(o, key) ? o[key] : undefined);
+
+/** True when `o` has `key` as its own property (a sniff that ignores the prototype chain). */
+export const has = (o: Obj, key: string): boolean => Object.hasOwn(o, key);
 
 export function typeName(v: unknown): string {
   if (v === null) return 'null';
@@ -55,14 +67,14 @@ export class Fields {
 
   /** An optional nested object; absent parent or value -> undefined. */
   obj(parent: Obj | undefined, key: string, base: string): Obj | undefined {
-    const v = parent?.[key];
+    const v = own(parent, key);
     if (v === undefined || v === null) return undefined;
     if (isObj(v)) return v;
     return this.fail('MW_DECODE_SCHEMA', at(base, key), `expected object, got ${typeName(v)}`);
   }
 
   arr(parent: Obj | undefined, key: string, base: string): unknown[] | undefined {
-    const v = parent?.[key];
+    const v = own(parent, key);
     if (v === undefined || v === null) return undefined;
     if (Array.isArray(v)) return v as unknown[];
     return this.fail('MW_DECODE_SCHEMA', at(base, key), `expected array, got ${typeName(v)}`);
@@ -70,7 +82,7 @@ export class Fields {
 
   /** An optional string. With `placeholder`, Envoy's `"-"` and `""` also mean absent. */
   str(parent: Obj | undefined, key: string, base: string, placeholder = false): string | undefined {
-    const v = parent?.[key];
+    const v = own(parent, key);
     if (v === undefined || v === null) return undefined;
     if (typeof v !== 'string') return this.fail('MW_DECODE_SCHEMA', at(base, key), `expected string, got ${typeName(v)}`);
     return placeholder && (v === '-' || v === '') ? undefined : v;
@@ -80,32 +92,35 @@ export class Fields {
   labels(parent: Obj | undefined, key: string, base: string): Record<string, string> | undefined {
     const v = this.obj(parent, key, base);
     if (v === undefined) return undefined;
-    for (const k in v) {
+    for (const k of Object.keys(v)) {
       if (typeof v[k] !== 'string')
-        return this.fail('MW_DECODE_SCHEMA', `${at(base, key)}["${k}"]`, `expected string, got ${typeName(v[k])}`);
+        return this.fail('MW_DECODE_SCHEMA', `${at(base, key)}[${quote(k)}]`, `expected string, got ${typeName(v[k])}`);
     }
     return v as Record<string, string>;
   }
 
   /**
-   * An optional non-negative finite amount (counter, gauge, bytes, ms).
+   * An optional non-negative finite amount (counter, gauge, bytes, ms) within `limit`.
    * `legacy` also accepts Envoy's string numbers (`"13"`) and `"-"` for absent.
    */
-  amount(parent: Obj | undefined, key: string, base: string, legacy = false): number | undefined {
-    const v = parent?.[key];
+  amount(parent: Obj | undefined, key: string, base: string, limit: NumberLimit, legacy = false): number | undefined {
+    const v = own(parent, key);
     if (v === undefined || v === null) return undefined;
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `not a finite number (${v})`);
-      if (v < 0) return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `negative value ${v} where only >= 0 is possible`);
-      return v;
-    }
+    if (typeof v === 'number') return this.inRange(v, key, base, limit);
     if (typeof v === 'string') {
       if (legacy && (v === '-' || v === '')) return undefined;
-      if (isNonFiniteText(v)) return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `not a finite number ("${v}")`);
-      if (legacy && DECIMAL_TEXT.test(v)) return Number(v);
+      if (isNonFiniteText(v)) return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `not a finite number (${quote(v)})`);
+      if (legacy && DECIMAL_TEXT.test(v)) return this.inRange(Number(v), key, base, limit);
       if (legacy && /^-\d/.test(v))
-        return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `negative value "${v}" where only >= 0 is possible`);
+        return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `negative value ${quote(v)} where only >= 0 is possible`);
     }
     return this.fail('MW_DECODE_SCHEMA', at(base, key), `expected number, got ${typeName(v)}`);
+  }
+
+  private inRange(v: number, key: string, base: string, limit: NumberLimit): number | undefined {
+    if (!Number.isFinite(v)) return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `not a finite number (${v})`);
+    if (v < 0) return this.fail('MW_DECODE_BAD_VALUE', at(base, key), `negative value ${v} where only >= 0 is possible`);
+    const why = beyond(v, limit);
+    return why === undefined ? v : this.fail('MW_DECODE_BAD_VALUE', at(base, key), why);
   }
 }

@@ -2,30 +2,36 @@
  * Canonical samples `{ ts, service, metric, value }` (replay files, NAB) -> `{ kind: 'sample' }`.
  *
  * - `ts`: epoch milliseconds (number) or an ISO 8601 / RFC 3339 string (`2014-07-01T00:00:00Z`;
- *   no zone = UTC). Missing, unparseable, before 1970 or of another type: MW_DECODE_BAD_TIMESTAMP.
+ *   no zone = UTC). Missing, unparseable, before 1970, after year 9999 or of another type:
+ *   MW_DECODE_BAD_TIMESTAMP.
  * - `service`: `"namespace/name"` (a bare name lands in namespace `default`) or
  *   `{ namespace?, name, cluster? }`. Missing or empty name/namespace: MW_DECODE_NO_IDENTITY;
  *   wrong types: MW_DECODE_SCHEMA.
  * - `metric`: a non-empty string, else MW_DECODE_SCHEMA.
- * - `value`: a finite JSON number (negative allowed: any gauge). `"NaN"`/`"+Inf"` text
- *   (prometheus-kafka-adapter style) or a non-finite number: MW_DECODE_BAD_VALUE; any other
+ * - `value`: a finite JSON number (negative allowed: any gauge) with |value| <= SAMPLE_ABS_MAX
+ *   (limits.ts). `"NaN"`/`"+Inf"` text (prometheus-kafka-adapter style), a non-finite number
+ *   or an absurd magnitude: MW_DECODE_BAD_VALUE; any other
  *   non-number, numeric strings included: MW_DECODE_SCHEMA.
  */
 import { parseServiceKey, type Sample, type ServiceId } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
-import { type Obj, type Part, isNonFiniteText, isObj, typeName } from './fields.js';
+import { type Obj, type Part, has, isNonFiniteText, isObj, own, typeName } from './fields.js';
+import { quote } from './json-text.js';
+import { MAX_EVENT_TIME_MS, SAMPLE_ABS_MAX } from './limits.js';
 import { parseTimestampMs } from './time.js';
 
-export const isSample = (v: unknown): v is Obj => isObj(v) && 'metric' in v;
+export const isSample = (v: unknown): v is Obj => isObj(v) && has(v, 'metric');
 
 function sampleTs(v: unknown): Result<number> {
   if (v === undefined || v === null) return fail('MW_DECODE_BAD_TIMESTAMP', 'ts: missing');
   if (typeof v === 'number') {
-    return Number.isFinite(v) && v >= 0 ? ok(v) : fail('MW_DECODE_BAD_TIMESTAMP', `ts: ${v} is not an epoch-ms time`);
+    return Number.isFinite(v) && v >= 0 && v <= MAX_EVENT_TIME_MS
+      ? ok(v)
+      : fail('MW_DECODE_BAD_TIMESTAMP', `ts: ${v} is not an epoch-ms time between 1970 and 9999`);
   }
   if (typeof v === 'string') {
     const ms = parseTimestampMs(v);
-    return ms === undefined ? fail('MW_DECODE_BAD_TIMESTAMP', `ts: not an ISO 8601 time: "${v}"`) : ok(ms);
+    return ms === undefined || ms > MAX_EVENT_TIME_MS ? fail('MW_DECODE_BAD_TIMESTAMP', `ts: not an ISO 8601 time: ${quote(v)}`) : ok(ms);
   }
   return fail('MW_DECODE_BAD_TIMESTAMP', `ts: expected epoch ms or an ISO 8601 string, got ${typeName(v)}`);
 }
@@ -36,7 +42,9 @@ function sampleService(v: unknown): Result<ServiceId> {
   if (typeof v === 'string') {
     s = parseServiceKey(v);
   } else if (isObj(v)) {
-    const { namespace, name, cluster } = v;
+    const namespace = own(v, 'namespace');
+    const name = own(v, 'name');
+    const cluster = own(v, 'cluster');
     if (typeof name !== 'string')
       return name === undefined || name === null
         ? fail('MW_DECODE_NO_IDENTITY', 'service.name: missing')
@@ -45,32 +53,39 @@ function sampleService(v: unknown): Result<ServiceId> {
       return fail('MW_DECODE_SCHEMA', `service.namespace: expected string, got ${typeName(namespace)}`);
     if (cluster !== undefined && cluster !== null && typeof cluster !== 'string')
       return fail('MW_DECODE_SCHEMA', `service.cluster: expected string, got ${typeName(cluster)}`);
-    s = { namespace: namespace ?? 'default', name };
-    if (cluster) s.cluster = cluster;
+    s = { namespace: typeof namespace === 'string' ? namespace : 'default', name };
+    if (typeof cluster === 'string' && cluster !== '') s.cluster = cluster;
   } else {
     return fail('MW_DECODE_SCHEMA', `service: expected "namespace/name" or an object, got ${typeName(v)}`);
   }
   if (s.name === '' || s.namespace === '')
-    return fail('MW_DECODE_NO_IDENTITY', `service: empty ${s.name === '' ? 'name' : 'namespace'} in ${JSON.stringify(v)}`);
+    return fail(
+      'MW_DECODE_NO_IDENTITY',
+      `service: empty ${s.name === '' ? 'name' : 'namespace'}${typeof v === 'string' ? ` in ${quote(v)}` : ''}`,
+    );
   return ok(s);
 }
 
 function sampleValue(v: unknown): Result<number> {
-  if (typeof v === 'number') return Number.isFinite(v) ? ok(v) : fail('MW_DECODE_BAD_VALUE', `value: not a finite number (${v})`);
-  if (typeof v === 'string' && isNonFiniteText(v)) return fail('MW_DECODE_BAD_VALUE', `value: not a finite number ("${v}")`);
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return fail('MW_DECODE_BAD_VALUE', `value: not a finite number (${v})`);
+    if (Math.abs(v) > SAMPLE_ABS_MAX) return fail('MW_DECODE_BAD_VALUE', `value: ${v} is beyond the plausible magnitude ${SAMPLE_ABS_MAX}`);
+    return ok(v);
+  }
+  if (typeof v === 'string' && isNonFiniteText(v)) return fail('MW_DECODE_BAD_VALUE', `value: not a finite number (${quote(v)})`);
   return fail('MW_DECODE_SCHEMA', v === undefined ? 'value: missing' : `value: expected number, got ${typeName(v)}`);
 }
 
 export function decodeSample(o: Obj): Result<Part> {
-  const ts = sampleTs(o['ts']);
+  const ts = sampleTs(own(o, 'ts'));
   if (!ts.ok) return ts;
-  const service = sampleService(o['service']);
+  const service = sampleService(own(o, 'service'));
   if (!service.ok) return service;
-  const metric = o['metric'];
+  const metric = own(o, 'metric');
   if (typeof metric !== 'string' || metric === '') {
     return fail('MW_DECODE_SCHEMA', `metric: expected a non-empty string, got ${typeof metric === 'string' ? '""' : typeName(metric)}`);
   }
-  const value = sampleValue(o['value']);
+  const value = sampleValue(own(o, 'value'));
   if (!value.ok) return value;
   const sample: Sample = { ts: ts.value, service: service.value, metric, value: value.value };
   return ok({ observations: [{ kind: 'sample', sample }], ignored: 0 });
