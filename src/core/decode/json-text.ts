@@ -61,6 +61,9 @@ export function parseJson(text: string, where: string, limits: Readonly<JsonLimi
  */
 export function scanJson(text: string, limits: Readonly<JsonLimits>): 'deep' | 'wide' | undefined {
   const { maxDepth, maxWidth } = limits;
+  // Fast path (most records): nesting never exceeds the number of openers anywhere in the text,
+  // and a container of more than maxWidth members needs more than maxWidth characters.
+  if (text.length <= maxWidth && countUpTo(text, '{', maxDepth) + countUpTo(text, '[', maxDepth) <= maxDepth) return undefined;
   // commas[d] = commas seen so far in the open container at depth d (1-based; 0 = outside any).
   const commas = new Int32Array(maxDepth + 2);
   let depth = 0;
@@ -90,6 +93,13 @@ export function scanJson(text: string, limits: Readonly<JsonLimits>): 'deep' | '
     }
   }
   return undefined;
+}
+
+/** Occurrences of `c` in `text`, counting stops past `max`. */
+function countUpTo(text: string, c: string, max: number): number {
+  let n = 0;
+  for (let i = text.indexOf(c); i >= 0 && n <= max; i = text.indexOf(c, i + 1)) n++;
+  return n;
 }
 
 /** True when the text ends inside a string or an object/array whose openers all matched so far. */
