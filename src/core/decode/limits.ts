@@ -42,6 +42,9 @@ export const LIMITS = {
 /** Canonical samples: any gauge, but finite and |value| <= this. */
 export const SAMPLE_ABS_MAX = 1e15;
 
+/** Longest canonical sample metric name (it becomes a state key and an alert label). */
+export const MAX_METRIC_NAME_CHARS = 256;
+
 /** Latest event time accepted anywhere (9999-12-31T23:59:59.999Z, the last 4-digit year), epoch ms. */
 export const MAX_EVENT_TIME_MS = 253_402_300_799_999;
 

@@ -7,7 +7,8 @@
  * - `service`: `"namespace/name"` (a bare name lands in namespace `default`) or
  *   `{ namespace?, name, cluster? }`. Missing or empty name/namespace: MW_DECODE_NO_IDENTITY;
  *   wrong types: MW_DECODE_SCHEMA.
- * - `metric`: a non-empty string, else MW_DECODE_SCHEMA.
+ * - `metric`: a non-empty string, else MW_DECODE_SCHEMA; more than MAX_METRIC_NAME_CHARS characters
+ *   or a control character (a metric name becomes a key and a label): MW_DECODE_BAD_VALUE.
  * - `value`: a finite JSON number (negative allowed: any gauge) with |value| <= SAMPLE_ABS_MAX
  *   (limits.ts). `"NaN"`/`"+Inf"` text (prometheus-kafka-adapter style), a non-finite number
  *   or an absurd magnitude: MW_DECODE_BAD_VALUE; any other
@@ -17,7 +18,16 @@ import { parseServiceKey, type Sample, type ServiceId } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
 import { type Obj, type Part, has, isNonFiniteText, isObj, own, typeName } from './fields.js';
 import { quote } from './json-text.js';
-import { MAX_EVENT_TIME_MS, SAMPLE_ABS_MAX } from './limits.js';
+import { MAX_EVENT_TIME_MS, MAX_METRIC_NAME_CHARS, SAMPLE_ABS_MAX } from './limits.js';
+
+/** True when `s` holds a C0 control character or DEL. */
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 import { parseTimestampMs } from './time.js';
 
 export const isSample = (v: unknown): v is Obj => isObj(v) && has(v, 'metric');
@@ -85,6 +95,9 @@ export function decodeSample(o: Obj): Result<Part> {
   if (typeof metric !== 'string' || metric === '') {
     return fail('MW_DECODE_SCHEMA', `metric: expected a non-empty string, got ${typeof metric === 'string' ? '""' : typeName(metric)}`);
   }
+  if (metric.length > MAX_METRIC_NAME_CHARS)
+    return fail('MW_DECODE_BAD_VALUE', `metric: ${metric.length} characters, limit ${MAX_METRIC_NAME_CHARS} (${quote(metric, 40)})`);
+  if (hasControlChar(metric)) return fail('MW_DECODE_BAD_VALUE', `metric: a control character in ${quote(metric)}`);
   const value = sampleValue(own(o, 'value'));
   if (!value.ok) return value;
   const sample: Sample = { ts: ts.value, service: service.value, metric, value: value.value };

@@ -25,7 +25,7 @@ const deepService = (depth: number): string =>
   `{"ts":1741944411472,"metric":"m","value":1,"service":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
 
 describe('size is counted in UTF-8 bytes', () => {
-  const cjk = JSON.stringify(sample({ metric: '指標'.repeat(200) })); // 3 bytes per CJK character
+  const cjk = JSON.stringify(sample({ note: '指標'.repeat(200) })); // 3 bytes per CJK character
 
   test('a CJK record within the limit in characters but not in bytes is TOO_LARGE', () => {
     const bytes = enc.encode(cjk).byteLength;
@@ -106,7 +106,7 @@ describe('depth and width', () => {
   });
 
   test('brackets, commas and quotes inside strings do not count', () => {
-    const text = JSON.stringify(sample({ metric: '[[[[{{{{,,,,\\"'.repeat(100) }));
+    const text = JSON.stringify(sample({ note: '[[[[{{{{,,,,\\"'.repeat(100) }));
     expect(scanJson(text, { maxDepth: 2, maxWidth: 5 })).toBeUndefined();
     expect(codeOf(text, { ...auto, maxJsonDepth: 2, maxJsonWidth: 5 })).toBeUndefined();
   });
@@ -194,6 +194,17 @@ describe('absurd numbers are BAD_VALUE with the field path', () => {
     ['sample 1e15', JSON.stringify(sample({ value: -1e15 }))],
   ])('plausible: %s', (_n, text) => {
     expect(decode(text, auto).ok).toBe(true);
+  });
+
+  test.each([
+    ['a 257-character metric name', JSON.stringify(sample({ metric: 'm'.repeat(257) })), 'metric: 257 characters, limit 256'],
+    ['a NUL in a metric name', JSON.stringify(sample({ metric: 'cpu\u0000x' })), 'metric: a control character in "cpu\\u0000x"'],
+    ['a newline in a metric name', JSON.stringify(sample({ metric: 'cpu\nx' })), 'metric: a control character in "cpu\\nx"'],
+  ])('%s is BAD_VALUE', (_n, text, reason) => {
+    expect(decode(text, auto)).toMatchObject({
+      ok: false,
+      error: { code: 'MW_DECODE_BAD_VALUE', reason: expect.stringContaining(reason) as string },
+    });
   });
 
   test('the table is what the decoders use', () => {
