@@ -10,7 +10,13 @@ import { type JsonLimits, CLIP_CHARS, scanJson } from '../decode/json-text.js';
 import { type Result, fail, ok } from '../result.js';
 import { type WindowPartial } from './partial.js';
 
-const finite = z.number().finite();
+/**
+ * Every number of a partial: finite and within ±1e21, far above any real figure (a cumulative
+ * ns counter stays under 2^63 ≈ 9.2e18) and far below where summing a few of them overflows
+ * to Infinity in a merge.
+ */
+const PARTIAL_ABS_MAX = 1e21;
+const finite = z.number().finite().min(-PARTIAL_ABS_MAX).max(PARTIAL_ABS_MAX);
 const nonneg = finite.nonnegative();
 const service = z.object({ namespace: z.string().min(1), name: z.string().min(1), cluster: z.string().min(1).optional() });
 const gauge = z.object({ n: nonneg, sum: finite, min: finite, max: finite });

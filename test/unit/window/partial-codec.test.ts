@@ -40,6 +40,11 @@ describe('parsePartial', () => {
     // Bug (same family): nested values are not checked; closeWindow then throws on g.sum of null.
     { case: 'a gauge that is null', text: JSON.stringify({ ...valid, gauges: { queue_depth: null } }), code: 'MW_DECODE_SCHEMA' },
     {
+      case: 'an absurd gauge sum (merging two would overflow to Infinity)',
+      text: JSON.stringify({ ...valid, gauges: { queue_depth: { n: 1, sum: 1e308, min: 0, max: 1 } } }),
+      code: 'MW_DECODE_SCHEMA',
+    },
+    {
       case: 'a 20,000-deep service',
       text: JSON.stringify({ ...valid, service: '@' }).replace('"@"', `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`),
       code: 'MW_DECODE_TOO_DEEP',
