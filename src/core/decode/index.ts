@@ -19,12 +19,14 @@
  * `opts.cluster`, when set, is stamped on services named from Kubernetes/Docker metadata
  * (cAdvisor containers, the pod that logged a request), not on peers or canonical samples.
  * Reasons are bounded: they quote at most ~200 characters of input, never a whole value.
+ * A decoder that throws (a bug) still yields a Problem, MW_DECODE_INTERNAL, so the record is a
+ * DLQ letter and the consumer goes on.
  * Pure: no I/O, no clock; never throws on bad input.
  */
 import { type ErrorCode } from '../../errors.js';
 import { decodeCadvisor, isCadvisor } from './cadvisor.js';
 import { type Obj, type Part, isObj, typeName } from './fields.js';
-import { type JsonLimits, DEFAULT_JSON_LIMITS, parseJson, quote } from './json-text.js';
+import { type JsonLimits, CLIP_CHARS, DEFAULT_JSON_LIMITS, parseJson, quote } from './json-text.js';
 import { decodeSample, isSample } from './sample.js';
 import { decodeEnvoyMessage, isEnvoyMessage } from './shippers.js';
 import { type Result } from '../result.js';
@@ -117,7 +119,21 @@ export function decode(text: string, opts: DecodeOptions): DecodeResult {
   return decodeText(text, opts);
 }
 
+/**
+ * The safety net: a decoder that throws on a record is a meshwatch bug, but the record must
+ * still become a DLQ letter (MW_DECODE_INTERNAL, the error's name and clipped message), never
+ * a stopped consumer. The fuzz asserts no record takes this path.
+ */
 function decodeText(text: string, opts: DecodeOptions): DecodeResult {
+  try {
+    return decodeParsed(text, opts);
+  } catch (e: unknown) {
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : typeof e;
+    return failure(opts.hint, 'MW_DECODE_INTERNAL', `(message): a decoder failed on this record (${what.slice(0, CLIP_CHARS)})`);
+  }
+}
+
+function decodeParsed(text: string, opts: DecodeOptions): DecodeResult {
   const limits: JsonLimits =
     opts.maxJsonDepth === undefined && opts.maxJsonWidth === undefined
       ? DEFAULT_JSON_LIMITS

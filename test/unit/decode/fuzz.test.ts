@@ -389,6 +389,7 @@ function checkResult(r: DecodeResult | ReturnType<typeof parseWindowsMessage>): 
     return;
   }
   expect(KNOWN.has(r.error.code)).toBe(true);
+  expect(r.error.code, r.error.reason).not.toBe('MW_DECODE_INTERNAL');
   expect(typeof r.error.reason).toBe('string');
   expect(r.error.reason.length).toBeGreaterThan(0);
   expect(r.error.reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);

@@ -290,3 +290,26 @@ describe('prototype pollution is inert', () => {
     expect(codeOf(hostile[5][1])).toBe('MW_DECODE_UNKNOWN_FORMAT');
   });
 });
+
+describe('a decoder that throws (a bug) still yields a Problem', () => {
+  test('MW_DECODE_INTERNAL with the error, never an exception', () => {
+    // Stands in for a decoder bug: reading the options throws mid-decode.
+    const buggy = {
+      hint: 'auto',
+      maxBytes: 1024,
+      get cluster(): string {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+    } as DecodeOptions;
+    const text = JSON.stringify(sample());
+    expect(decode(text, buggy)).toStrictEqual({
+      ok: false,
+      error: {
+        code: 'MW_DECODE_INTERNAL',
+        reason: '(message): a decoder failed on this record (RangeError: Maximum call stack size exceeded)',
+        decoder: 'auto',
+      },
+    });
+    expect(decodeBytes(enc.encode(text), buggy).ok).toBe(false);
+  });
+});
