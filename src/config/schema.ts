@@ -106,7 +106,7 @@ export const ConfigSchema = z
             maxFutureMs: positiveInt.default(15 * 60_000),
             /** Furthest behind processing time; Kafka's default retention. Raise it for a backfill. */
             maxAgeMs: positiveInt.default(7 * 86_400_000),
-            /** Furthest a record may be from its source partition's recent event time. */
+            /** Furthest a record may be from its source partition's recent event time; keep it above the sampling interval. */
             maxJumpMs: positiveInt.default(3_600_000),
             /** Consecutive records that agree with each other and not with the reference re-anchor it (a real gap). */
             reanchorRecords: positiveInt.default(16),

@@ -13,12 +13,15 @@
  *   (default 1 h) ahead of or behind it. The reference is the newest accepted event time, so one
  *   accepted record moves it by at most `maxJumpMs`;
  * - re-anchoring: when `reanchorRecords` (default 16) CONSECUTIVE rejected-by-jump records of a
- *   source agree with each other (all within `maxJumpMs` of each other), the reference moves to
- *   them and the last one is accepted: a real gap in the data or a restarted producer is
+ *   source agree with each other (each within `maxJumpMs` of the one before it, so a source
+ *   sampled every 5 min re-anchors as well as a dense one), the reference moves to the newest
+ *   of them and the last one is accepted: a real gap in the data or a restarted producer is
  *   followed after a few records, while one or a few hostile records (2099, 1970) never move
  *   the clock. A record near the reference breaks the run. The first record of a source anchors
  *   it tentatively, so a hostile FIRST record is undone by the same rule.
  * Records refused vs processing time neither move the reference nor count toward a re-anchor.
+ * A source whose consecutive records are normally further apart than `maxJumpMs` (a sparse
+ * series sampled every 2 h) never re-anchors: raise `maxJumpMs` above its sampling interval.
  * Bounded: at most `maxSources` sources (default 10,000; sources are partitions), the oldest
  * entry evicted first and counted in `evictions`. Pure: no clock (time is a parameter).
  */
@@ -41,9 +44,9 @@ export const DEFAULT_TIME_GUARD: Readonly<TimeGuardParams> = {
 interface SourceClock {
   /** Newest accepted event time. */
   refMs: number;
-  /** The current run of consecutive records that disagree with `refMs`: count and span. */
+  /** The current run of consecutive records that disagree with `refMs`: count, last, newest. */
   runCount: number;
-  runMinMs: number;
+  runLastMs: number;
   runMaxMs: number;
 }
 
@@ -102,7 +105,7 @@ export class EventTimeGuard {
     const c = this.sources.get(source);
     if (c === undefined) {
       if (this.sources.size >= this.maxSources) this.evictOldest();
-      this.sources.set(source, { refMs: tsMs, runCount: 0, runMinMs: 0, runMaxMs: 0 });
+      this.sources.set(source, { refMs: tsMs, runCount: 0, runLastMs: 0, runMaxMs: 0 });
       return undefined;
     }
     const gap = tsMs - c.refMs;
@@ -111,18 +114,16 @@ export class EventTimeGuard {
       c.runCount = 0;
       return undefined;
     }
-    // Disagrees with the reference: extend the run if it agrees with it, else start a new one.
-    const min = Math.min(c.runMinMs, tsMs);
-    const max = Math.max(c.runMaxMs, tsMs);
-    if (c.runCount > 0 && max - min <= p.maxJumpMs) {
+    // Disagrees with the reference: extend the run if it follows the run's last record, else
+    // start a new one.
+    if (c.runCount > 0 && Math.abs(tsMs - c.runLastMs) <= p.maxJumpMs) {
       c.runCount++;
-      c.runMinMs = min;
-      c.runMaxMs = max;
+      if (tsMs > c.runMaxMs) c.runMaxMs = tsMs;
     } else {
       c.runCount = 1;
-      c.runMinMs = tsMs;
       c.runMaxMs = tsMs;
     }
+    c.runLastMs = tsMs;
     if (c.runCount >= p.reanchorRecords) {
       c.refMs = c.runMaxMs;
       c.runCount = 0;

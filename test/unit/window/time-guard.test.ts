@@ -62,6 +62,17 @@ describe('EventTimeGuard vs the source', () => {
     expect(indexesOf(v, false)).toStrictEqual(Array.from({ length: 15 }, (_, i) => 30 + i));
   });
 
+  test.each([
+    ['every 5 min', 5 * MIN],
+    ['every 20 min', 20 * MIN],
+    ['every 59 min', 59 * MIN],
+  ])('a source sampled %s follows a 94-day gap after reanchorRecords records (no permanent blindness)', (_n, stepMs) => {
+    const after = Array.from({ length: 100 }, (_, i) => T0 + 94 * 24 * HOUR + i * stepMs);
+    const before = Array.from({ length: 20 }, (_, i) => T0 - (20 - i) * stepMs);
+    const v = verdicts([...before, ...after]);
+    expect(indexesOf(v, false)).toStrictEqual(Array.from({ length: 15 }, (_, i) => 20 + i));
+  });
+
   test('a hostile record inside the run of a real gap only delays the re-anchor', () => {
     const after = steady(T0 + 10 * MIN + 3 * HOUR, 40);
     const v = verdicts([...steady(T0, 10), ...after.slice(0, 8), Y2099, ...after.slice(8)]);
