@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type Config } from '../config/schema.js';
-import { aggregatorOptionsOf, engineParamsOf } from '../config/derive.js';
+import { aggregatorOptionsOf, decodeOptionsOf, engineParamsOf, timeGuardParamsOf } from '../config/derive.js';
 import { type Alert } from '../core/alert/schema.js';
 import { LocalPipeline, type LocalStats } from '../core/pipeline/local.js';
 
@@ -23,7 +23,8 @@ export async function replay(config: Readonly<Config>, input: NodeJS.ReadableStr
   const pipeline = new LocalPipeline({
     aggregator: aggregatorOptionsOf(config),
     engine: engineParamsOf(config),
-    decode: { maxBytes: config.ingest.maxMessageBytes },
+    decode: decodeOptionsOf(config, 'auto'),
+    eventTime: timeGuardParamsOf(config),
     batchRecords: 2000,
   });
   let alerts = 0;

@@ -1,6 +1,8 @@
 /** Turns the validated configuration into the pure core's parameter objects. */
+import { type DecodeOptions, type DecoderHint } from '../core/decode/types.js';
 import { type EngineParams } from '../core/pipeline/engine.js';
 import { type AggregatorOptions } from '../core/window/aggregator.js';
+import { type TimeGuardParams } from '../core/window/time-guard.js';
 import { type MetricPolicy, type ServiceSensitivity } from '../core/params.js';
 import { type Config } from './schema.js';
 
@@ -48,3 +50,14 @@ export const aggregatorOptionsOf = (c: Config): AggregatorOptions => ({
   maxContainers: c.bounds.maxContainersPerService,
   maxMetrics: c.bounds.maxMetricsPerService,
 });
+
+/** Decode options for a source topic (`hint`) from the `ingest` section. */
+export const decodeOptionsOf = (c: Config, hint: DecoderHint): DecodeOptions => ({
+  hint,
+  maxBytes: c.ingest.maxMessageBytes,
+  maxJsonDepth: c.ingest.maxJsonDepth,
+  maxJsonWidth: c.ingest.maxJsonWidth,
+});
+
+/** The event-time guard's bounds (`ingest.eventTime`). */
+export const timeGuardParamsOf = (c: Config): TimeGuardParams => ({ ...c.ingest.eventTime });

@@ -37,6 +37,7 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_WINDOW_IDLE_CLOSE_MS: { path: 'window.idleCloseMs', type: 'number' },
   MESHWATCH_MAX_MESSAGE_BYTES: { path: 'ingest.maxMessageBytes', type: 'number' },
   MESHWATCH_ON_DECODE_ERROR: { path: 'ingest.onDecodeError', type: 'string' },
+  MESHWATCH_EVENT_TIME_MAX_AGE_MS: { path: 'ingest.eventTime.maxAgeMs', type: 'number' },
   MESHWATCH_THRESHOLD: { path: 'detection.threshold', type: 'number' },
   MESHWATCH_WARMUP_WINDOWS: { path: 'detection.warmupWindows', type: 'number' },
   MESHWATCH_PERSIST_WINDOWS: { path: 'detection.persistWindows', type: 'number' },

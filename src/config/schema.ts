@@ -103,7 +103,26 @@ export const ConfigSchema = z
       .prefault({}),
     ingest: z
       .object({
+        /** Bytes of one message (UTF-8), checked before it is converted or parsed. */
         maxMessageBytes: positiveInt.default(1024 * 1024),
+        /** Deepest JSON nesting of a message or an embedded log line (MW_DECODE_TOO_DEEP beyond). */
+        maxJsonDepth: positiveInt.max(1000).default(32),
+        /** Most members of one JSON object or array (MW_DECODE_TOO_WIDE beyond). */
+        maxJsonWidth: positiveInt.default(10_000),
+        /** Event-time plausibility (MW_EVENT_TIME_SKEW): records outside go to the DLQ and never move the clock. */
+        eventTime: z
+          .object({
+            /** Furthest ahead of processing time an event may be (host clock skew). */
+            maxFutureMs: positiveInt.default(15 * 60_000),
+            /** Furthest behind processing time; Kafka's default retention. Raise it for a backfill. */
+            maxAgeMs: positiveInt.default(7 * 86_400_000),
+            /** Furthest a record may be from its source partition's recent event time; keep it above the sampling interval. */
+            maxJumpMs: positiveInt.default(3_600_000),
+            /** Consecutive records that agree with each other and not with the reference re-anchor it (a real gap). */
+            reanchorRecords: positiveInt.default(16),
+          })
+          .strict()
+          .prefault({}),
         flushIntervalMs: positiveInt.default(1000),
         /** dlq: bad records go to the dead-letter topic and the stream goes on; fail: stop. */
         onDecodeError: z.enum(['dlq', 'fail']).default('dlq'),

@@ -13,8 +13,8 @@
  */
 import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
 import { type Config } from '../config/schema.js';
-import { aggregatorOptionsOf } from '../config/derive.js';
-import { decode } from '../core/decode/index.js';
+import { aggregatorOptionsOf, decodeOptionsOf } from '../config/derive.js';
+import { decodeBytes } from '../core/decode/index.js';
 import { type DecoderHint } from '../core/decode/types.js';
 import { eventTimeOf, serviceKey } from '../core/model.js';
 import { type SourceWatermark } from '../core/window/partial-codec.js';
@@ -89,10 +89,10 @@ export class IngestWorker {
     const dead: Message[] = [];
     const source = `${batch.topic}/${batch.partition}`;
     let reached = this.reached.get(source) ?? -Infinity;
-    const opts = { hint, maxBytes: this.config.ingest.maxMessageBytes };
+    const opts = decodeOptionsOf(this.config, hint);
     for (const m of batch.messages) {
       if (!isRunning() || isStale()) return;
-      const r = decode(m.value ? m.value.toString('utf8') : '', opts);
+      const r = decodeBytes(m.value, opts);
       if (r.ok) {
         for (const o of r.value.observations) {
           aggregator.add(o);

@@ -28,16 +28,19 @@
  * omits them: an all-zero cpu usage / cfs / processes block, a zero working set with zero usage,
  * or a nameless all-zero network counts as NOT collected and its keys are left out. A message with
  * nothing collected is `ignored`. No limits: the driver does not send the container spec.
- * Failures: SCHEMA (wrong type, path in reason), BAD_VALUE (negative, non-finite, "NaN"),
+ * Failures: SCHEMA (wrong type, path in reason), BAD_VALUE (negative, non-finite, "NaN", beyond
+ * the plausible maxima of limits.ts),
  * BAD_TIMESTAMP (container_stats.timestamp missing/unparseable/zero time).
  */
 import { type ContainerGaugeName, type ContainerStats, type CounterName, type ServiceId, escapeKeyPart } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
-import { type Obj, type Part, Fields, at, ignoredOne, isObj, typeName } from './fields.js';
+import { type Obj, type Part, Fields, at, has, ignoredOne, isObj, own, typeName } from './fields.js';
+import { quote } from './json-text.js';
+import { LIMITS, MAX_EVENT_TIME_MS } from './limits.js';
 import { podService, validateServiceId, withCluster } from './identity.js';
 import { parseTimestampMs } from './time.js';
 
-export const isCadvisor = (v: unknown): v is Obj => isObj(v) && 'container_stats' in v;
+export const isCadvisor = (v: unknown): v is Obj => isObj(v) && has(v, 'container_stats');
 
 type Role = 'sandbox' | 'app' | 'standalone';
 interface Who {
@@ -94,21 +97,22 @@ function readUsage(
 ): void {
   const cpu = f.obj(stats, 'cpu', S);
   const usage = f.obj(cpu, 'usage', `${S}.cpu`);
-  const total = f.amount(usage, 'total', `${S}.cpu.usage`);
-  if (total !== undefined && anyPositive(total, f.amount(usage, 'user', `${S}.cpu.usage`), f.amount(usage, 'system', `${S}.cpu.usage`))) {
+  const total = f.amount(usage, 'total', `${S}.cpu.usage`, LIMITS.cpuNs);
+  const user = f.amount(usage, 'user', `${S}.cpu.usage`, LIMITS.cpuNs);
+  if (total !== undefined && anyPositive(total, user, f.amount(usage, 'system', `${S}.cpu.usage`, LIMITS.cpuNs))) {
     counters.cpu_usage_ns = total;
   }
   const cfs = f.obj(cpu, 'cfs', `${S}.cpu`);
-  const periods = f.amount(cfs, 'periods', `${S}.cpu.cfs`);
-  const throttled = f.amount(cfs, 'throttled_periods', `${S}.cpu.cfs`);
-  if (anyPositive(periods, throttled, f.amount(cfs, 'throttled_time', `${S}.cpu.cfs`))) {
+  const periods = f.amount(cfs, 'periods', `${S}.cpu.cfs`, LIMITS.cfsPeriods);
+  const throttled = f.amount(cfs, 'throttled_periods', `${S}.cpu.cfs`, LIMITS.cfsPeriods);
+  if (anyPositive(periods, throttled, f.amount(cfs, 'throttled_time', `${S}.cpu.cfs`, LIMITS.cpuNs))) {
     if (periods !== undefined) counters.cpu_cfs_periods = periods;
     if (throttled !== undefined) counters.cpu_cfs_throttled_periods = throttled;
   }
 
   const memory = f.obj(stats, 'memory', S);
-  const workingSet = f.amount(memory, 'working_set', `${S}.memory`);
-  if (workingSet !== undefined && anyPositive(workingSet, f.amount(memory, 'usage', `${S}.memory`))) {
+  const workingSet = f.amount(memory, 'working_set', `${S}.memory`, LIMITS.memoryBytes);
+  if (workingSet !== undefined && anyPositive(workingSet, f.amount(memory, 'usage', `${S}.memory`, LIMITS.memoryBytes))) {
     gauges.memory_working_set_bytes = workingSet;
   }
 
@@ -117,7 +121,7 @@ function readUsage(
   filesystems?.forEach((fs, i) => {
     const path = at(`${S}.filesystem`, i);
     if (!isObj(fs)) return f.fail('MW_DECODE_SCHEMA', path, `expected object, got ${typeName(fs)}`);
-    const used = f.amount(fs, 'usage', path);
+    const used = f.amount(fs, 'usage', path, LIMITS.fsBytes);
     if (used !== undefined) fsUsage = (fsUsage ?? 0) + used;
     return undefined;
   });
@@ -125,13 +129,13 @@ function readUsage(
 
   const P = `${S}.processes`;
   const processes = f.obj(stats, 'processes', S);
-  const count = f.amount(processes, 'process_count', P);
+  const count = f.amount(processes, 'process_count', P, LIMITS.processes);
   if (
     anyPositive(
       count,
-      f.amount(processes, 'fd_count', P),
-      f.amount(processes, 'socket_count', P),
-      f.amount(processes, 'threads_current', P),
+      f.amount(processes, 'fd_count', P, LIMITS.processes),
+      f.amount(processes, 'socket_count', P, LIMITS.processes),
+      f.amount(processes, 'threads_current', P, LIMITS.processes),
     )
   ) {
     gauges.processes = count ?? 0;
@@ -149,8 +153,8 @@ function readNetwork(f: Fields, stats: Obj, counters: Partial<Record<CounterName
     interfaces.forEach((nic, i) => {
       const path = at(`${N}.interfaces`, i);
       if (!isObj(nic)) return f.fail('MW_DECODE_SCHEMA', path, `expected object, got ${typeName(nic)}`);
-      rx += f.amount(nic, 'rx_bytes', path) ?? 0;
-      tx += f.amount(nic, 'tx_bytes', path) ?? 0;
+      rx += f.amount(nic, 'rx_bytes', path, LIMITS.networkBytes) ?? 0;
+      tx += f.amount(nic, 'tx_bytes', path, LIMITS.networkBytes) ?? 0;
       return undefined;
     });
     counters.network_rx_bytes = rx;
@@ -158,8 +162,8 @@ function readNetwork(f: Fields, stats: Obj, counters: Partial<Record<CounterName
     return;
   }
   const name = f.str(network, 'name', N);
-  const rx = f.amount(network, 'rx_bytes', N);
-  const tx = f.amount(network, 'tx_bytes', N);
+  const rx = f.amount(network, 'rx_bytes', N, LIMITS.networkBytes);
+  const tx = f.amount(network, 'tx_bytes', N, LIMITS.networkBytes);
   if (name || anyPositive(rx, tx)) {
     if (rx !== undefined) counters.network_rx_bytes = rx;
     if (tx !== undefined) counters.network_tx_bytes = tx;
@@ -173,17 +177,18 @@ export function decodeCadvisor(msg: Obj, cluster: string | undefined): Result<Pa
   const id = f.str(msg, 'container_Id', '') ?? '';
   const stats = f.obj(msg, 'container_stats', '');
   if (f.problem !== undefined) return { ok: false, error: f.problem };
-  if (stats === undefined) return fail('MW_DECODE_SCHEMA', `container_stats: expected object, got ${typeName(msg['container_stats'])}`);
+  if (stats === undefined)
+    return fail('MW_DECODE_SCHEMA', `container_stats: expected object, got ${typeName(own(msg, 'container_stats'))}`);
 
   const who = identify(name, id, labels, cluster);
   if (who === undefined) return ignoredOne();
   const named = validateServiceId(who.service, '(service from container_labels/container_Name)');
   if (!named.ok) return named;
 
-  const rawTs = stats['timestamp'];
+  const rawTs = own(stats, 'timestamp');
   const ts = typeof rawTs === 'string' ? parseTimestampMs(rawTs) : undefined;
-  if (ts === undefined) {
-    const got = typeof rawTs === 'string' ? `"${rawTs}"` : typeName(rawTs);
+  if (ts === undefined || ts > MAX_EVENT_TIME_MS) {
+    const got = typeof rawTs === 'string' ? quote(rawTs) : typeName(rawTs);
     return fail('MW_DECODE_BAD_TIMESTAMP', `${S}.timestamp: expected an RFC 3339 time after 1970, got ${got}`);
   }
 

@@ -22,12 +22,14 @@
  * (BAD_IDENTITY). An invalid PEER is dropped and the request kept without it: peers come from
  * request data (`authority` is the caller's Host header), so a hostile host cannot discard the
  * service's own traffic; the request still counts for the service, with no edge.
- * Failures: BAD_TIMESTAMP (start_time), SCHEMA (wrong type), BAD_VALUE ("NaN", negative),
+ * Failures: BAD_TIMESTAMP (start_time), SCHEMA (wrong type), BAD_VALUE ("NaN", negative, beyond limits.ts),
  * NO_IDENTITY (no emitting service), BAD_IDENTITY (emitting service too long, control characters).
  */
 import { type RequestRecord, type ServiceId } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
-import { type Obj, Fields, at, typeName } from './fields.js';
+import { type Obj, Fields, at, has, own, typeName } from './fields.js';
+import { quote } from './json-text.js';
+import { LIMITS, MAX_EVENT_TIME_MS } from './limits.js';
 import {
   type PodRef,
   EXTERNAL_NAMESPACE,
@@ -44,7 +46,7 @@ import { parseTimestampMs } from './time.js';
 const ACCESS_LOG_KEYS = ['upstream_cluster', 'response_code', 'authority', 'response_flags'] as const;
 
 export function looksLikeAccessLog(o: Obj): boolean {
-  return 'start_time' in o && ACCESS_LOG_KEYS.some((k) => k in o);
+  return has(o, 'start_time') && ACCESS_LOG_KEYS.some((k) => has(o, k));
 }
 
 /**
@@ -133,19 +135,20 @@ function isFailure(status: number, flags: string | undefined): boolean {
  * Decodes one access log. `base` prefixes field paths in reasons (`log`, `…body.stringValue`).
  */
 export function decodeAccessLog(log: Obj, base: string, pod: PodRef | undefined, cluster: string | undefined): Result<RequestRecord> {
-  const start = log['start_time'];
+  const start = own(log, 'start_time');
   if (typeof start !== 'string') {
     return fail('MW_DECODE_BAD_TIMESTAMP', `${at(base, 'start_time')}: expected an RFC 3339 string, got ${typeName(start)}`);
   }
   const ts = parseTimestampMs(start);
-  if (ts === undefined) return fail('MW_DECODE_BAD_TIMESTAMP', `${at(base, 'start_time')}: not an RFC 3339 time: "${start}"`);
+  if (ts === undefined || ts > MAX_EVENT_TIME_MS)
+    return fail('MW_DECODE_BAD_TIMESTAMP', `${at(base, 'start_time')}: not an RFC 3339 time: ${quote(start)}`);
 
   const f = new Fields();
-  const status = f.amount(log, 'response_code', base, true) ?? 0;
+  const status = f.amount(log, 'response_code', base, LIMITS.httpStatus, true) ?? 0;
   const flags = f.str(log, 'response_flags', base, true);
-  const durationMs = f.amount(log, 'duration', base, true) ?? 0;
-  const bytesReceived = f.amount(log, 'bytes_received', base, true) ?? 0;
-  const bytesSent = f.amount(log, 'bytes_sent', base, true) ?? 0;
+  const durationMs = f.amount(log, 'duration', base, LIMITS.durationMs, true) ?? 0;
+  const bytesReceived = f.amount(log, 'bytes_received', base, LIMITS.requestBytes, true) ?? 0;
+  const bytesSent = f.amount(log, 'bytes_sent', base, LIMITS.requestBytes, true) ?? 0;
   const protocol = f.str(log, 'protocol', base, true) ?? 'tcp';
   const upstreamCluster = f.str(log, 'upstream_cluster', base, true);
   const authority = f.str(log, 'authority', base, true);

@@ -1,9 +1,14 @@
 /**
- * decode: one Kafka message's text -> zero or more Observations, or a Problem with a stable code.
+ * decode: one Kafka message -> zero or more Observations, or a Problem with a stable code.
  *
- * Steps, each failing with its own code (and `decoder` = the hint, or `auto` before dispatch):
- * 1. size: `text.length` (UTF-16 code units) > `opts.maxBytes` -> MW_DECODE_TOO_LARGE, unparsed;
- * 2. JSON.parse once -> MW_DECODE_INVALID_JSON, or MW_DECODE_TRUNCATED when the text is cut off;
+ * `decodeBytes` takes the message value as bytes (what Kafka delivers), `decode` as text (a
+ * replay line). Steps, each failing with its own code (and `decoder` = the hint, or `auto`
+ * before dispatch):
+ * 1. size: more than `opts.maxBytes` UTF-8 bytes -> MW_DECODE_TOO_LARGE, unconverted, unparsed;
+ *    bytes that are not UTF-8 (binary, a compressed payload) -> MW_DECODE_NOT_TEXT;
+ * 2. depth/width scan (`opts.maxJsonDepth`, `opts.maxJsonWidth`) -> MW_DECODE_TOO_DEEP /
+ *    MW_DECODE_TOO_WIDE; then JSON.parse once -> MW_DECODE_INVALID_JSON, or MW_DECODE_TRUNCATED
+ *    when the text is cut off (json-text.ts); embedded lines get the same guarded parse;
  * 3. dispatch on `opts.hint`, or sniff under `auto` (first match wins):
  *    `container_stats` -> cadvisor; a JSON string literal (OTel raw), `resourceLogs` (OTLP/JSON),
  *    an access-log object, a `log` (Fluent Bit) or `message` (Vector) string -> envoy;
@@ -13,12 +18,15 @@
  * Records skipped by design (aggregate cgroups, non-access-log lines) are counted in `ignored`.
  * `opts.cluster`, when set, is stamped on services named from Kubernetes/Docker metadata
  * (cAdvisor containers, the pod that logged a request), not on peers or canonical samples.
+ * Reasons are bounded: they quote at most ~200 characters of input, never a whole value.
+ * A decoder that throws (a bug) still yields a Problem, MW_DECODE_INTERNAL, so the record is a
+ * DLQ letter and the consumer goes on.
  * Pure: no I/O, no clock; never throws on bad input.
  */
 import { type ErrorCode } from '../../errors.js';
 import { decodeCadvisor, isCadvisor } from './cadvisor.js';
 import { type Obj, type Part, isObj, typeName } from './fields.js';
-import { parseJson } from './json-text.js';
+import { type JsonLimits, CLIP_CHARS, DEFAULT_JSON_LIMITS, parseJson, quote } from './json-text.js';
 import { decodeSample, isSample } from './sample.js';
 import { decodeEnvoyMessage, isEnvoyMessage } from './shippers.js';
 import { type Result } from '../result.js';
@@ -29,7 +37,7 @@ export { DECODER_NAMES, type DecodeOptions, type DecodeResult, type Decoded, typ
 interface Decoder {
   /** Recognises a parsed message as this decoder's format (cheap, key presence only). */
   sniff: (v: unknown) => boolean;
-  run: (v: unknown, cluster: string | undefined) => Result<Part>;
+  run: (v: unknown, cluster: string | undefined, limits: Readonly<JsonLimits>) => Result<Part>;
   /** What `sniff` looks for, for UNKNOWN_FORMAT reasons. */
   expects: string;
 }
@@ -52,15 +60,88 @@ const failure = (decoder: DecoderHint, code: ErrorCode, reason: string): DecodeR
 function describe(v: unknown): string {
   if (!isObj(v)) return `a JSON ${typeName(v)}`;
   const keys = Object.keys(v);
-  const shown = keys.slice(0, 8).join(', ');
+  const shown = keys
+    .slice(0, 8)
+    .map((k) => (k.length > 40 ? quote(k, 40) : k))
+    .join(', ');
   return keys.length === 0 ? 'an empty object' : `an object with keys ${shown}${keys.length > 8 ? ', …' : ''}`;
 }
 
-export function decode(text: string, opts: DecodeOptions): DecodeResult {
-  if (text.length > opts.maxBytes) {
-    return failure(opts.hint, 'MW_DECODE_TOO_LARGE', `(message): ${text.length} characters, limit ${opts.maxBytes}`);
+/** UTF-8 decoding that refuses invalid sequences instead of inserting U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** One Kafka message value: size in bytes first, then UTF-8, then `decode`. */
+export function decodeBytes(value: Uint8Array | null | undefined, opts: DecodeOptions): DecodeResult {
+  if (value === null || value === undefined) return failure(opts.hint, 'MW_DECODE_INVALID_JSON', '(message): no value (a tombstone)');
+  if (value.byteLength > opts.maxBytes) {
+    return failure(opts.hint, 'MW_DECODE_TOO_LARGE', `(message): ${value.byteLength} bytes, limit ${opts.maxBytes}`);
   }
-  const parsed = parseJson(text, '(message)');
+  let text: string;
+  try {
+    text = UTF8.decode(value);
+  } catch {
+    return failure(opts.hint, 'MW_DECODE_NOT_TEXT', `(message): ${value.byteLength} bytes that are not valid UTF-8 text (binary?)`);
+  }
+  return decodeText(text, opts);
+}
+
+/**
+ * The UTF-8 length of `text` (a lone surrogate counts as U+FFFD, 3 bytes), or any number above
+ * `limit` as soon as the length passes it. No allocation.
+ */
+export function utf8Length(text: string, limit: number): number {
+  const n = text.length;
+  if (n > limit) return n;
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+    if (bytes > limit) return bytes;
+  }
+  return bytes;
+}
+
+/** One message as text (a replay line): its UTF-8 size is what `opts.maxBytes` limits. */
+export function decode(text: string, opts: DecodeOptions): DecodeResult {
+  // At most 3 UTF-8 bytes per UTF-16 code unit: short texts need no count.
+  if (text.length * 3 > opts.maxBytes && utf8Length(text, opts.maxBytes) > opts.maxBytes) {
+    return failure(
+      opts.hint,
+      'MW_DECODE_TOO_LARGE',
+      `(message): ${text.length} characters, more than ${opts.maxBytes} bytes of UTF-8 (the limit)`,
+    );
+  }
+  return decodeText(text, opts);
+}
+
+/**
+ * The safety net: a decoder that throws on a record is a meshwatch bug, but the record must
+ * still become a DLQ letter (MW_DECODE_INTERNAL, the error's name and clipped message), never
+ * a stopped consumer. The fuzz asserts no record takes this path.
+ */
+function decodeText(text: string, opts: DecodeOptions): DecodeResult {
+  try {
+    return decodeParsed(text, opts);
+  } catch (e: unknown) {
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : typeof e;
+    return failure(opts.hint, 'MW_DECODE_INTERNAL', `(message): a decoder failed on this record (${what.slice(0, CLIP_CHARS)})`);
+  }
+}
+
+function decodeParsed(text: string, opts: DecodeOptions): DecodeResult {
+  const limits: JsonLimits =
+    opts.maxJsonDepth === undefined && opts.maxJsonWidth === undefined
+      ? DEFAULT_JSON_LIMITS
+      : {
+          maxDepth: opts.maxJsonDepth ?? DEFAULT_JSON_LIMITS.maxDepth,
+          maxWidth: opts.maxJsonWidth ?? DEFAULT_JSON_LIMITS.maxWidth,
+        };
+  const parsed = parseJson(text, '(message)', limits);
   if (!parsed.ok) return { ok: false, error: { ...parsed.error, decoder: opts.hint } };
   const v = parsed.value;
 
@@ -75,7 +156,7 @@ export function decode(text: string, opts: DecodeOptions): DecodeResult {
       return failure(name, 'MW_DECODE_UNKNOWN_FORMAT', `(message): ${describe(v)} is not a ${name} record (expected ${d.expects})`);
   }
 
-  const r = DECODERS[name].run(v, opts.cluster);
+  const r = DECODERS[name].run(v, opts.cluster, limits);
   if (!r.ok) return { ok: false, error: { ...r.error, decoder: name } };
   const decoded: Decoded = { decoder: name, observations: r.value.observations, ignored: r.value.ignored };
   return { ok: true, value: decoded };

@@ -15,33 +15,37 @@
  * object that is not an access log, is `ignored`. A line that starts like a JSON object but does
  * not parse is MW_DECODE_INVALID_JSON / MW_DECODE_TRUNCATED with the path of the line.
  * One bad record fails the whole message (a DecodeResult is all or nothing), so the DLQ keeps it.
+ * Embedded lines go through the same guarded parse as whole messages (`limits`: depth, width).
+ * OTLP `kvlistValue` bodies are flattened one level only (an access log is flat): nested
+ * kvlist/array values become empty placeholders, never a recursive walk; key maps have no
+ * prototype, so a `__proto__` key is plain data.
  */
 import { z } from 'zod';
 import { type RequestRecord } from '../model.js';
 import { type Problem, type Result, fail, ok } from '../result.js';
 import { decodeAccessLog, looksLikeAccessLog } from './envoy.js';
-import { type Obj, type Part, Fields, at, ignoredOne, isObj } from './fields.js';
+import { type Obj, type Part, Fields, at, has, ignoredOne, isObj, own } from './fields.js';
 import { type PodRef } from './identity.js';
-import { parseJson } from './json-text.js';
+import { type JsonLimits, CLIP_CHARS, parseJson } from './json-text.js';
 
 export function isEnvoyMessage(v: unknown): boolean {
   if (typeof v === 'string') return true;
   if (!isObj(v)) return false;
-  return 'resourceLogs' in v || looksLikeAccessLog(v) || typeof v['log'] === 'string' || typeof v['message'] === 'string';
+  return has(v, 'resourceLogs') || looksLikeAccessLog(v) || typeof own(v, 'log') === 'string' || typeof own(v, 'message') === 'string';
 }
 
-export function decodeEnvoyMessage(v: unknown, cluster: string | undefined): Result<Part> {
-  if (typeof v === 'string') return fromLine(v, '(string literal)', undefined, cluster);
+export function decodeEnvoyMessage(v: unknown, cluster: string | undefined, limits: Readonly<JsonLimits>): Result<Part> {
+  if (typeof v === 'string') return fromLine(v, '(string literal)', undefined, cluster, limits);
   if (!isObj(v)) return fail('MW_DECODE_UNKNOWN_FORMAT', '(message): not an access log, a log shipper record or an OTLP logs document');
-  if ('resourceLogs' in v) return fromOtlp(v, cluster);
+  if (has(v, 'resourceLogs')) return fromOtlp(v, cluster, limits);
   const f = new Fields();
   const pod = shipperPod(f, v);
   if (f.problem !== undefined) return { ok: false, error: f.problem };
   if (looksLikeAccessLog(v)) return one(decodeAccessLog(v, '', pod, cluster));
-  const log = v['log'];
-  if (typeof log === 'string') return fromLine(log, 'log', pod, cluster);
-  const message = v['message'];
-  if (typeof message === 'string') return fromLine(message, 'message', pod, cluster);
+  const log = own(v, 'log');
+  if (typeof log === 'string') return fromLine(log, 'log', pod, cluster, limits);
+  const message = own(v, 'message');
+  if (typeof message === 'string') return fromLine(message, 'message', pod, cluster, limits);
   return fail('MW_DECODE_UNKNOWN_FORMAT', '(message): no access log, `log` or `message` string, or `resourceLogs`');
 }
 
@@ -59,11 +63,17 @@ function shipperPod(f: Fields, record: Obj): PodRef | undefined {
 }
 
 /** A container log line that may hold a JSON access log. */
-function fromLine(text: string, where: string, pod: PodRef | undefined, cluster: string | undefined): Result<Part> {
+function fromLine(
+  text: string,
+  where: string,
+  pod: PodRef | undefined,
+  cluster: string | undefined,
+  limits: Readonly<JsonLimits>,
+): Result<Part> {
   let i = 0;
   while (i < text.length && /\s/.test(text.charAt(i))) i++;
   if (text.charAt(i) !== '{') return ignoredOne();
-  const parsed = parseJson(text, where);
+  const parsed = parseJson(text, where, limits);
   if (!parsed.ok) return parsed;
   const log = parsed.value;
   if (!isObj(log) || !looksLikeAccessLog(log)) return ignoredOne();
@@ -96,20 +106,23 @@ const LABEL_PREFIXES = ['k8s.pod.labels.', 'k8s.pod.label.'];
 
 function schemaProblem(error: z.ZodError): Problem {
   const issue = error.issues[0];
-  const path = (issue?.path ?? []).reduce<string>((p, k) => at(p, typeof k === 'number' ? k : String(k)), '');
-  return { code: 'MW_DECODE_SCHEMA', reason: `${path === '' ? '(message)' : path}: ${issue?.message ?? 'invalid OTLP logs document'}` };
+  const full = (issue?.path ?? []).reduce<string>((p, k) => at(p, typeof k === 'number' ? k : String(k)), '');
+  const path = full.length > CLIP_CHARS ? `${full.slice(0, CLIP_CHARS)}…` : full;
+  const said = issue?.message.slice(0, CLIP_CHARS) ?? 'invalid OTLP logs document';
+  return { code: 'MW_DECODE_SCHEMA', reason: `${path === '' ? '(message)' : path}: ${said}` };
 }
 
 function resourcePod(attributes: readonly KeyValue[] | undefined): PodRef | undefined {
   if (attributes === undefined) return undefined;
   const attrs = new Map<string, string>();
   let labels: Record<string, string> | undefined;
+  const newLabels = (): Record<string, string> => Object.create(null) as Record<string, string>;
   for (const { key, value } of attributes) {
     const s = value?.stringValue;
     if (s === undefined) continue;
     attrs.set(key, s);
     const prefix = LABEL_PREFIXES.find((p) => key.startsWith(p));
-    if (prefix !== undefined) (labels ??= {})[key.slice(prefix.length)] = s;
+    if (prefix !== undefined) (labels ??= newLabels())[key.slice(prefix.length)] = s;
   }
   const pod = attrs.get('k8s.pod.name');
   const namespace = attrs.get('k8s.namespace.name');
@@ -118,28 +131,31 @@ function resourcePod(attributes: readonly KeyValue[] | undefined): PodRef | unde
   return { namespace, pod, labels, workload };
 }
 
-/** OTLP AnyValue -> plain JSON value (int64 text -> number), for `kvlistValue` bodies. */
+/**
+ * OTLP AnyValue -> plain JSON scalar (int64 text -> number), for `kvlistValue` bodies. Nested
+ * kvlist/array values become `{}`/`[]` (an access log field is never one; its decoder then
+ * reports the wrong type) so untrusted nesting is never walked.
+ */
 function anyValue(v: unknown): unknown {
   if (!isObj(v)) return null;
-  if ('stringValue' in v) return v['stringValue'];
-  if ('intValue' in v) return typeof v['intValue'] === 'string' ? Number(v['intValue']) : v['intValue'];
-  if ('doubleValue' in v) return v['doubleValue'];
-  if ('boolValue' in v) return v['boolValue'];
-  const kv = v['kvlistValue'];
-  if (isObj(kv)) return kvlist(kv['values']);
-  const arr = v['arrayValue'];
-  if (isObj(arr)) return Array.isArray(arr['values']) ? arr['values'].map(anyValue) : [];
+  if (has(v, 'stringValue')) return v['stringValue'];
+  if (has(v, 'intValue')) return typeof v['intValue'] === 'string' ? Number(v['intValue']) : v['intValue'];
+  if (has(v, 'doubleValue')) return v['doubleValue'];
+  if (has(v, 'boolValue')) return v['boolValue'];
+  if (isObj(own(v, 'kvlistValue'))) return Object.create(null) as Obj;
+  if (isObj(own(v, 'arrayValue'))) return [];
   return null;
 }
 
+/** A kvlist's `values` as a key map without a prototype (a `__proto__` key is plain data). */
 function kvlist(values: unknown): Obj {
-  const out: Obj = {};
+  const out = Object.create(null) as Obj;
   if (!Array.isArray(values)) return out;
-  for (const kv of values) if (isObj(kv) && typeof kv['key'] === 'string') out[kv['key']] = anyValue(kv['value']);
+  for (const kv of values) if (isObj(kv) && typeof kv['key'] === 'string') out[kv['key']] = anyValue(own(kv, 'value'));
   return out;
 }
 
-function fromOtlp(doc: Obj, cluster: string | undefined): Result<Part> {
+function fromOtlp(doc: Obj, cluster: string | undefined, limits: Readonly<JsonLimits>): Result<Part> {
   const parsed = LogsDocument.safeParse(doc);
   if (!parsed.success) return { ok: false, error: schemaProblem(parsed.error) };
   const out: Part = { observations: [], ignored: 0 };
@@ -147,7 +163,7 @@ function fromOtlp(doc: Obj, cluster: string | undefined): Result<Part> {
     const pod = resourcePod(rl.resource?.attributes);
     for (const [si, sl] of (rl.scopeLogs ?? []).entries()) {
       for (const [li, rec] of (sl.logRecords ?? []).entries()) {
-        const r = fromRecord(rec.body, `resourceLogs[${ri}].scopeLogs[${si}].logRecords[${li}].body`, pod, cluster);
+        const r = fromRecord(rec.body, `resourceLogs[${ri}].scopeLogs[${si}].logRecords[${li}].body`, pod, cluster, limits);
         if (!r.ok) return r;
         out.observations.push(...r.value.observations);
         out.ignored += r.value.ignored;
@@ -162,8 +178,9 @@ function fromRecord(
   base: string,
   pod: PodRef | undefined,
   cluster: string | undefined,
+  limits: Readonly<JsonLimits>,
 ): Result<Part> {
-  if (body?.stringValue !== undefined) return fromLine(body.stringValue, `${base}.stringValue`, pod, cluster);
+  if (body?.stringValue !== undefined) return fromLine(body.stringValue, `${base}.stringValue`, pod, cluster, limits);
   if (body?.kvlistValue === undefined) return ignoredOne();
   const log = kvlist(body.kvlistValue.values);
   return looksLikeAccessLog(log) ? one(decodeAccessLog(log, `${base}.kvlistValue`, pod, cluster)) : ignoredOne();

@@ -9,8 +9,12 @@ export type DecoderHint = DecoderName | 'auto';
 export interface DecodeOptions {
   /** Which decoder the source topic implies; `auto` sniffs the record. */
   hint: DecoderHint;
-  /** Messages longer than this (UTF-16 code units of the text) are rejected as MW_DECODE_TOO_LARGE. */
+  /** Messages of more than this many bytes (UTF-8 of the text) are rejected as MW_DECODE_TOO_LARGE. */
   maxBytes: number;
+  /** Deepest JSON nesting accepted (MW_DECODE_TOO_DEEP beyond); default 32. */
+  maxJsonDepth?: number;
+  /** Most members of one JSON object/array accepted (MW_DECODE_TOO_WIDE beyond); default 10,000. */
+  maxJsonWidth?: number;
   /** Istio logs and metrics exist on both sides of a hop; which side's record to keep for edges. */
   cluster?: string;
 }

@@ -1,13 +1,20 @@
 /**
- * The whole pipeline in one process with in-memory state: decode → pre-aggregate →
- * merge/close windows → detect → alerts. Replay, backtests and scenario tests use it;
- * the Kafka runtime runs the same pieces split into two stages.
+ * The whole pipeline in one process with in-memory state: decode → event-time guard →
+ * pre-aggregate → merge/close windows → detect → alerts. Replay, backtests and scenario tests
+ * use it; the Kafka runtime runs the same pieces split into two stages.
+ *
+ * Every observation's event time passes the guard as source "replay" (no processing time: only
+ * the jump bound vs the input's recent event time applies). A record with any observation
+ * refused is rejected whole (`stats.rejected.MW_EVENT_TIME_SKEW`) and contributes nothing: it
+ * neither moves the watermark nor reaches a window.
  */
 import { type Alert } from '../alert/schema.js';
 import { decode } from '../decode/index.js';
 import { type DecodeOptions } from '../decode/types.js';
-import { eventTimeOf } from '../model.js';
+import { type Observation, eventTimeOf } from '../model.js';
+import { type Problem } from '../result.js';
 import { type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
+import { DEFAULT_TIME_GUARD, EventTimeGuard, type TimeGuardParams } from '../window/time-guard.js';
 import { DetectEngine, type EngineParams, type EngineStats } from './engine.js';
 
 export interface LocalPipelineOptions {
@@ -16,6 +23,8 @@ export interface LocalPipelineOptions {
   decode: Omit<DecodeOptions, 'hint'> & Partial<Pick<DecodeOptions, 'hint'>>;
   /** Records between hand-overs from pre-aggregation to the engine. */
   batchRecords: number;
+  /** Event-time plausibility (default DEFAULT_TIME_GUARD). */
+  eventTime?: TimeGuardParams;
 }
 
 export interface LocalStats {
@@ -28,6 +37,7 @@ export interface LocalStats {
 
 export class LocalPipeline {
   private readonly aggregator: WindowAggregator;
+  private readonly timeGuard: EventTimeGuard;
   readonly engine: DetectEngine;
   private pendingRecords = 0;
   private newestTs = -Infinity;
@@ -36,6 +46,7 @@ export class LocalPipeline {
   constructor(private readonly opts: LocalPipelineOptions) {
     this.aggregator = new WindowAggregator(opts.aggregator);
     this.engine = new DetectEngine(opts.engine);
+    this.timeGuard = new EventTimeGuard(opts.eventTime ?? DEFAULT_TIME_GUARD);
     this.stats = { records: 0, observations: 0, ignored: 0, rejected: {}, engine: this.engine.stats };
   }
 
@@ -43,9 +54,10 @@ export class LocalPipeline {
   push(line: string): Alert[] {
     this.stats.records++;
     const r = decode(line, { hint: 'auto', ...this.opts.decode });
-    if (!r.ok) {
-      this.stats.rejected[r.error.code] = (this.stats.rejected[r.error.code] ?? 0) + 1;
-    } else {
+    const problem = r.ok ? this.timeProblem(r.value.observations) : r.error;
+    if (problem !== undefined) {
+      this.stats.rejected[problem.code] = (this.stats.rejected[problem.code] ?? 0) + 1;
+    } else if (r.ok) {
       this.stats.ignored += r.value.ignored;
       for (const o of r.value.observations) {
         this.stats.observations++;
@@ -56,6 +68,14 @@ export class LocalPipeline {
     }
     if (++this.pendingRecords >= this.opts.batchRecords) return this.handOver(false);
     return [];
+  }
+
+  private timeProblem(observations: readonly Observation[]): Problem | undefined {
+    for (const o of observations) {
+      const p = this.timeGuard.check('replay', eventTimeOf(o), undefined);
+      if (p !== undefined) return p;
+    }
+    return undefined;
   }
 
   /** Closes everything (end of input) and returns the remaining alerts. */

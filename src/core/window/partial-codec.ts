@@ -4,13 +4,22 @@
  * the DLQ), never trusted, so a poison partial can never throw inside a window close.
  * Identities (the service, edge peers) pass the same check as the decoders' (`validateServiceId`):
  * empty -> MW_DECODE_NO_IDENTITY, too long or control characters -> MW_DECODE_BAD_IDENTITY.
+ * The text passes the decoders' depth/width scan before JSON.parse (MW_DECODE_TOO_DEEP /
+ * MW_DECODE_TOO_WIDE) and reasons quote at most ~200 characters of it (key paths included).
  */
 import { z } from 'zod';
 import { validateServiceId } from '../decode/identity.js';
+import { type JsonLimits, CLIP_CHARS, scanJson } from '../decode/json-text.js';
 import { type Result, fail, ok } from '../result.js';
 import { type WindowPartial, edgeKey } from './partial.js';
 
-const finite = z.number().finite();
+/**
+ * Every number of a partial: finite and within ±1e21, far above any real figure (a cumulative
+ * ns counter stays under 2^63 ≈ 9.2e18) and far below where summing a few of them overflows
+ * to Infinity in a merge.
+ */
+const PARTIAL_ABS_MAX = 1e21;
+const finite = z.number().finite().min(-PARTIAL_ABS_MAX).max(PARTIAL_ABS_MAX);
 const nonneg = finite.nonnegative();
 const service = z.object({ namespace: z.string().min(1), name: z.string().min(1), cluster: z.string().min(1).optional() });
 const gauge = z.object({ n: nonneg, sum: finite, min: finite, max: finite });
@@ -64,37 +73,47 @@ const WatermarkSchema = z.object({
 
 export type WindowsMessage = { type: 'partial'; partial: WindowPartial } | SourceWatermark;
 
+/** A partial nests 7 levels (containers → counters → span → point); maps may be wide. */
+const WINDOWS_JSON_LIMITS: Readonly<JsonLimits> = { maxDepth: 16, maxWidth: 100_000 };
+
+const clip = (s: string): string => (s.length > CLIP_CHARS ? `${s.slice(0, CLIP_CHARS)}…` : s);
+
+/** JSON.parse behind the depth/width scan; `what` names the message in reasons. */
+function parseGuarded(text: string, what: string): Result<unknown> {
+  const shape = scanJson(text, WINDOWS_JSON_LIMITS);
+  if (shape === 'deep') return fail('MW_DECODE_TOO_DEEP', `${what} nests deeper than ${WINDOWS_JSON_LIMITS.maxDepth} levels`);
+  if (shape === 'wide')
+    return fail('MW_DECODE_TOO_WIDE', `${what} has an object or array of more than ${WINDOWS_JSON_LIMITS.maxWidth} members`);
+  try {
+    return ok(JSON.parse(text) as unknown);
+  } catch {
+    return fail('MW_DECODE_INVALID_JSON', `${what} is not valid JSON`);
+  }
+}
+
 /** Any message of the windows topic: a partial, or a source watermark. */
 export function parseWindowsMessage(text: string): Result<WindowsMessage> {
-  let x: unknown;
-  try {
-    x = JSON.parse(text);
-  } catch {
-    return fail('MW_DECODE_INVALID_JSON', 'windows message is not valid JSON');
-  }
+  const parsed = parseGuarded(text, 'windows message');
+  if (!parsed.ok) return parsed;
+  const x = parsed.value;
   if (typeof x === 'object' && x !== null && (x as { type?: unknown }).type === 'watermark') {
     const w = WatermarkSchema.safeParse(x);
-    return w.success ? ok(w.data) : fail('MW_DECODE_SCHEMA', `source watermark: ${w.error.issues[0]?.message ?? 'invalid'}`);
+    return w.success ? ok(w.data) : fail('MW_DECODE_SCHEMA', `source watermark: ${clip(w.error.issues[0]?.message ?? 'invalid')}`);
   }
   const p = validatePartial(x);
   return p.ok ? ok({ type: 'partial', partial: p.value }) : p;
 }
 
 export function parsePartial(text: string): Result<WindowPartial> {
-  let x: unknown;
-  try {
-    x = JSON.parse(text);
-  } catch {
-    return fail('MW_DECODE_INVALID_JSON', 'window partial is not valid JSON');
-  }
-  return validatePartial(x);
+  const parsed = parseGuarded(text, 'window partial');
+  return parsed.ok ? validatePartial(parsed.value) : parsed;
 }
 
 function validatePartial(x: unknown): Result<WindowPartial> {
   const r = PartialSchema.safeParse(x);
   if (!r.success) {
     const i = r.error.issues[0];
-    return fail('MW_DECODE_SCHEMA', `window partial: ${i ? `${i.path.join('.') || '(root)'}: ${i.message}` : 'invalid'}`);
+    return fail('MW_DECODE_SCHEMA', `window partial: ${i ? `${clip(i.path.join('.')) || '(root)'}: ${clip(i.message)}` : 'invalid'}`);
   }
   const p = r.data as WindowPartial;
   const named = validateIdentities(p);

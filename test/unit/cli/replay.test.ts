@@ -62,3 +62,72 @@ describe('replay', () => {
     expect(summary.stats.rejected).toEqual({ MW_DECODE_INVALID_JSON: 1, MW_DECODE_BAD_VALUE: 1 });
   });
 });
+
+describe('replay of hostile records', () => {
+  const deep = (depth: number): string =>
+    `{"ts":"2026-01-01T00:00:00Z","metric":"value","value":1,"service":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+
+  it('a 20,000-deep service object is one rejection, and the stream goes on', async () => {
+    const input = [deep(20_000), ...lines('demo/x', [1, 2, 3])];
+    expect(input[0]!.length).toBeGreaterThan(100_000);
+    const summary = await replay(parseConfig({}), Readable.from(input.map((l) => l + '\n')), () => undefined);
+    expect(summary.stats.rejected).toEqual({ MW_DECODE_TOO_DEEP: 1 });
+    expect(summary.stats.observations).toBe(3);
+  });
+
+  it('replayCommand exits 0 on it', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { replayCommand } = await import('../../../src/cli/replay.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mw-replay-'));
+    const file = join(dir, 'deep.ndjson');
+    writeFileSync(file, `${deep(20_000)}\n${lines('demo/x', [1]).join('\n')}\n`);
+    const write = process.stderr.write.bind(process.stderr);
+    let stderr = '';
+    process.stderr.write = (chunk: string | Uint8Array): boolean => {
+      stderr += String(chunk);
+      return true;
+    };
+    try {
+      expect(await replayCommand(parseConfig({}), file)).toBe(0);
+    } finally {
+      process.stderr.write = write;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(stderr).toContain('MW_DECODE_TOO_DEEP=1');
+  });
+
+  it('a record stamped 2099 in the middle is rejected and does not blind detection', async () => {
+    const values = Array.from({ length: 300 }, (_, i) => (i === 200 ? 100 : 20));
+    const input = lines('demo/flat', values);
+    input.splice(100, 0, JSON.stringify({ ts: '2099-01-01T00:00:00Z', service: 'demo/flat', metric: 'value', value: 20 }));
+    const alerts: Alert[] = [];
+    const summary = await replay(parseConfig({}), Readable.from(input.map((l) => l + '\n')), (a) => alerts.push(a));
+    expect(summary.stats.rejected).toEqual({ MW_EVENT_TIME_SKEW: 1 });
+    const firing = alerts.filter((a) => a.status === 'firing');
+    expect(firing).toHaveLength(1);
+    expect(firing[0]!.window.start).toBe(new Date(T0 + 200 * STEP_MS).toISOString());
+  });
+
+  it('a record stamped 2099 FIRST does not blind detection either', async () => {
+    const values = Array.from({ length: 300 }, (_, i) => (i === 200 ? 100 : 20));
+    const input = [
+      JSON.stringify({ ts: '2099-01-01T00:00:00Z', service: 'demo/flat', metric: 'value', value: 20 }),
+      ...lines('demo/flat', values),
+    ];
+    const alerts: Alert[] = [];
+    const summary = await replay(parseConfig({}), Readable.from(input.map((l) => l + '\n')), (a) => alerts.push(a));
+    // The tentative 2099 anchor costs the first reanchorRecords - 1 real records.
+    expect(summary.stats.rejected).toEqual({ MW_EVENT_TIME_SKEW: 15 });
+    const firing = alerts.filter((a) => a.status === 'firing');
+    expect(firing.map((a) => a.window.start)).toEqual([new Date(T0 + 200 * STEP_MS).toISOString()]);
+  });
+
+  it('records stamped 1970 are rejected with a reason, not dropped as late', async () => {
+    const input = [...lines('demo/x', [1, 2, 3]), JSON.stringify({ ts: 0, service: 'demo/x', metric: 'value', value: 1 })];
+    const summary = await replay(parseConfig({}), Readable.from(input.map((l) => l + '\n')), () => undefined);
+    expect(summary.stats.rejected).toEqual({ MW_EVENT_TIME_SKEW: 1 });
+    expect(summary.stats.engine.late_dropped).toBe(0);
+  });
+});

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, test } from 'vitest';
 import { engineParamsOf } from '../../../src/config/derive.js';
+import { decodeOptionsOf, timeGuardParamsOf } from '../../../src/config/derive.js';
 import { coerce, loadConfig, parseConfig } from '../../../src/config/load.js';
 import { DEFAULT_DETECTION } from '../../../src/core/params.js';
 import { MeshwatchError } from '../../../src/errors.js';
@@ -161,6 +162,11 @@ describe('environment', () => {
       pick: (c: ReturnType<typeof loadConfig>) => c.redis.url,
       expected: 'redis://r:1',
     },
+    {
+      env: { MESHWATCH_EVENT_TIME_MAX_AGE_MS: '2592000000' },
+      pick: (c: ReturnType<typeof loadConfig>) => c.ingest.eventTime.maxAgeMs,
+      expected: 2_592_000_000,
+    },
   ])('$env sets the value', ({ env, pick, expected }) => {
     expect(pick(loadConfig({ env }))).toStrictEqual(expected);
   });
@@ -309,5 +315,22 @@ describe('dependency bounds', () => {
     const err = configError(() => parseConfig({ redis: { maxOutageMs: 0 }, kafka: { connectTimeoutMs: -1 } }));
     expect(err.message).toContain('redis.maxOutageMs');
     expect(err.message).toContain('kafka.connectTimeoutMs');
+  });
+});
+
+describe('decoder and event-time limits', () => {
+  it('defaults: 32 levels, 10,000 members, 15 min ahead, 7 days behind, 1 h jumps, 16 records to re-anchor', () => {
+    const c = parseConfig({});
+    expect(decodeOptionsOf(c, 'envoy')).toStrictEqual({ hint: 'envoy', maxBytes: 1024 * 1024, maxJsonDepth: 32, maxJsonWidth: 10_000 });
+    expect(timeGuardParamsOf(c)).toStrictEqual({ maxFutureMs: 900_000, maxAgeMs: 604_800_000, maxJumpMs: 3_600_000, reanchorRecords: 16 });
+  });
+
+  test.each([
+    { raw: { ingest: { maxJsonDepth: 0 } }, path: 'ingest.maxJsonDepth' },
+    { raw: { ingest: { maxJsonWidth: 1.5 } }, path: 'ingest.maxJsonWidth' },
+    { raw: { ingest: { eventTime: { maxJumpMs: -1 } } }, path: 'ingest.eventTime.maxJumpMs' },
+    { raw: { ingest: { eventTime: { maxSkewMs: 1 } } }, path: 'ingest.eventTime' },
+  ])('$raw fails naming $path', ({ raw, path }) => {
+    expect(configError(() => parseConfig(raw)).message).toContain(path);
   });
 });

@@ -57,7 +57,11 @@ describe('message-level errors', () => {
     const r = decode('x'.repeat(2_000_001), { hint: 'auto', maxBytes: 2_000_000 });
     expect(r).toStrictEqual({
       ok: false,
-      error: { code: 'MW_DECODE_TOO_LARGE', reason: '(message): 2000001 characters, limit 2000000', decoder: 'auto' },
+      error: {
+        code: 'MW_DECODE_TOO_LARGE',
+        reason: '(message): 2000001 characters, more than 2000000 bytes of UTF-8 (the limit)',
+        decoder: 'auto',
+      },
     });
   });
 

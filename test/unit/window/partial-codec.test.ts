@@ -39,9 +39,31 @@ describe('parsePartial', () => {
     { case: 'edges null', text: JSON.stringify({ ...valid, edges: null }), code: 'MW_DECODE_SCHEMA' },
     // Bug (same family): nested values are not checked; closeWindow then throws on g.sum of null.
     { case: 'a gauge that is null', text: JSON.stringify({ ...valid, gauges: { queue_depth: null } }), code: 'MW_DECODE_SCHEMA' },
+    {
+      case: 'an absurd gauge sum (merging two would overflow to Infinity)',
+      text: JSON.stringify({ ...valid, gauges: { queue_depth: { n: 1, sum: 1e308, min: 0, max: 1 } } }),
+      code: 'MW_DECODE_SCHEMA',
+    },
+    {
+      case: 'a 20,000-deep service',
+      text: JSON.stringify({ ...valid, service: '@' }).replace('"@"', `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`),
+      code: 'MW_DECODE_TOO_DEEP',
+    },
+    {
+      case: 'a 200,000-member gauge map',
+      text: JSON.stringify({ ...valid, gauges: Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`g${i}`, 1])) }),
+      code: 'MW_DECODE_TOO_WIDE',
+    },
   ])('refuses $case with $code', ({ text, code }) => {
     const r = parsePartial(text);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error.code).toBe(code);
+    expect(!r.ok && r.error.reason.length).toBeLessThanOrEqual(600);
+  });
+
+  it('a schema reason quotes at most ~200 characters of a hostile key', () => {
+    const r = parsePartial(JSON.stringify({ ...valid, gauges: { ['k'.repeat(100_000)]: null } }));
+    expect(!r.ok && r.error.code).toBe('MW_DECODE_SCHEMA');
+    expect(!r.ok && r.error.reason.length).toBeLessThanOrEqual(600);
   });
 });
