@@ -145,7 +145,7 @@ describe('reasons quote at most ~200 characters of input', () => {
   });
 
   test('an empty sample service object names no value at all', () => {
-    expect(reasonOf(JSON.stringify(sample({ service: { name: '', pad: huge } })))).toBe('service: empty name');
+    expect(reasonOf(JSON.stringify(sample({ service: { name: '', pad: huge } })))).toBe('service.name: empty');
   });
 });
 
