@@ -8,7 +8,8 @@ import { decode } from '../decode/index.js';
 import { type DecodeOptions } from '../decode/types.js';
 import { eventTimeOf } from '../model.js';
 import { type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
-import { DetectEngine, type EngineParams, type EngineStats } from './engine.js';
+import { ServiceAdmission } from './admission.js';
+import { DetectEngine, type EngineParams, type EngineStats, admissionParamsOf } from './engine.js';
 
 export interface LocalPipelineOptions {
   aggregator: AggregatorOptions;
@@ -35,7 +36,7 @@ export class LocalPipeline {
 
   constructor(private readonly opts: LocalPipelineOptions) {
     this.aggregator = new WindowAggregator(opts.aggregator);
-    this.engine = new DetectEngine(opts.engine);
+    this.engine = new DetectEngine(opts.engine, new ServiceAdmission(admissionParamsOf(opts.engine)));
     this.stats = { records: 0, observations: 0, ignored: 0, rejected: {}, engine: this.engine.stats };
   }
 
