@@ -55,7 +55,7 @@ interface Episode {
 
 interface BoundState {
   limit: number;
-  /** Refused since the last emission, by reason. */
+  /** Refused since the last emission, by reason; the first of them at firstRefusalMs. */
   refused: Record<string, number>;
   examples: string[];
   lastRefusalMs: number;
@@ -174,7 +174,8 @@ export class ServiceAdmission {
 
   private alertOf(status: 'firing' | 'resolved', bound: Bound, s: BoundState, e: Episode): Alert {
     const refused = sum(s.refused);
-    const spanMs = Math.max(this.clock - (status === 'firing' && e.lastEmitMs < this.clock ? e.lastEmitMs : e.startsAt), 1);
+    // The refusals reported span from the first since the last emission to now.
+    const spanMs = this.clock - s.firstRefusalMs;
     const windowStart = Math.floor((this.clock - 1) / this.params.intervalMs) * this.params.intervalMs;
     const held = bound === 'services' ? this.heldCount : null;
     const alert = buildAlert(
@@ -186,7 +187,7 @@ export class ServiceAdmission {
         startsAt: e.startsAt,
         calm: 0,
         severity: 'warning',
-        score: 0.5 + (0.5 * refused) / (refused + s.limit),
+        score: 0.5 + (0.5 * refused) / Math.max(1, refused + s.limit),
         observed: refused,
         expected: { value: s.limit, lower: 0, upper: s.limit },
       },
@@ -202,7 +203,9 @@ export class ServiceAdmission {
           refused,
           refused_cap: s.refused.cap ?? 0,
           refused_rate: s.refused.rate ?? 0,
-          ...(bound === 'services' ? { new_per_minute: this.params.newServicesPerMinute } : {}),
+          ...(bound === 'services' && Number.isFinite(this.params.newServicesPerMinute)
+            ? { new_per_minute: this.params.newServicesPerMinute }
+            : {}),
           examples: s.examples.join(', '),
         },
       },
