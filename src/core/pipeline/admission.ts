@@ -61,6 +61,8 @@ interface BoundState {
   lastRefusalMs: number;
   firstRefusalMs: number;
   open: Episode | undefined;
+  /** The last refusal of the episode that resolved last: refusals up to it belong to that episode. */
+  closedThroughMs: number;
 }
 
 export type AdmitOutcome = 'admitted' | 'cap' | 'rate';
@@ -98,12 +100,15 @@ export class ServiceAdmission {
     this.heldCount++;
   }
 
-  /** A new service: admitted while under the cap and the bucket has a token; otherwise refused (counted). */
-  admitNew(key: string): AdmitOutcome {
+  /**
+   * A new service: admitted while under the cap and the bucket has a token; otherwise refused
+   * (counted). `atMs`: the event time of the data that asked (its window end; default now).
+   */
+  admitNew(key: string, atMs = this.clock): AdmitOutcome {
     this.refill();
     const outcome: AdmitOutcome = this.heldCount >= this.params.maxServices ? 'cap' : this.tokens < 1 ? 'rate' : 'admitted';
     if (outcome !== 'admitted') {
-      this.refuse('services', this.params.maxServices, key, outcome);
+      this.refuse('services', this.params.maxServices, key, outcome, atMs);
       return outcome;
     }
     this.tokens--;
@@ -116,18 +121,33 @@ export class ServiceAdmission {
     this.heldCount = Math.max(0, this.heldCount - n);
   }
 
-  /** Counts an identity refused by a per-service bound (`example`: the service and what was refused). */
-  refuse(bound: Bound, limit: number, example: string, reason = 'cap'): void {
+  /**
+   * Counts an identity refused by a bound (`example`: the service and what was refused), at the
+   * event time of the data refused (`atMs`, default now). The alert's episodes go by that time:
+   * a partition still working through a backlog refuses data of a time an episode already covered
+   * and resolved; those refusals are counted but do not open a new episode.
+   */
+  refuse(bound: Bound, limit: number, example: string, reason = 'cap', atMs = this.clock): void {
     let s = this.bounds.get(bound);
     if (!s) {
-      s = { limit, refused: {}, examples: [], lastRefusalMs: -Infinity, firstRefusalMs: -Infinity, open: undefined };
+      s = {
+        limit,
+        refused: {},
+        examples: [],
+        lastRefusalMs: -Infinity,
+        firstRefusalMs: -Infinity,
+        open: undefined,
+        closedThroughMs: -Infinity,
+      };
       this.bounds.set(bound, s);
     }
-    s.limit = limit;
-    if (Object.keys(s.refused).length === 0) s.firstRefusalMs = this.clock;
-    s.refused[reason] = (s.refused[reason] ?? 0) + 1;
-    s.lastRefusalMs = this.clock;
     this.refusedTotal[bound]++;
+    if (!s.open && atMs <= s.closedThroughMs) return;
+    s.limit = limit;
+    const at = Math.min(atMs, this.clock);
+    if (Object.keys(s.refused).length === 0 || at < s.firstRefusalMs) s.firstRefusalMs = at;
+    s.refused[reason] = (s.refused[reason] ?? 0) + 1;
+    if (at > s.lastRefusalMs) s.lastRefusalMs = at;
     if (s.examples.length < MAX_EXAMPLES) {
       const shown = exampleOf(example);
       if (!s.examples.includes(shown)) s.examples.push(shown);
@@ -143,7 +163,7 @@ export class ServiceAdmission {
       const refused = sum(s.refused);
       if (!s.open) {
         if (refused === 0) continue;
-        const startsAt = Math.floor(s.firstRefusalMs / interval) * interval;
+        const startsAt = Math.floor((Number.isFinite(s.firstRefusalMs) ? s.firstRefusalMs : this.clock) / interval) * interval;
         s.open = { id: episodeId(serviceKey(MESHWATCH_SERVICE), 'cardinality', bound, startsAt), startsAt, lastEmitMs: this.clock };
         out.push(this.alertOf('firing', bound, s, s.open));
         this.reset(s);
@@ -154,6 +174,7 @@ export class ServiceAdmission {
       } else if (refused === 0 && this.clock - s.lastRefusalMs >= interval) {
         out.push(this.alertOf('resolved', bound, s, s.open));
         s.open = undefined;
+        s.closedThroughMs = s.lastRefusalMs;
       }
     }
     return out;
@@ -175,7 +196,7 @@ export class ServiceAdmission {
   private alertOf(status: 'firing' | 'resolved', bound: Bound, s: BoundState, e: Episode): Alert {
     const refused = sum(s.refused);
     // The refusals reported span from the first since the last emission to now.
-    const spanMs = this.clock - s.firstRefusalMs;
+    const spanMs = Number.isFinite(s.firstRefusalMs) ? this.clock - s.firstRefusalMs : 0;
     const windowStart = Math.floor((this.clock - 1) / this.params.intervalMs) * this.params.intervalMs;
     const held = bound === 'services' ? this.heldCount : null;
     const alert = buildAlert(

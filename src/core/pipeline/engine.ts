@@ -154,7 +154,7 @@ export class DetectEngine {
       return 'late';
     }
     if (!held) {
-      if (this.admission.admitNew(k) !== 'admitted') {
+      if (this.admission.admitNew(k, end) !== 'admitted') {
         this.stats.services_refused++;
         return 'refused';
       }
@@ -295,16 +295,17 @@ export class DetectEngine {
   /** Names what closeServiceWindow refused (peers and metrics past their bounds) to the admission. O(edges + gauges) of one partial. */
   private countRefused(state: ServiceState, p: WindowPartial): void {
     const svc = serviceKey(state.service);
+    const atMs = p.windowStart + p.windowMs;
     for (const key of Object.keys(p.edges)) {
       if (state.peers[key]) continue;
       this.stats.peers_refused++;
-      this.admission.refuse('peers', this.params.maxPeersPerService, `${svc} ${key}`);
+      this.admission.refuse('peers', this.params.maxPeersPerService, `${svc} ${key}`, 'cap', atMs);
     }
     if (Object.keys(state.baselines).length < this.params.maxMetricsPerService) return;
     for (const metric of Object.keys(p.gauges)) {
       if (state.baselines[metric]) continue;
       this.stats.metrics_refused++;
-      this.admission.refuse('metrics', this.params.maxMetricsPerService, `${svc} ${metric}`);
+      this.admission.refuse('metrics', this.params.maxMetricsPerService, `${svc} ${metric}`, 'cap', atMs);
     }
   }
 

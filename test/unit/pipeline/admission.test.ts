@@ -162,6 +162,19 @@ describe('the cardinality alert', () => {
     expect(again[0]!.id).not.toBe(f.id);
   });
 
+  it('refusals of data older than a resolved episode (a partition behind the others) do not reopen it', () => {
+    const a = admissionAt({ maxServices: 0 });
+    expect(sprayAt(a, T0 + 10_000, 3).map((x) => x.status)).toEqual(['firing']);
+    expect(sprayAt(a, T0 + 80_000, 0).map((x) => x.status)).toEqual(['resolved']);
+    // a lagging partition now refuses services of the sprayed time
+    for (let i = 0; i < 4; i++) a.admitNew(`late/${i}`, T0 + 10_000);
+    expect(a.poll()).toEqual([]);
+    expect(a.refusedTotal.services).toBe(7);
+    // data of a later time is a new episode
+    a.admitNew('new/0', T0 + 80_000);
+    expect(a.poll().map((x) => [x.status, x.observed])).toEqual([['firing', 1]]);
+  });
+
   it('names the rate when the rate refused most', () => {
     const a = admissionAt({ newServicesPerMinute: 600, newServicesBurst: 100 });
     const [f] = sprayAt(a, T0, 1000);
