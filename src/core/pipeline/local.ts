@@ -7,7 +7,7 @@ import { type Alert } from '../alert/schema.js';
 import { decode } from '../decode/index.js';
 import { type DecodeOptions } from '../decode/types.js';
 import { eventTimeOf } from '../model.js';
-import { type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
+import { type AggregatorBound, type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
 import { ServiceAdmission } from './admission.js';
 import { DetectEngine, type EngineParams, type EngineStats, admissionParamsOf } from './engine.js';
 
@@ -24,6 +24,8 @@ export interface LocalStats {
   observations: number;
   ignored: number;
   rejected: Record<string, number>;
+  /** Observations pre-aggregation refused, by bound. */
+  refused: Record<AggregatorBound, number>;
   engine: EngineStats;
 }
 
@@ -37,7 +39,7 @@ export class LocalPipeline {
   constructor(private readonly opts: LocalPipelineOptions) {
     this.aggregator = new WindowAggregator(opts.aggregator);
     this.engine = new DetectEngine(opts.engine, new ServiceAdmission(admissionParamsOf(opts.engine)));
-    this.stats = { records: 0, observations: 0, ignored: 0, rejected: {}, engine: this.engine.stats };
+    this.stats = { records: 0, observations: 0, ignored: 0, rejected: {}, refused: this.aggregator.refused, engine: this.engine.stats };
   }
 
   /** Feeds one record (a line of text); returns the alerts this made due, if any. */
