@@ -173,13 +173,28 @@ export const ConfigSchema = z
       .prefault({}),
     bounds: z
       .object({
-        maxServices: positiveInt.default(50_000),
+        /**
+         * Services one detect process holds (all its partitions together); past it new services are
+         * refused (counted, a `cardinality` alert), never given state nor written to Redis. Services
+         * whose state is in Redis are always served. Measured (bench/heap-per-service.ts): ~114 KiB of
+         * heap per held service with 15 days of baselines and 3 open windows, so the default 2,000 hold
+         * ~225 MiB; with maxOpenPartials' ~130 MiB the process stays under 512 MiB of heap. Raise
+         * both with the heap (node --max-old-space-size), or spread services over more detect processes.
+         */
+        maxServices: positiveInt.default(2000),
+        /** New services admitted per minute of event time, after the burst: a spray cannot fill the cap in seconds. */
+        newServicesPerMinute: positiveInt.default(1000),
+        /** New services admitted at once (a cold start on a mesh of that many services). */
+        newServicesBurst: positiveInt.default(5000),
+        /** The `cardinality` alert updates at most this often and resolves after this long without refusals (event time). */
+        cardinalityIntervalMs: positiveInt.default(60_000),
         maxEdgesPerService: positiveInt.default(512),
         maxContainersPerService: positiveInt.default(256),
         maxMetricsPerService: positiveInt.default(64),
         maxPeersPerService: positiveInt.default(1024),
         maxPendingWindows: positiveInt.default(90),
-        maxOpenPartials: positiveInt.default(200_000),
+        /** Open (service, window) partials in stage 1 between flushes; ~2.6 KiB each when a spray fills them (50,000: ~130 MiB). */
+        maxOpenPartials: positiveInt.default(50_000),
         counterIdleWindows: positiveInt.default(30),
       })
       .strict()

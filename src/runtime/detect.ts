@@ -14,7 +14,8 @@ import { type Consumer, type EachBatchPayload, type Kafka, type Message, type Pr
 import { type Config } from '../config/schema.js';
 import { engineParamsOf } from '../config/derive.js';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
-import { type AdvanceResult, DetectEngine } from '../core/pipeline/engine.js';
+import { ServiceAdmission } from '../core/pipeline/admission.js';
+import { type AdvanceResult, DetectEngine, admissionParamsOf } from '../core/pipeline/engine.js';
 import { emptyServiceState } from '../core/pipeline/service-state.js';
 import { parseServiceKey, serviceKey } from '../core/model.js';
 import { parseWindowsMessage } from '../core/window/partial-codec.js';
@@ -49,6 +50,8 @@ export class DetectWorker {
   private readonly now: () => number;
   /** Every raw input partition (`topic/partition`): each must report before windows close. */
   private rawSources: string[] = [];
+  /** One admission for every engine of this process: the bound on services is per process. */
+  private readonly admission: ServiceAdmission;
 
   constructor(
     private readonly kafka: Kafka,
@@ -60,6 +63,7 @@ export class DetectWorker {
     this.consumer = kafka.consumer({ groupId: config.kafka.groups.detect, maxBytesPerPartition: 4 * 1024 * 1024 });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.now = opts.now ?? Date.now;
+    this.admission = new ServiceAdmission(admissionParamsOf(engineParamsOf(config)));
   }
 
   async start(): Promise<void> {
@@ -101,7 +105,13 @@ export class DetectWorker {
   private partition(p: number): PartitionState {
     let s = this.partitions.get(p);
     if (!s) {
-      s = { engine: new DetectEngine(engineParamsOf(this.config)), open: new Map(), next: -1n, committed: -1n, lastDataAt: this.now() };
+      s = {
+        engine: new DetectEngine(engineParamsOf(this.config), this.admission),
+        open: new Map(),
+        next: -1n,
+        committed: -1n,
+        lastDataAt: this.now(),
+      };
       for (const source of this.rawSources) s.engine.expectSource(source, this.now());
       this.partitions.set(p, s);
     }

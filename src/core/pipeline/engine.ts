@@ -13,11 +13,19 @@
  * for `sourceSilenceMs`. A source more than `maxSourceLagMs` behind the newest is taken as
  * stalled and no longer holds windows back. A partial for a window that already closed (or
  * that the watermark passed) is late: counted, not merged.
+ *
+ * Bounded state: new services go through a ServiceAdmission (admission.ts) that every engine of
+ * a process shares — a cap on services held and a rate of new ones; a refused service gets no
+ * state, so nothing of it is ever persisted. A state loaded from the store (it closed windows
+ * before) is known and always held. Peers and metrics refused by their per-service bounds are
+ * reported to the same admission, which turns refusals into `cardinality` alerts; `advance` and
+ * `flush` carry the ones due (each once per process, whichever engine polls first).
  */
 import { type Alert } from '../alert/schema.js';
 import { serviceKey } from '../model.js';
 import { type VerdictStatus } from '../detect/deviation.js';
 import { type WindowPartial, mergePartials } from '../window/partial.js';
+import { type AdmissionParams, ServiceAdmission } from './admission.js';
 import { type CloseParams, closeServiceWindow } from './close-service-window.js';
 import { type ServiceState, emptyServiceState } from './service-state.js';
 
@@ -25,8 +33,14 @@ export interface EngineParams extends CloseParams {
   allowedLatenessMs: number;
   /** Bound on open windows per service; past it the oldest closes early. */
   maxPendingWindows: number;
-  /** Bound on services held; past it new services are refused (counted). */
+  /** Bound on services held (across the engines sharing an admission); past it new services are refused (counted). */
   maxServices: number;
+  /** New services admitted per minute of event time (default: no rate limit). */
+  newServicesPerMinute?: number;
+  /** New services admitted at once before the rate applies (default: no limit). */
+  newServicesBurst?: number;
+  /** Interval of the `cardinality` alert (ms, event time; default 60 s). */
+  cardinalityIntervalMs?: number;
   /** A source this far behind the newest (event time) is taken as stalled (ms). */
   maxSourceLagMs: number;
   /** A source that has not reported for this long (processing time) no longer holds windows open (ms). */
@@ -39,7 +53,15 @@ export interface EngineStats {
   partials: number;
   late_dropped: number;
   windows_closed: number;
+  /** New services refused by the admission (cap or rate). */
   services_refused: number;
+  /** New peers refused past maxPeersPerService. */
+  peers_refused: number;
+  /** New metrics refused past maxMetricsPerService. */
+  metrics_refused: number;
+  /** Windows closed before the watermark because a service had more than maxPendingWindows open. */
+  windows_closed_early: number;
+  /** Everything refused by a bound: metrics, peers, and what stage 1 dropped from partials. */
   overflow: number;
   alerts: number;
   verdicts: Partial<Record<VerdictStatus, number>>;
@@ -73,12 +95,23 @@ export class DetectEngine {
     late_dropped: 0,
     windows_closed: 0,
     services_refused: 0,
+    peers_refused: 0,
+    metrics_refused: 0,
+    windows_closed_early: 0,
     overflow: 0,
     alerts: 0,
     verdicts: {},
   };
 
-  constructor(private readonly params: EngineParams) {}
+  readonly admission: ServiceAdmission;
+
+  /** `admission`: the one shared by every engine of the process (a private one when omitted). */
+  constructor(
+    private readonly params: EngineParams,
+    admission?: ServiceAdmission,
+  ) {
+    this.admission = admission ?? new ServiceAdmission(admissionParamsOf(params));
+  }
 
   /** Service keys among these partials whose state is not held yet (load them first). */
   missing(partials: Iterable<WindowPartial>): string[] {
@@ -90,10 +123,15 @@ export class DetectEngine {
     return [...out];
   }
 
-  /** Takes a state loaded from the store (or a fresh one). */
+  /**
+   * Takes a state loaded from the store. A fresh state (the store knew nothing: no window closed)
+   * is not held: the service is new, and `offer` admits it or not.
+   */
   adopt(state: ServiceState): void {
     const k = serviceKey(state.service);
-    if (!this.services.has(k)) this.services.set(k, { state, pending: new Map() });
+    if (this.services.has(k) || (state.windows === 0 && state.lastWindowStart < 0)) return;
+    this.admission.holdKnown();
+    this.services.set(k, { state, pending: new Map() });
   }
 
   get size(): number {
@@ -109,13 +147,14 @@ export class DetectEngine {
     this.stats.partials++;
     const k = serviceKey(p.service);
     const end = p.windowStart + p.windowMs;
+    this.admission.observe(end);
     let held = this.services.get(k);
     if ((held && p.windowStart <= held.state.lastWindowStart) || end <= this.watermark) {
       this.stats.late_dropped++;
       return 'late';
     }
     if (!held) {
-      if (this.services.size >= this.params.maxServices) {
+      if (this.admission.admitNew(k, end) !== 'admitted') {
         this.stats.services_refused++;
         return 'refused';
       }
@@ -190,7 +229,12 @@ export class DetectEngine {
   advance(nowMs?: number): AdvanceResult {
     const wm = this.sourceLow(nowMs) - this.params.allowedLatenessMs;
     if (wm > this.watermark) this.watermark = wm;
-    return this.closeWhere((start, p, held) => start + p.windowMs <= this.watermark || held.pending.size > this.params.maxPendingWindows);
+    return this.closeWhere((start, p, held) => {
+      if (start + p.windowMs <= this.watermark) return true;
+      if (held.pending.size <= this.params.maxPendingWindows) return false;
+      this.stats.windows_closed_early++;
+      return true;
+    });
   }
 
   /** Closes every pending window (end of a replay, an idle stream, or a revoked partition). */
@@ -200,9 +244,19 @@ export class DetectEngine {
     return this.closeWhere(() => true);
   }
 
-  /** Forgets services (their partition was revoked); their pending windows should be flushed first. */
+  /**
+   * Forgets services (their partition was revoked); their pending windows should be flushed first.
+   * Their capacity returns to the shared admission.
+   */
   release(keys: Iterable<string>): void {
-    for (const k of keys) this.services.delete(k);
+    let n = 0;
+    for (const k of keys) if (this.services.delete(k)) n++;
+    this.admission.release(n);
+  }
+
+  /** Forgets every service (the engine is dropped): call before dropping an engine that shares an admission. */
+  releaseAll(): void {
+    this.release(this.keys());
   }
 
   keys(): string[] {
@@ -221,6 +275,7 @@ export class DetectEngine {
         if (!shouldClose(start, p, held)) break;
         held.pending.delete(start);
         const out = closeServiceWindow(held.state, p, this.params);
+        if (out.overflow > 0) this.countRefused(out.state, p);
         held.state = out.state;
         alerts.push(...out.alerts);
         this.stats.windows_closed++;
@@ -232,8 +287,26 @@ export class DetectEngine {
       }
       if (changed) dirty.push(held.state);
     }
+    alerts.push(...this.admission.poll());
     this.stats.alerts += alerts.length;
     return { alerts, dirty };
+  }
+
+  /** Names what closeServiceWindow refused (peers and metrics past their bounds) to the admission. O(edges + gauges) of one partial. */
+  private countRefused(state: ServiceState, p: WindowPartial): void {
+    const svc = serviceKey(state.service);
+    const atMs = p.windowStart + p.windowMs;
+    for (const key of Object.keys(p.edges)) {
+      if (state.peers[key]) continue;
+      this.stats.peers_refused++;
+      this.admission.refuse('peers', this.params.maxPeersPerService, `${svc} ${key}`, 'cap', atMs);
+    }
+    if (Object.keys(state.baselines).length < this.params.maxMetricsPerService) return;
+    for (const metric of Object.keys(p.gauges)) {
+      if (state.baselines[metric]) continue;
+      this.stats.metrics_refused++;
+      this.admission.refuse('metrics', this.params.maxMetricsPerService, `${svc} ${metric}`, 'cap', atMs);
+    }
   }
 
   /** Whether a (service, window) is still open: its partials must not be committed past. */
@@ -241,3 +314,11 @@ export class DetectEngine {
     return this.services.get(serviceKey)?.pending.has(windowStart) ?? false;
   }
 }
+
+/** The admission an engine's parameters describe (LocalPipeline and the runtime share one per process). */
+export const admissionParamsOf = (p: EngineParams): AdmissionParams => ({
+  maxServices: p.maxServices,
+  newServicesPerMinute: p.newServicesPerMinute ?? Infinity,
+  newServicesBurst: p.newServicesBurst ?? Infinity,
+  intervalMs: p.cardinalityIntervalMs ?? 60_000,
+});

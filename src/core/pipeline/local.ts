@@ -13,9 +13,10 @@ import { decode } from '../decode/index.js';
 import { type DecodeOptions } from '../decode/types.js';
 import { type Observation, eventTimeOf } from '../model.js';
 import { type Problem } from '../result.js';
-import { type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
+import { type AggregatorBound, type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
 import { DEFAULT_TIME_GUARD, EventTimeGuard, type TimeGuardParams } from '../window/time-guard.js';
-import { DetectEngine, type EngineParams, type EngineStats } from './engine.js';
+import { ServiceAdmission } from './admission.js';
+import { DetectEngine, type EngineParams, type EngineStats, admissionParamsOf } from './engine.js';
 
 export interface LocalPipelineOptions {
   aggregator: AggregatorOptions;
@@ -32,6 +33,8 @@ export interface LocalStats {
   observations: number;
   ignored: number;
   rejected: Record<string, number>;
+  /** Observations pre-aggregation refused, by bound. */
+  refused: Record<AggregatorBound, number>;
   engine: EngineStats;
 }
 
@@ -45,9 +48,9 @@ export class LocalPipeline {
 
   constructor(private readonly opts: LocalPipelineOptions) {
     this.aggregator = new WindowAggregator(opts.aggregator);
-    this.engine = new DetectEngine(opts.engine);
+    this.engine = new DetectEngine(opts.engine, new ServiceAdmission(admissionParamsOf(opts.engine)));
     this.timeGuard = new EventTimeGuard(opts.eventTime ?? DEFAULT_TIME_GUARD);
-    this.stats = { records: 0, observations: 0, ignored: 0, rejected: {}, engine: this.engine.stats };
+    this.stats = { records: 0, observations: 0, ignored: 0, rejected: {}, refused: this.aggregator.refused, engine: this.engine.stats };
   }
 
   /** Feeds one record (a line of text); returns the alerts this made due, if any. */

@@ -5,7 +5,9 @@
  * partial that stage 2 merges (partials are mergeable, so flushing early is always safe).
  *
  * Bounded: at most `maxOpenPartials` open at once; past that an observation is refused
- * (counted as `overflow`) until the next drain.
+ * (counted as `overflow`) until the next drain. Within a partial, edges, containers and metric
+ * names are bounded too (PartialBounds). `refused` counts every refusal by the bound that made it,
+ * since start, so the runtime can log and count them per interval.
  */
 import { type Observation, type ServiceId, serviceKey } from '../model.js';
 import {
@@ -23,10 +25,15 @@ export interface AggregatorOptions extends PartialBounds {
   maxOpenPartials: number;
 }
 
+/** What an aggregator bound refuses: a new (service, window), or a new edge, container or metric name in one. */
+export type AggregatorBound = 'partials' | 'edges' | 'containers' | 'metrics';
+
 export class WindowAggregator {
   private open = new Map<string, WindowPartial>();
   /** Observations refused by a bound since the last drain. */
   overflow = 0;
+  /** Observations refused since start, by bound. */
+  readonly refused: Record<AggregatorBound, number> = { partials: 0, edges: 0, containers: 0, metrics: 0 };
 
   constructor(private readonly opts: AggregatorOptions) {}
 
@@ -38,15 +45,15 @@ export class WindowAggregator {
     switch (obs.kind) {
       case 'sample': {
         const p = this.partialFor(obs.sample.service, obs.sample.ts);
-        return p ? addSample(p, obs.sample, this.opts) || this.refuse() : this.refuse();
+        return p ? addSample(p, obs.sample, this.opts) || this.refuse('metrics') : this.refuse('partials');
       }
       case 'container': {
         const p = this.partialFor(obs.stats.service, obs.stats.ts);
-        return p ? addContainerStats(p, obs.stats, this.opts) || this.refuse() : this.refuse();
+        return p ? addContainerStats(p, obs.stats, this.opts) || this.refuse('containers') : this.refuse('partials');
       }
       case 'request': {
         const p = this.partialFor(obs.request.service, obs.request.ts);
-        return p ? addRequest(p, obs.request, this.opts) || this.refuse() : this.refuse();
+        return p ? addRequest(p, obs.request, this.opts) || this.refuse('edges') : this.refuse('partials');
       }
     }
   }
@@ -58,8 +65,9 @@ export class WindowAggregator {
     return out;
   }
 
-  private refuse(): false {
+  private refuse(bound: AggregatorBound): false {
     this.overflow++;
+    this.refused[bound]++;
     return false;
   }
 

@@ -48,7 +48,7 @@ describe('defaults', () => {
       redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'mw' },
       window: { ms: 10_000, allowedLatenessWindows: 2, idleCloseMs: 30_000 },
       ingest: { onDecodeError: 'dlq' },
-      bounds: { maxServices: 50_000, counterIdleWindows: 30 },
+      bounds: { maxServices: 2000, newServicesPerMinute: 1000, newServicesBurst: 5000, maxOpenPartials: 50_000, counterIdleWindows: 30 },
     });
   });
 
