@@ -2,7 +2,7 @@
  * ServiceState ⇄ a flat field map (one Redis hash per service). Versioned: a record whose
  * `v` is unknown is refused with MW_STORE_CODEC rather than misread.
  */
-import { type Baseline } from '../core/baseline/baseline.js';
+import { type Baseline } from '../core/baseline/index.js';
 import { type ServiceState } from '../core/pipeline/service-state.js';
 import { MeshwatchError } from '../errors.js';
 
