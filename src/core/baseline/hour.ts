@@ -102,7 +102,7 @@ export function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFi
     // is outside (a batch), the hour moved and all its windows count.
     const inN = b.accInN ?? b.accN;
     const moved = inN === 0 || inN * 2 < b.accN;
-    const m = moved ? accXOf(b) / b.accN : (b.accIn ?? accXOf(b)) / inN;
+    const m = moved ? b.accX / b.accN : (b.accIn ?? b.accX) / inN;
     const ts = b.accHour * HOUR_MS;
     const h = hourOfDay(ts);
     const w = hourOfWeek(ts);
@@ -145,9 +145,6 @@ export function foldHour(b: Baseline, nextHour: number): Pick<Baseline, SeasonFi
   return nextDay === s.dayIdx ? s : roll(s, nextDay);
 }
 
-/** The current hour's sum of values (records written before `accX` existed kept value − slow). */
-export const accXOf = (b: Baseline): number => b.accX ?? ((b as { accSum?: number }).accSum ?? 0) + b.accN * b.slow;
-
 /**
  * Accumulates x into the current hour, folding the previous hour when it changes; `dev` is the
  * window's distance from the expectation when it was outside the band (0 otherwise).
@@ -162,9 +159,9 @@ export function accumulate(b: Baseline, x: number, windowStart: number, dev: num
     // Only the running sums change within an hour (the caller spreads them over b).
     const sums: Partial<Pick<Baseline, AccFields>> = {
       accHour: hour,
-      accX: accXOf(b) + x,
+      accX: b.accX + x,
       accN: b.accN + 1,
-      accIn: (b.accIn ?? accXOf(b)) + (dev === 0 ? x : 0),
+      accIn: (b.accIn ?? b.accX) + (dev === 0 ? x : 0),
       accInN: (b.accInN ?? b.accN) + (dev === 0 ? 1 : 0),
       accInXX: (b.accInXX ?? 0) + (dev === 0 ? x * x : 0),
       accUp: Math.max(b.accUp ?? 0, up),

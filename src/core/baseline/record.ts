@@ -22,7 +22,8 @@ import { type DetectionParams } from '../params.js';
 
 /** What every record has: its version, windows learned, the last window learned (idempotence) and its scale. Owned by baseline/learn.ts. */
 export interface RecordCore {
-  v: 1;
+  /** The record's version: 2 (stores/baseline-record.ts migrates version 1 on load). */
+  v: 2;
   /** Windows learned. */
   n: number;
   lastWindowStart: number;
@@ -86,7 +87,7 @@ export interface SeasonSlice {
 export interface HourSlice {
   /** The hour being accumulated (epoch hours) and its running sum and count of values. */
   accHour: number;
-  accX?: number;
+  accX: number;
   accN: number;
   /**
    * The same over the hour's windows inside the band, with their sum of squares and, with t
@@ -259,7 +260,7 @@ export const NO_PEAKS = Object.freeze(new Array<number>(24).fill(0)) as number[]
 export const orNone = (xs: number[]): number[] => (xs.some((x) => x !== 0) ? xs : NO_PEAKS);
 
 export const emptyBaseline = (): Baseline => ({
-  v: 1,
+  v: 2,
   n: 0,
   lastWindowStart: -1,
   level: 0,
