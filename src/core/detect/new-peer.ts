@@ -24,7 +24,8 @@ export const newPeerDetector: Detector = {
   kinds: ['new_peer'],
   window(w, book) {
     const { peers, edges } = w;
-    const known = Object.keys(peers).length;
+    // Peers added in this window, so the count known before it is found only when a peer fires.
+    let added = 0;
     const warm = w.windowsBefore >= w.d.warmupWindows;
     for (const [key, edge] of Object.entries(edges)) {
       const seen = peers[key];
@@ -43,6 +44,7 @@ export const newPeerDetector: Detector = {
         lastSeen: w.windowStart,
         requests: edge.requests,
       };
+      added++;
       if (!warm || edge.direction !== 'outbound') continue;
       const subject = serviceKey(edge.peer);
       book.step(
@@ -61,7 +63,7 @@ export const newPeerDetector: Detector = {
           observed: edge.requests,
           expected: null,
         }),
-        { requests: edge.requests, errors: edge.errors, bytes: edge.bytes, known_peers: known },
+        { requests: edge.requests, errors: edge.errors, bytes: edge.bytes, known_peers: Object.keys(peers).length - added },
         edge.requests,
       );
     }

