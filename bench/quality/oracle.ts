@@ -26,7 +26,7 @@
  * both targets on that mesh.
  */
 import { parseArgs } from 'node:util';
-import { BURST_AT_THRESHOLD, BURST_BAR, BURST_LEAST } from '../../src/core/detect/deviation.js';
+import { BURST_AT_THRESHOLD, BURST_BAR, BURST_LEAST } from '../../src/core/detect/burst.js';
 import { LAT_SIGMA_LOG, MESH_METRICS, type MeshMetric, buildMesh, localSigma } from './clean-mesh.js';
 import { formatTable } from './common.js';
 import { T0 } from './scenarios.js';

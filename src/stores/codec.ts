@@ -1,10 +1,12 @@
 /**
  * ServiceState ⇄ a flat field map (one Redis hash per service). Versioned: a record whose
- * `v` is unknown is refused with MW_STORE_CODEC rather than misread.
+ * `v` is unknown is refused with MW_STORE_CODEC rather than misread; each baseline record is
+ * migrated to the current version and checked against its schema on load (baseline-record.ts).
  */
-import { type Baseline } from '../core/baseline/baseline.js';
+import { type Baseline } from '../core/baseline/index.js';
 import { type ServiceState } from '../core/pipeline/service-state.js';
 import { MeshwatchError } from '../errors.js';
+import { loadBaseline } from './baseline-record.js';
 
 const BASELINE_PREFIX = 'b:';
 
@@ -28,9 +30,9 @@ export function decodeState(key: string, fields: Record<string, string>): Servic
     const baselines: Record<string, Baseline> = {};
     for (const [f, text] of Object.entries(fields)) {
       if (!f.startsWith(BASELINE_PREFIX)) continue;
-      const b = JSON.parse(text) as Baseline;
-      if (b.v !== 1) throw new Error(`unknown baseline version in ${f}`);
-      baselines[f.slice(BASELINE_PREFIX.length)] = b;
+      const loaded = loadBaseline(JSON.parse(text) as unknown);
+      if (!loaded.ok) throw new Error(`baseline ${f}: ${loaded.error}`);
+      baselines[f.slice(BASELINE_PREFIX.length)] = loaded.baseline;
     }
     return {
       v: 1,

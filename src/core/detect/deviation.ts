@@ -32,31 +32,28 @@
  * and on the metric's resolution. Not judged (a value, counted): fewer than `warmupWindows`
  * windows learned (`insufficient-data`).
  *
- * σ is the learned noise at this hour (baseline/sigmaAt: the noise profile scales it once the
+ * σ is the learned noise at this hour (baseline/noise.ts sigmaAt: the noise profile scales it once the
  * daily profile is on), so a quiet trough is judged by its own small noise.
  *
  * score ∈ [0, 1]: s / (s + bar of the test that fired): 0.5 at its bar, → 1 as the deviation
  * grows, with s = |z| (point), the burst's standing (burst; the larger of the two when a
  * window past the bar also ends a burst), the drift's (drift) or the surprise's (sustained).
  */
-import {
-  type Baseline,
-  type BaselineParams,
-  GAUSSIAN_TAIL,
-  type Deviation,
-  RECUR_MARGIN,
-  burstOf,
-  driftScore,
-  expectedAt,
-  nextDrift,
-  nextSurprise,
-  recurringPeak,
-  sigmaAt,
-  sigmaOf,
-  surpriseScore,
-} from '../baseline/baseline.js';
+import { type Baseline, type BaselineParams, type Deviation, sigmaOf } from '../baseline/record.js';
+import { sigmaAt } from '../baseline/noise.js';
+import { RECUR_MARGIN, recurringPeak } from '../baseline/peaks.js';
+import { expectedAt } from '../baseline/season.js';
 import { type DetectionParams, type MetricPolicy } from '../params.js';
+import { burstTest } from './burst.js';
+import { driftTest } from './drift.js';
+import { pointTest } from './point.js';
 import { floorOf } from './scale.js';
+import { scoreOf } from './score.js';
+import { nextSurprise } from './surprise.js';
+import { sustainedTest } from './sustained.js';
+import { barOf } from './tail.js';
+
+export { barOf, scoreOf };
 
 export interface Band {
   value: number;
@@ -74,12 +71,7 @@ export type AnomalyTest = 'point' | 'burst' | 'drift' | 'sustained';
 
 export type VerdictStatus = Verdict['status'] | 'stale';
 
-export const scoreOf = (z: number, threshold: number): number => Math.abs(z) / (Math.abs(z) + threshold);
-
 export type JudgeParams = Pick<DetectionParams, 'threshold' | 'warmupWindows' | 'surpriseThreshold'> & BaselineParams;
-
-/** The bar |z| must reach: the threshold, raised for series with heavy-tailed normal windows. */
-export const barOf = (b: Baseline, threshold: number): number => Math.max(threshold, (threshold * b.tail) / GAUSSIAN_TAIL);
 
 /**
  * The band around the expectation and the σ it is drawn with. A series that has never varied,
@@ -99,29 +91,6 @@ export function bandOf(b: Baseline, ts: number, policy: MetricPolicy, p: JudgePa
 
 /** Whether a band has width: one without it (a flat series, no floors) has no finite z. */
 export const hasWidth = (band: Band): boolean => band.upper > band.lower;
-
-/** A sustained deviation counts from this fraction of the bar… */
-const SUSTAINED_Z = 0.5;
-/** …once the surprise stands this many times the surprise threshold above its usual. */
-const SUSTAINED_SURPRISE = 2;
-
-/** The drift bar, as a multiple of the surprise threshold (6 long-run σ of the drift average at 4). */
-const DRIFT_BAR = 1.5;
-
-/**
- * The burst bar, in long-run standard deviations of the three-window sum, at a bar of
- * BURST_AT_THRESHOLD (it scales with the bar, so with the threshold and a heavy tail): for iid
- * unit noise a sum of 8σ, i.e. three windows of 2.7σ on average.
- */
-export const BURST_BAR = 4.6;
-export const BURST_AT_THRESHOLD = 4;
-/** Each window of a burst is at least this far out, in σ, on the burst's side. */
-export const BURST_LEAST = 1;
-/**
- * Bursts count once this share of the slow half-life has been judged: before that, the
- * series' own three-window spread (and its habit of bursting) is not known.
- */
-const BURST_HISTORY = 1 / 4;
 
 /** What learn() is told about a verdict. */
 export const deviationOf = (v: Verdict): Deviation =>
@@ -143,51 +112,23 @@ export function judge(b: Baseline, x: number, ts: number, policy: MetricPolicy, 
     return { status: 'normal', z, band, surprise: b.surprise, recurring: true };
   }
   // Burst: three windows in a row on one side whose sum stands far out of what three windows
-  // of this series usually sum to, each at least BURST_LEAST: a short spike that no single
-  // window shows past the bar.
-  const burst = burstOf(b, z);
-  const burstBar = (BURST_BAR * bar) / BURST_AT_THRESHOLD;
-  const bursting =
-    counts &&
-    p.surpriseThreshold > 0 &&
-    (b.judged ?? 0) >= BURST_HISTORY * p.slowHalfLifeWindows &&
-    Math.sign(burst.score) === Math.sign(z) &&
-    Math.abs(burst.score) >= burstBar &&
-    burst.least >= BURST_LEAST;
-  if (counts && Math.abs(z) >= bar && (p.surpriseThreshold === 0 || continuing || surpriseScore(b, surprise) >= p.surpriseThreshold)) {
+  // of this series usually sum to: a short spike that no single window shows past the bar.
+  const burst = counts ? burstTest(b, z, bar, p) : undefined;
+  if (counts && pointTest(b, z, bar, surprise, continuing, p)) {
     return {
       status: 'anomalous',
       direction,
       z,
-      score: Math.max(scoreOf(z, bar), bursting ? scoreOf(burst.score, burstBar) : 0),
+      score: Math.max(scoreOf(z, bar), burst ?? 0),
       band,
       surprise,
-      test: bursting ? 'burst' : 'point',
+      test: burst !== undefined ? 'burst' : 'point',
     };
   }
-  if (bursting) {
-    return { status: 'anomalous', direction, z, score: scoreOf(burst.score, burstBar), band, surprise, test: 'burst' };
-  }
-  // Drifting: a shift too small for the bar, held long enough to move the drift average far
-  // out of its usual range; the window itself is on the drift's side, past 1σ.
-  const drifting = driftScore(b, nextDrift(b, z));
-  const driftBar = DRIFT_BAR * p.surpriseThreshold;
-  if (counts && driftBar > 0 && Math.abs(z) >= 1 && Math.sign(drifting) === Math.sign(z) && Math.abs(drifting) >= driftBar) {
-    return { status: 'anomalous', direction, z, score: scoreOf(drifting, driftBar), band, surprise, test: 'drift' };
-  }
-  // Sustained: several windows in a row well outside the usual spread, none of them past the bar
-  // alone, make the short average of |z| far more unusual than one big window can.
-  const sustainedBar = p.surpriseThreshold * SUSTAINED_SURPRISE;
-  if (counts && p.surpriseThreshold > 0 && Math.abs(z) >= bar * SUSTAINED_Z && surpriseScore(b, surprise) >= sustainedBar) {
-    return {
-      status: 'anomalous',
-      direction,
-      z,
-      score: scoreOf(surpriseScore(b, surprise), sustainedBar),
-      band,
-      surprise,
-      test: 'sustained',
-    };
-  }
+  if (burst !== undefined) return { status: 'anomalous', direction, z, score: burst, band, surprise, test: 'burst' };
+  const drift = counts ? driftTest(b, z, p) : undefined;
+  if (drift !== undefined) return { status: 'anomalous', direction, z, score: drift, band, surprise, test: 'drift' };
+  const sustained = counts ? sustainedTest(b, z, bar, surprise, p) : undefined;
+  if (sustained !== undefined) return { status: 'anomalous', direction, z, score: sustained, band, surprise, test: 'sustained' };
   return { status: sigmaOf(b) === 0 && x === band.value ? 'flat' : 'normal', z, band, surprise };
 }

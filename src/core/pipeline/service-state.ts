@@ -3,7 +3,7 @@
  * versioned by `v`; the Redis store keeps it field by field (see src/stores/redis/keys.ts).
  */
 import { type Episode } from '../alert/build.js';
-import { type Baseline } from '../baseline/baseline.js';
+import { type Baseline } from '../baseline/index.js';
 import { type ServiceId } from '../model.js';
 import { type CounterState } from '../window/metrics.js';
 

@@ -8,14 +8,16 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, test } from 'vitest';
-import { type Baseline, alphaOf, driftIsOwn, emptyBaseline, isRecord, learn, sigmaOf } from '../../../src/core/baseline/baseline.js';
+import { type Baseline, alphaOf, emptyBaseline, learn, sigmaOf } from '../../../src/core/baseline/index.js';
+import { driftIsOwn } from '../../../src/core/detect/drift.js';
+import { isRecord } from '../../../src/core/detect/records.js';
 import { type Direction, type MetricPolicy } from '../../../src/core/params.js';
 import { DAY_MS, HOUR_MS, NO_FLOORS, P, WINDOW_MS, detect, learnAll, quiet } from './helpers.js';
 
 // Bug: learn()'s first-window branch spreads accumulate(), which spreads foldHour(b), which
 // returns the whole baseline `b` when nothing is accumulated yet: n, lastWindowStart, level and
 // slow revert to the empty baseline's. The first window is dropped, warm-up counts one short,
-// and the first window can be learned twice. (src/core/baseline/baseline.ts, learn, n === 0.)
+// and the first window can be learned twice. (src/core/baseline/level.ts, learnLevel, n === 0.)
 describe('the first window', () => {
   it('seeds the level and the slow level, and starts accumulating its hour', () => {
     expect(learn(emptyBaseline(), 42, 0, 0, 0, P)).toStrictEqual({

@@ -7,7 +7,8 @@
  * two windows after it was seen (a guard band), so a burst never widens its own bar.
  */
 import { describe, expect, it } from 'vitest';
-import { type Baseline, burstOf } from '../../../src/core/baseline/baseline.js';
+import { type Baseline } from '../../../src/core/baseline/index.js';
+import { burstOf } from '../../../src/core/detect/burst.js';
 import { type Verdict } from '../../../src/core/detect/deviation.js';
 import { type DetectionParams } from '../../../src/core/params.js';
 import { NO_FLOORS, P, detect, gaussian } from './helpers.js';

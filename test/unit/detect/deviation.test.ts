@@ -6,18 +6,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, test } from 'vitest';
-import {
-  type Baseline,
-  GAUSSIAN_TAIL,
-  alphaOf,
-  emptyBaseline,
-  hourOfDay,
-  nextSurprise,
-  seasonOf,
-  sigmaOf,
-  SURPRISE_CAP,
-  surpriseScore,
-} from '../../../src/core/baseline/baseline.js';
+import { type Baseline, alphaOf, emptyBaseline, hourOfDay, seasonOf, sigmaOf } from '../../../src/core/baseline/index.js';
+import { nextSurprise, SURPRISE_CAP, surpriseScore } from '../../../src/core/detect/surprise.js';
+import { GAUSSIAN_TAIL } from '../../../src/core/detect/tail.js';
 import { barOf, bandOf, hasWidth, judge, scoreOf } from '../../../src/core/detect/deviation.js';
 import { type Direction, type MetricPolicy } from '../../../src/core/params.js';
 import { MONDAY, NO_FLOORS, P as BASE, WINDOW_MS, baselineOf, detect, gaussian } from './helpers.js';

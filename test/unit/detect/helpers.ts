@@ -3,7 +3,7 @@
  * which are product tuning and may move), the per-window judge-then-learn loop the pipeline
  * runs, hand-built baselines and deterministic noise generators.
  */
-import { type Baseline, emptyBaseline, learn } from '../../../src/core/baseline/baseline.js';
+import { type Baseline, emptyBaseline, learn } from '../../../src/core/baseline/index.js';
 import { type Verdict, deviationOf, judge } from '../../../src/core/detect/deviation.js';
 import { DEFAULT_DETECTION, type DetectionParams, type MetricPolicy } from '../../../src/core/params.js';
 

@@ -11,7 +11,7 @@
  *    half-life 8 windows) stands 1.5 × threshold long-run σ from 0, in a direction that counts.
  */
 import { describe, expect, it, test } from 'vitest';
-import { type Baseline, emptyBaseline, learn, recurringPeak, sigmaOf } from '../../../src/core/baseline/baseline.js';
+import { type Baseline, emptyBaseline, learn, recurringPeak, sigmaOf } from '../../../src/core/baseline/index.js';
 import { type Verdict, judge } from '../../../src/core/detect/deviation.js';
 import { DAY_MS, HOUR_MS, MONDAY, NO_FLOORS, P, WINDOW_MS, deviationOf, gaussian, zOf } from './helpers.js';
 

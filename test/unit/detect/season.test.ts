@@ -17,7 +17,7 @@ import {
   noiseAt,
   seasonOf,
   seasonalityHolds,
-} from '../../../src/core/baseline/baseline.js';
+} from '../../../src/core/baseline/index.js';
 import {
   DAY_MS,
   HOUR_MS,

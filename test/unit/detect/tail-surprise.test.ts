@@ -8,15 +8,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, test } from 'vitest';
-import {
-  type Baseline,
-  GAUSSIAN_TAIL,
-  emptyBaseline,
-  learn,
-  nextSurprise,
-  SURPRISE_CAP,
-  surpriseScore,
-} from '../../../src/core/baseline/baseline.js';
+import { type Baseline, emptyBaseline, learn } from '../../../src/core/baseline/index.js';
+import { nextSurprise, SURPRISE_CAP, surpriseScore } from '../../../src/core/detect/surprise.js';
+import { GAUSSIAN_TAIL } from '../../../src/core/detect/tail.js';
 import { barOf, judge } from '../../../src/core/detect/deviation.js';
 import { type Direction } from '../../../src/core/params.js';
 import { NO_FLOORS, P, WINDOW_MS, baselineOf, deviationOf, gaussian, learnAll, quiet, studentT, zOf } from './helpers.js';

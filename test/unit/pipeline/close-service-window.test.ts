@@ -305,6 +305,16 @@ describe('new_peer', () => {
     ]);
   });
 
+  it('resolves through the same episode state machine as every kind: the resolve starts a cooldown', () => {
+    const params = { ...PARAMS, detection: { ...DETECTION, cooldownWindows: 5 } };
+    const { alerts, state } = closeAll(story(withCalls(quiet(30), { 25: [db] })), emptyServiceState(SVC), params);
+    expect(alerts.map((a) => [a.window, a.alert.status])).toEqual([
+      [25, 'firing'],
+      [28, 'resolved'],
+    ]);
+    expect(state.cooldowns).toEqual({ 'new_peer:shop/db': windowAt(33) });
+  });
+
   it('an inbound caller is not a new_peer alert', () => {
     const partials = story(quiet(30));
     partials[25]!.edges['in:shop/web'] = {

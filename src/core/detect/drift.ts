@@ -1,0 +1,70 @@
+/**
+ * Drift test: a short EW average (half-life DRIFT_HALF_LIFE windows) of the signed z, and the
+ * long-run mean square of that average over normal windows. A small shift that lasts (1–2σ for
+ * tens of windows) moves the average far more than noise does, while no single window stands out.
+ *
+ * Claim: a window is anomalous by drift when |z| ≥ 1 on the side of the drift average, which
+ * stands at least DRIFT_BAR × `surpriseThreshold` of its long-run standard deviations from 0.
+ * Owns DriftSlice (baseline/record.ts).
+ */
+import { type Baseline, type BaselineParams, alphaOf } from '../baseline/record.js';
+import { type JudgeParams } from './deviation.js';
+import { scoreOf } from './score.js';
+import { SURPRISE_PRIOR_WINDOWS } from './surprise.js';
+
+/** Half-life of the drift average, in windows. */
+const DRIFT_HALF_LIFE = 8;
+/** Drift contributions are capped (in |z|): a spike is not a drift. */
+const DRIFT_CAP = 4;
+/** The drift bar, as a multiple of the surprise threshold (6 long-run σ of the drift average at 4). */
+const DRIFT_BAR = 1.5;
+
+/** The drift average after a window whose z is `z`. */
+export const nextDrift = (b: Baseline, z: number): number =>
+  (b.drift ?? 0) + alphaOf(DRIFT_HALF_LIFE) * (Math.max(-DRIFT_CAP, Math.min(DRIFT_CAP, z)) - (b.drift ?? 0));
+
+/**
+ * Whether the drift average is the drift's own: no window outside the band for two of its
+ * half-lives, so an anomaly that just ended (and whose windows still weigh in it) is not
+ * reported again as a drift.
+ */
+export const driftIsOwn = (b: Baseline): boolean => (b.calm ?? 0) >= 2 * DRIFT_HALF_LIFE;
+
+/** How many long-run standard deviations the drift average stands from 0 (signed). */
+export function driftScore(b: Baseline, drift: number): number {
+  const a = alphaOf(DRIFT_HALF_LIFE);
+  return drift / Math.sqrt(Math.max(b.driftVar ?? a / (2 - a), 1e-4));
+}
+
+/**
+ * The drift test on a window whose z is `z` (in a direction the metric's policy counts): its
+ * score when it fires, else undefined. Drifting: a shift too small for the bar, held long enough
+ * to move the drift average far out of its usual range; the window itself is on the drift's
+ * side, past 1σ.
+ */
+export function driftTest(b: Baseline, z: number, p: Pick<JudgeParams, 'surpriseThreshold'>): number | undefined {
+  const drifting = driftScore(b, nextDrift(b, z));
+  const driftBar = DRIFT_BAR * p.surpriseThreshold;
+  if (driftBar > 0 && Math.abs(z) >= 1 && Math.sign(drifting) === Math.sign(z) && Math.abs(drifting) >= driftBar) {
+    return scoreOf(drifting, driftBar);
+  }
+  return undefined;
+}
+
+/**
+ * Learns a judged window into `out`: the drift average, the count of calm windows (see
+ * driftIsOwn) and, for a normal window, the long-run spread of the average.
+ */
+export function learnDrift(out: Partial<Baseline>, b: Baseline, z: number, normal: boolean, p: BaselineParams): void {
+  const drift = nextDrift(b, z);
+  let driftVar = b.driftVar;
+  if (normal) {
+    const a = alphaOf(DRIFT_HALF_LIFE);
+    const prior = a / (2 - a); // iid unit-variance z
+    const w = Math.max(alphaOf(p.slowHalfLifeWindows / 4), 1 / ((b.judged ?? 0) + SURPRISE_PRIOR_WINDOWS));
+    driftVar = (b.driftVar ?? prior) + w * (drift * drift - (b.driftVar ?? prior));
+  }
+  out.drift = drift;
+  out.calm = normal ? (b.calm ?? 0) + 1 : 0;
+  if (driftVar !== undefined) out.driftVar = driftVar;
+}
