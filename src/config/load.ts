@@ -25,6 +25,7 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_GROUP_DETECT: { path: 'kafka.groups.detect', type: 'string' },
   MESHWATCH_KAFKA_PARTITIONS: { path: 'kafka.partitions', type: 'number' },
   MESHWATCH_KAFKA_FROM_BEGINNING: { path: 'kafka.fromBeginning', type: 'boolean' },
+  MESHWATCH_KAFKA_MAX_REQUEST_BYTES: { path: 'kafka.maxRequestBytes', type: 'number' },
   MESHWATCH_REDIS_URL: { path: 'redis.url', type: 'string' },
   MESHWATCH_REDIS_KEY_PREFIX: { path: 'redis.keyPrefix', type: 'string' },
   MESHWATCH_WINDOW_MS: { path: 'window.ms', type: 'number' },

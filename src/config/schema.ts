@@ -56,6 +56,8 @@ export const ConfigSchema = z
         partitions: positiveInt.default(6),
         replicationFactor: positiveInt.default(1),
         fromBeginning: z.boolean().default(false),
+        /** Largest produce request meshwatch sends (bytes); a topic's own max.message.bytes bounds it further. */
+        maxRequestBytes: positiveInt.min(64 * 1024).default(1024 * 1024),
       })
       .strict()
       .prefault({}),

@@ -1,12 +1,20 @@
 /**
- * Stage 2 (`--role detect`): stateful per partition of `meshwatch.windows`. For each
- * assigned partition an engine holds the services of that partition; their state is
- * loaded from the store the first time a service is seen (one batched load per Kafka
- * batch). Per batch: merge partials → close windows past the watermark → publish alerts
- * (acks=all) → save changed state → commit. The committed offset never passes a partial
- * whose window is still open, so a crash replays exactly what is not yet in the store;
- * windows already closed drop the replayed partials as late, and alert ids are
- * deterministic, so a replay never opens a second incident.
+ * Stage 2 (`--role detect`): stateful per partition of `meshwatch.windows`, run as a cache
+ * over durable state (like a Kafka Streams task). For each assigned partition an engine
+ * holds the services of that partition; their state is loaded from the store the first
+ * time a service is seen (one batched load per Kafka batch). Per batch: merge partials →
+ * close windows past the watermark → deliver alerts (AlertSink) → save changed state →
+ * commit. The committed offset never passes a partial whose window is still open, so the
+ * store plus the topic from the committed offset rebuild the in-memory state exactly.
+ *
+ * Failure: when a delivery, load, save or commit fails (in the batch path or the idle-close
+ * path), the partition's in-memory engine is thrown away and the consumer seeks back to the
+ * last committed offset; the re-read reloads state from the store and closes the same
+ * windows again, producing the same alerts with the same ids. Alerts the sink already
+ * acknowledged (a save that failed after a delivery) are remembered (bounded) and not
+ * delivered twice. Re-reads back off exponentially per partition (200 ms … 5 s). A
+ * permanent delivery error (not retriable) is fatal. Every (re)join of the group drops all
+ * partitions' state too: kafkajs restarts fetching at the committed offsets then.
  *
  * A processing-time timer closes the open windows of partitions that went quiet.
  */
@@ -19,10 +27,16 @@ import { emptyServiceState } from '../core/pipeline/service-state.js';
 import { parseServiceKey, serviceKey } from '../core/model.js';
 import { parseWindowsMessage } from '../core/window/partial-codec.js';
 import { type WindowPartial } from '../core/window/partial.js';
-import { deadLetterOf } from '../sinks/kafka/dlq.js';
+import { MeshwatchError } from '../errors.js';
+import { deadLetterOf, payloadBytesFor } from '../sinks/kafka/dlq.js';
+import { BoundedProducer } from '../sinks/kafka/produce.js';
+import { type TopicCheck } from '../sources/kafka/topics.js';
+import { KafkaAlertSink } from '../sinks/kafka/alerts.js';
 import { type StateStore } from '../stores/types.js';
 import { type Counters } from '../telemetry/counters.js';
+import { type OnFatal, atPosition, reportCrashes } from './consume-loop.js';
 import { Mutex } from './mutex.js';
+import { type AlertSink } from './ports.js';
 
 interface PartitionState {
   engine: DetectEngine;
@@ -35,15 +49,30 @@ interface PartitionState {
 }
 
 export interface DetectWorkerOptions {
-  /** Called for every alert after Kafka acknowledged it (demo and tests listen here). */
+  /** Called for every alert after the sink acknowledged it (demo and tests listen here). */
   onAlert?: (a: Alert) => void;
+  /** Where alerts go (default: the alerts topic). */
+  alertSink?: AlertSink;
   now?: () => number;
 }
 
+/** Alerts acknowledged by the sink, remembered so a re-read does not deliver them twice. */
+const DELIVERED_MEMORY = 50_000;
+const BACKOFF_MS = { first: 200, max: 5000 };
+
+const deliveredKey = (a: Alert): string => `${a.id}|${a.status}|${a.window.start}`;
+
 export class DetectWorker {
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly kafkaProducer: Producer;
+  private readonly producer: BoundedProducer;
+  private readonly sink: AlertSink;
   private readonly partitions = new Map<number, PartitionState>();
+  /** Where a partition's re-read starts: its last commit, or the first offset read since assignment. */
+  private readonly resumeAt = new Map<number, bigint>();
+  /** Consecutive resets per partition (back-off). */
+  private readonly failures = new Map<number, number>();
+  private readonly delivered = new Set<string>();
   private readonly mutex = new Mutex();
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
@@ -55,10 +84,22 @@ export class DetectWorker {
     private readonly config: Readonly<Config>,
     private readonly store: StateStore,
     private readonly counters: Counters,
+    private readonly topics: TopicCheck,
+    private readonly onFatal: OnFatal,
     private readonly opts: DetectWorkerOptions = {},
   ) {
     this.consumer = kafka.consumer({ groupId: config.kafka.groups.detect, maxBytesPerPartition: 4 * 1024 * 1024 });
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.kafkaProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new BoundedProducer(
+      this.kafkaProducer,
+      {
+        topicBytes: topics.topicBytes,
+        defaultTopicBytes: topics.topicBytes.get(config.kafka.topics.alerts) ?? 1024 * 1024,
+        maxRequestBytes: config.kafka.maxRequestBytes,
+      },
+      (topic) => this.counters.add('produce_requests', 1, { stage: 'detect', topic: topic === config.kafka.topics.dlq ? 'dlq' : 'alerts' }),
+    );
+    this.sink = opts.alertSink ?? new KafkaAlertSink(this.producer, config.kafka.topics.alerts);
     this.now = opts.now ?? Date.now;
   }
 
@@ -72,45 +113,60 @@ export class DetectWorker {
     } finally {
       await admin.disconnect();
     }
-    await this.producer.connect();
+    await this.kafkaProducer.connect();
     await this.consumer.connect();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-      const mine = new Set(e.payload.memberAssignment[this.config.kafka.topics.windows] ?? []);
+    reportCrashes(this.consumer, 'detect', this.counters, this.onFatal);
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      // kafkajs fetches from the committed offsets after every join: state rebuilt from there.
       void this.mutex.run(() => {
-        for (const p of [...this.partitions.keys()]) if (!mine.has(p)) this.partitions.delete(p);
+        this.partitions.clear();
+        this.resumeAt.clear();
         return Promise.resolve();
       });
     });
-    await this.consumer.subscribe({ topics: [this.config.kafka.topics.windows], fromBeginning: true });
+    await this.consumer.subscribe({ topics: [t.windows], fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.mutex.run(() => this.onBatch(payload)),
+      eachBatch: (payload) =>
+        this.mutex.run(() =>
+          atPosition(payload.batch.topic, payload.batch.partition, payload.batch.firstOffset(), () => this.onBatch(payload)),
+        ),
     });
     const tick = Math.max(100, Math.min(this.config.window.idleCloseMs / 4, 5000));
-    this.timer = setInterval(() => void this.mutex.run(() => this.closeIdle()).catch(() => undefined), tick);
+    this.timer = setInterval(() => void this.mutex.run(() => this.closeIdle()).catch((e: unknown) => this.fatal(e)), tick);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.consumer.disconnect();
     await this.mutex.run(() => Promise.resolve());
-    await this.producer.disconnect();
+    await this.sink.close();
+    await this.kafkaProducer.disconnect();
   }
 
-  private partition(p: number): PartitionState {
+  private partition(p: number, firstOffset: bigint): PartitionState {
     let s = this.partitions.get(p);
     if (!s) {
-      s = { engine: new DetectEngine(engineParamsOf(this.config)), open: new Map(), next: -1n, committed: -1n, lastDataAt: this.now() };
-      for (const source of this.rawSources) s.engine.expectSource(source, this.now());
+      if (!this.resumeAt.has(p)) this.resumeAt.set(p, firstOffset);
+      const now = this.now();
+      s = {
+        engine: new DetectEngine(engineParamsOf(this.config)),
+        open: new Map(),
+        next: -1n,
+        committed: this.resumeAt.get(p) ?? -1n,
+        lastDataAt: now,
+      };
+      for (const source of this.rawSources) s.engine.expectSource(source, now);
       this.partitions.set(p, s);
     }
     return s;
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const ps = this.partition(batch.partition);
+    const first = batch.messages[0];
+    if (!first || !isRunning() || isStale()) return;
+    const ps = this.partition(batch.partition, BigInt(first.offset));
     const dead: Message[] = [];
     const partials: { p: WindowPartial; offset: bigint }[] = [];
     for (const m of batch.messages) {
@@ -131,31 +187,38 @@ export class DetectWorker {
         key: m.key,
         value: m.value,
         stage: 'detect',
+        maxPayloadBytes: payloadBytesFor(this.topics.topicBytes.get(this.config.kafka.topics.dlq) ?? 1024 * 1024),
       });
       dead.push({ key: m.key ?? null, value: JSON.stringify(letter), headers: { 'meshwatch-error': r.error.code } });
     }
     this.counters.add('received', batch.messages.length, { stage: 'detect' });
 
-    const missing = ps.engine.missing(partials.map((x) => x.p));
-    if (missing.length) {
-      const loaded = await this.store.load(missing);
-      for (const k of missing) ps.engine.adopt(loaded.get(k) ?? emptyServiceState(parseServiceKey(k)));
-    }
-    const lateBefore = ps.engine.stats.late_dropped;
-    for (const { p, offset } of partials) {
-      if (ps.engine.offer(p) !== 'accepted') continue;
-      const k = `${serviceKey(p.service)}|${p.windowStart}`;
-      const o = ps.open.get(k);
-      if (o === undefined || offset < o) ps.open.set(k, offset);
-    }
-    this.counters.add('dropped', ps.engine.stats.late_dropped - lateBefore, { stage: 'detect', reason: 'MW_WINDOW_LATE' });
-    ps.next = BigInt(batch.lastOffset()) + 1n;
-    if (partials.length) ps.lastDataAt = this.now();
+    const done = await this.guarded(batch.partition, async () => {
+      const missing = ps.engine.missing(partials.map((x) => x.p));
+      if (missing.length) {
+        const loaded = await this.store.load(missing);
+        for (const k of missing) ps.engine.adopt(loaded.get(k) ?? emptyServiceState(parseServiceKey(k)));
+      }
+      const lateBefore = ps.engine.stats.late_dropped;
+      for (const { p, offset } of partials) {
+        if (ps.engine.offer(p) !== 'accepted') continue;
+        const k = `${serviceKey(p.service)}|${p.windowStart}`;
+        const o = ps.open.get(k);
+        if (o === undefined || offset < o) ps.open.set(k, offset);
+      }
+      this.counters.add('dropped', ps.engine.stats.late_dropped - lateBefore, { stage: 'detect', reason: 'MW_WINDOW_LATE' });
+      ps.next = BigInt(batch.lastOffset()) + 1n;
+      if (partials.length) ps.lastDataAt = this.now();
 
-    const result = ps.engine.advance(this.now());
-    await this.publish(result, dead);
+      const closedBefore = ps.engine.stats.windows_closed;
+      const result = ps.engine.advance(this.now());
+      this.counters.add('windows', ps.engine.stats.windows_closed - closedBefore, { stage: 'detect' });
+      if (dead.length) await this.producer.send([{ topic: this.config.kafka.topics.dlq, messages: dead }]);
+      await this.publish(result);
+      await this.commit(batch.topic, batch.partition, ps);
+    });
+    if (!done) return; // state dropped, the consumer re-reads from the last commit
     resolveOffset(batch.lastOffset());
-    await this.commit(batch.topic, batch.partition, ps);
     await heartbeat();
   }
 
@@ -168,30 +231,66 @@ export class DetectWorker {
    */
   private async closeIdle(): Promise<void> {
     const now = this.now();
-    for (const [partition, ps] of this.partitions) {
+    for (const [partition, ps] of [...this.partitions]) {
       if (ps.open.size === 0 || now - ps.lastDataAt < this.config.window.idleCloseMs) continue;
-      const result = ps.engine.inputQuiet(now) ? ps.engine.flush() : ps.engine.advance(now);
-      await this.publish(result, []);
-      await this.commit(this.config.kafka.topics.windows, partition, ps);
+      await this.guarded(partition, async () => {
+        const closedBefore = ps.engine.stats.windows_closed;
+        const result = ps.engine.inputQuiet(now) ? ps.engine.flush() : ps.engine.advance(now);
+        this.counters.add('windows', ps.engine.stats.windows_closed - closedBefore, { stage: 'detect' });
+        await this.publish(result);
+        await this.commit(this.config.kafka.topics.windows, partition, ps);
+      });
     }
   }
 
-  private async publish(result: AdvanceResult, dead: Message[]): Promise<void> {
-    const alerts = result.alerts.map((a) => AlertSchema.parse(a));
-    const topicMessages = [];
-    if (alerts.length) {
-      topicMessages.push({
-        topic: this.config.kafka.topics.alerts,
-        messages: alerts.map((a) => ({ key: serviceKey(a.service), value: JSON.stringify(a), headers: { 'meshwatch-schema': a.schema } })),
-      });
+  /**
+   * Runs one step of a partition; a retriable failure drops the partition's state and seeks
+   * back to its last commit (after a back-off), answering false; a permanent one is thrown.
+   */
+  private async guarded(partition: number, step: () => Promise<void>): Promise<boolean> {
+    try {
+      await step();
+      this.failures.delete(partition);
+      return true;
+    } catch (e) {
+      const retriable = e instanceof MeshwatchError ? e.retriable : (e as { retriable?: unknown } | null)?.retriable === true;
+      if (!retriable) throw e;
+      const code = e instanceof MeshwatchError ? e.code : 'MW_KAFKA_UNAVAILABLE';
+      this.counters.add('errors', 1, { stage: 'detect', code });
+      this.counters.add('resets', 1, { stage: 'detect' });
+      this.partitions.delete(partition);
+      const n = (this.failures.get(partition) ?? 0) + 1;
+      this.failures.set(partition, n);
+      await sleep(Math.min(BACKOFF_MS.first * 2 ** (n - 1), BACKOFF_MS.max));
+      const at = this.resumeAt.get(partition);
+      if (at !== undefined && at >= 0n) {
+        this.consumer.seek({ topic: this.config.kafka.topics.windows, partition, offset: at.toString() });
+      }
+      return false;
     }
-    if (dead.length) topicMessages.push({ topic: this.config.kafka.topics.dlq, messages: dead });
-    if (topicMessages.length) await this.producer.sendBatch({ topicMessages, acks: -1 });
-    for (const a of alerts) {
-      this.counters.add('alerts', 1, { kind: a.kind, status: a.status });
-      this.opts.onAlert?.(a);
+  }
+
+  /** Delivers the closed windows' alerts (those not acknowledged before), then saves the changed state. */
+  private async publish(result: AdvanceResult): Promise<void> {
+    const alerts = result.alerts.map((a) => AlertSchema.parse(a)).filter((a) => !this.delivered.has(deliveredKey(a)));
+    if (alerts.length) {
+      const d = await this.sink.deliver(alerts);
+      if (!d.ok) throw d.retriable ? d.error : new MeshwatchError(d.error.code, d.error.message, { cause: d.error, retriable: false });
+      for (const a of alerts) {
+        this.remember(deliveredKey(a));
+        this.counters.add('alerts', 1, { kind: a.kind, status: a.status });
+        this.opts.onAlert?.(a);
+      }
     }
     await this.store.save(result.dirty);
+  }
+
+  private remember(key: string): void {
+    this.delivered.add(key);
+    if (this.delivered.size > DELIVERED_MEMORY) {
+      const oldest = this.delivered.values().next();
+      if (!oldest.done) this.delivered.delete(oldest.value);
+    }
   }
 
   private async commit(topic: string, partition: number, ps: PartitionState): Promise<void> {
@@ -202,8 +301,26 @@ export class DetectWorker {
     let upTo = ps.next;
     for (const o of ps.open.values()) if (o < upTo) upTo = o;
     if (upTo > ps.committed && upTo >= 0n) {
-      await this.consumer.commitOffsets([{ topic, partition, offset: upTo.toString() }]);
+      try {
+        await this.consumer.commitOffsets([{ topic, partition, offset: upTo.toString() }]);
+      } catch (cause) {
+        throw new MeshwatchError('MW_KAFKA_UNAVAILABLE', `commit ${topic}/${partition}@${upTo}: ${String(cause)}`, {
+          cause,
+          retriable: true,
+        });
+      }
       ps.committed = upTo;
+      this.resumeAt.set(partition, upTo);
     }
   }
+
+  private fatal(e: unknown): void {
+    this.onFatal(
+      e instanceof MeshwatchError
+        ? e
+        : new MeshwatchError('MW_KAFKA_CONSUMER_CRASHED', `detect idle close: ${e instanceof Error ? e.message : String(e)}`, { cause: e }),
+    );
+  }
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

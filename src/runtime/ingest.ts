@@ -20,12 +20,16 @@ import { eventTimeOf, serviceKey } from '../core/model.js';
 import { type SourceWatermark } from '../core/window/partial-codec.js';
 import { WindowAggregator } from '../core/window/aggregator.js';
 import { MeshwatchError } from '../errors.js';
-import { deadLetterOf } from '../sinks/kafka/dlq.js';
+import { deadLetterOf, payloadBytesFor } from '../sinks/kafka/dlq.js';
+import { BoundedProducer } from '../sinks/kafka/produce.js';
+import { type TopicCheck } from '../sources/kafka/topics.js';
 import { type Counters } from '../telemetry/counters.js';
+import { type OnFatal, atPosition, reportCrashes } from './consume-loop.js';
 
 export class IngestWorker {
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly kafkaProducer: Producer;
+  private readonly producer: BoundedProducer;
   private readonly hints = new Map<string, DecoderHint>();
   private windowsPartitions = 1;
   /** Event time reached per raw source partition (`topic/partition`). */
@@ -40,10 +44,23 @@ export class IngestWorker {
     private readonly kafka: Kafka,
     private readonly config: Readonly<Config>,
     private readonly counters: Counters,
+    private readonly topics: TopicCheck,
+    private readonly onFatal: OnFatal,
   ) {
     this.consumer = kafka.consumer({ groupId: config.kafka.groups.ingest, maxBytesPerPartition: 4 * 1024 * 1024 });
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.kafkaProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new BoundedProducer(
+      this.kafkaProducer,
+      {
+        topicBytes: topics.topicBytes,
+        defaultTopicBytes: topics.topicBytes.get(config.kafka.topics.windows) ?? 1024 * 1024,
+        maxRequestBytes: config.kafka.maxRequestBytes,
+      },
+      (topic) =>
+        this.counters.add('produce_requests', 1, { stage: 'ingest', topic: topic === config.kafka.topics.dlq ? 'dlq' : 'windows' }),
+    );
     this.admin = kafka.admin();
+    this.windowsPartitions = topics.windowsPartitions;
     const t = config.kafka.topics;
     for (const topic of t.envoy) this.hints.set(topic, 'envoy');
     for (const topic of t.cadvisor) this.hints.set(topic, 'cadvisor');
@@ -52,10 +69,9 @@ export class IngestWorker {
 
   async start(): Promise<void> {
     await this.admin.connect();
-    const meta = await this.admin.fetchTopicMetadata({ topics: [this.config.kafka.topics.windows] });
-    this.windowsPartitions = meta.topics[0]?.partitions.length ?? 1;
-    await this.producer.connect();
+    await this.kafkaProducer.connect();
     await this.consumer.connect();
+    reportCrashes(this.consumer, 'ingest', this.counters, this.onFatal);
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const next = new Map<string, { topic: string; partition: number; lastBatchAt: number }>();
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
@@ -63,23 +79,29 @@ export class IngestWorker {
       }
       this.assigned = next;
       const marks = [...next.keys()].map((source) => this.mark(source, false));
-      void this.sendMarks(marks).catch(() => undefined);
+      void this.sendMarks(marks).catch((e: unknown) => this.countError(e));
     });
     await this.consumer.subscribe({ topics: [...this.hints.keys()], fromBeginning: this.config.kafka.fromBeginning });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: (payload) =>
+        atPosition(payload.batch.topic, payload.batch.partition, payload.batch.firstOffset(), () => this.onBatch(payload)),
     });
     const every = Math.max(500, this.config.ingest.flushIntervalMs);
-    this.timer = setInterval(() => void this.markIdle(every).catch(() => undefined), every);
+    this.timer = setInterval(() => void this.markIdle(every).catch((e: unknown) => this.countError(e)), every);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.consumer.disconnect();
-    await this.producer.disconnect();
+    await this.kafkaProducer.disconnect();
     await this.admin.disconnect();
+  }
+
+  /** Timer and assignment reports are re-sent on the next tick: a failure is counted, not fatal. */
+  private countError(e: unknown): void {
+    this.counters.add('errors', 1, { stage: 'ingest', code: e instanceof MeshwatchError ? e.code : 'MW_KAFKA_UNAVAILABLE' });
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
@@ -116,6 +138,7 @@ export class IngestWorker {
         key: m.key,
         value: m.value,
         stage: 'ingest',
+        maxPayloadBytes: payloadBytesFor(this.topics.topicBytes.get(this.config.kafka.topics.dlq) ?? 1024 * 1024),
       });
       dead.push({ key: m.key ?? null, value: JSON.stringify(letter), headers: { 'meshwatch-error': r.error.code } });
     }
@@ -133,7 +156,7 @@ export class IngestWorker {
     const a = this.assigned.get(source);
     if (a) a.lastBatchAt = Date.now();
     if (dead.length) topicMessages.push({ topic: this.config.kafka.topics.dlq, messages: dead });
-    await this.producer.sendBatch({ topicMessages, acks: -1 });
+    await this.producer.send(topicMessages);
     this.counters.add('sent', partials.length, { stage: 'ingest' });
 
     resolveOffset(last);
@@ -156,7 +179,7 @@ export class IngestWorker {
   }
 
   private async sendMarks(marks: SourceWatermark[]): Promise<void> {
-    if (marks.length) await this.producer.sendBatch({ topicMessages: [this.markMessages(marks)], acks: -1 });
+    if (marks.length) await this.producer.send([this.markMessages(marks)]);
   }
 
   /** Marks assigned partitions without a recent batch as caught up when their committed offset reached the end. */

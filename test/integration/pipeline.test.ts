@@ -46,7 +46,7 @@ async function start(config: Readonly<Config>): Promise<Running> {
     if (!stopped) await app.stop();
   });
   return {
-    counters: app.counters,
+    ...app,
     stop: async () => {
       stopped = true;
       await app.stop();
