@@ -11,11 +11,15 @@
 import { type Config } from '../config/schema.js';
 import { type Alert } from '../core/alert/schema.js';
 import { type MeshwatchError } from '../errors.js';
+import { KafkaAlertSink } from '../sinks/kafka/alerts.js';
+import { BoundedProducer } from '../sinks/kafka/produce.js';
 import { kafkaOf } from '../sources/kafka/client.js';
+import { KafkaRecordSource } from '../sources/kafka/source.js';
 import { type TopicCheck, prepareTopics } from '../sources/kafka/topics.js';
 import { RedisStateStore } from '../stores/redis/store.js';
 import { type StateStore } from '../stores/types.js';
-import { Counters } from '../telemetry/counters.js';
+import { Counters, type Stage } from '../telemetry/counters.js';
+import { ConsumeLoop } from './consume-loop.js';
 import { DetectWorker } from './detect.js';
 import { IngestWorker } from './ingest.js';
 import { type AlertSink } from './ports.js';
@@ -76,6 +80,24 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     });
   };
 
+  const t = config.kafka.topics;
+  /** One idempotent producer per stage, its requests split to each topic's record limit. */
+  const producerFor = async (stage: Stage): Promise<BoundedProducer> => {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    stoppers.push(() => producer.disconnect());
+    const role = (topic: string): string => (topic === t.dlq ? 'dlq' : topic === t.alerts ? 'alerts' : 'windows');
+    return new BoundedProducer(
+      producer,
+      {
+        topicBytes: topics.topicBytes,
+        defaultTopicBytes: topics.topicBytes.get(t.windows) ?? 1024 * 1024,
+        maxRequestBytes: config.kafka.maxRequestBytes,
+      },
+      (topic) => counters.add('produce_requests', 1, { stage, topic: role(topic) }),
+    );
+  };
+
   try {
     if (config.role === 'all' || config.role === 'detect') {
       let store = opts.store;
@@ -85,15 +107,50 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
         stoppers.push(() => redis.close());
         store = redis;
       }
-      const detect = new DetectWorker(kafka, config, store, counters, topics, onFatal, {
-        ...(opts.onAlert ? { onAlert: opts.onAlert } : {}),
-        ...(opts.alertSink ? { alertSink: opts.alertSink } : {}),
+      const producer = await producerFor('detect');
+      const source = new KafkaRecordSource(kafka, {
+        groupId: config.kafka.groups.detect,
+        topics: [t.windows],
+        fromBeginning: true,
+        stage: 'detect',
+        counters,
+        onFatal,
       });
+      const loop = new ConsumeLoop({ stage: 'detect', source, sink: producer, dlqTopic: t.dlq, onReject: 'dlq', counters });
+      const sink = opts.alertSink ?? new KafkaAlertSink(producer, t.alerts);
+      const detect = new DetectWorker(
+        loop,
+        sink,
+        store,
+        config,
+        counters,
+        topics.rawPartitions,
+        onFatal,
+        opts.onAlert ? { onAlert: opts.onAlert } : {},
+      );
       await detect.start();
       stoppers.unshift(() => detect.stop());
     }
     if (config.role === 'all' || config.role === 'ingest') {
-      const ingest = new IngestWorker(kafka, config, counters, topics, onFatal);
+      const producer = await producerFor('ingest');
+      const raw = [...new Set([...t.envoy, ...t.cadvisor, ...t.samples])];
+      const source = new KafkaRecordSource(kafka, {
+        groupId: config.kafka.groups.ingest,
+        topics: raw,
+        fromBeginning: config.kafka.fromBeginning,
+        stage: 'ingest',
+        counters,
+        onFatal,
+      });
+      const loop = new ConsumeLoop({
+        stage: 'ingest',
+        source,
+        sink: producer,
+        dlqTopic: t.dlq,
+        onReject: config.ingest.onDecodeError,
+        counters,
+      });
+      const ingest = new IngestWorker(loop, producer, config, counters, topics.windowsPartitions);
       await ingest.start();
       stoppers.unshift(() => ingest.stop());
     }

@@ -1,57 +1,98 @@
 /**
- * What every Kafka worker shares around its consume loop. `reportCrashes`: a consumer that
- * kafkajs stops for good (CRASH with restart=false: a non-retriable error, or one raised
- * from a handler) is reported once to the composition root as a fatal MeshwatchError,
- * which stops the process; never a running process with a frozen lag. Crashes kafkajs
- * restarts by itself (retriable errors) are counted, not fatal. `atPosition`: an error
- * from a batch handler, re-raised as a MeshwatchError naming the topic/partition and
- * keeping the original code, cause and retriability (kafkajs's own errors pass unchanged).
+ * The one consume loop every worker runs (ingest, detect, future sink workers), over the
+ * RecordSource and RecordSink ports. It serialises a worker's batches with its timers
+ * (`exclusive`), counts what it received, applies the DLQ policy to rejected records
+ * (`reject`: a dead letter with the original bytes, reason and position, or with policy
+ * `fail` a non-retriable error that stops the process), sends dead letters, and commits
+ * only when the worker says the batch's effects are durable (`commit`). `rewind` makes the
+ * source re-read a partition from an offset (stage 2's cache reset); `pause`/`resume`
+ * stop and restart fetching a partition (backpressure for slow sinks).
+ *
+ * Errors: a handler's error goes back to the source, which re-reads the batch when it is
+ * retriable and otherwise reports a fatal error to the composition root.
  */
-import { type Consumer } from 'kafkajs';
+import { type Problem } from '../core/result.js';
 import { MeshwatchError } from '../errors.js';
+import { deadLetterOf, payloadBytesFor } from '../sinks/kafka/dlq.js';
 import { type Counters, type Stage } from '../telemetry/counters.js';
+import { Mutex } from './mutex.js';
+import { type OutRecord, type RecordSink, type RecordSource, type SourceBatch, type SourceRecord } from './ports.js';
 
 export type OnFatal = (e: MeshwatchError) => void;
 
-const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+export interface ConsumeLoopOptions {
+  stage: Stage;
+  source: RecordSource;
+  sink: RecordSink;
+  dlqTopic: string;
+  /** `dlq`: a rejected record becomes a dead letter and the stream goes on; `fail`: stop. */
+  onReject: 'dlq' | 'fail';
+  counters: Counters;
+}
 
-export function reportCrashes(consumer: Consumer, stage: Stage, counters: Counters, onFatal: OnFatal): void {
-  consumer.on(consumer.events.CRASH, (e) => {
-    const cause: unknown = e.payload.error;
-    // kafkajs wraps a handler's error (KafkaJSNonRetriableError, keeping its message): find ours.
-    const code = meshwatchErrorIn(cause)?.code ?? 'MW_KAFKA_CONSUMER_CRASHED';
-    counters.add('errors', 1, { stage, code });
-    if (e.payload.restart) return;
-    onFatal(
-      new MeshwatchError(code, `${stage} consumer (group ${e.payload.groupId}) stopped: ${describe(cause)}`, {
-        cause,
-        retriable: false,
+export class ConsumeLoop {
+  private readonly mutex = new Mutex();
+
+  constructor(private readonly o: ConsumeLoopOptions) {}
+
+  get source(): RecordSource {
+    return this.o.source;
+  }
+
+  /** Runs `handler` for each batch, never concurrently with another batch or an `exclusive` section. */
+  run(handler: (batch: SourceBatch) => Promise<void>): Promise<void> {
+    return this.o.source.run((batch) =>
+      this.mutex.run(async () => {
+        await handler(batch);
+        this.o.counters.add('received', batch.records.length, { stage: this.o.stage });
       }),
     );
-  });
-}
+  }
 
-function meshwatchErrorIn(e: unknown): MeshwatchError | undefined {
-  for (let x = e, depth = 0; x instanceof Error && depth < 8; x = x.cause, depth++) if (x instanceof MeshwatchError) return x;
-  return undefined;
-}
+  /** Runs `f` (a timer's work) between batches. */
+  exclusive<T>(f: () => Promise<T>): Promise<T> {
+    return this.mutex.run(f);
+  }
 
-/** Runs a batch handler; its errors name the batch's position. */
-export async function atPosition<T>(topic: string, partition: number, firstOffset: string | null, f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (cause) {
-    const where = `${topic}/${partition}@${firstOffset ?? '?'}`;
-    if (cause instanceof MeshwatchError) {
-      if (cause.message.startsWith(`${topic}/${partition}@`)) throw cause; // names its record already
-      throw new MeshwatchError(cause.code, `${where}: ${cause.message}`, { cause, retriable: cause.retriable });
+  /** The DLQ policy for one rejected record: its dead letter, or (policy `fail`) a non-retriable error. */
+  reject(batch: SourceBatch, record: SourceRecord, problem: Problem, decoder: string): OutRecord {
+    if (this.o.onReject === 'fail') {
+      throw new MeshwatchError(problem.code, `${batch.topic}/${batch.partition}@${record.offset}: ${problem.reason}`, { retriable: false });
     }
-    // kafkajs's own errors (rebalances, coordinator moves) go back to kafkajs unchanged: it handles them.
-    if (cause instanceof Error && cause.name.startsWith('KafkaJS')) throw cause;
-    const retriable = (cause as { retriable?: unknown } | null)?.retriable === true;
-    throw new MeshwatchError(retriable ? 'MW_KAFKA_UNAVAILABLE' : 'MW_KAFKA_CONSUMER_CRASHED', `${where}: ${describe(cause)}`, {
-      cause,
-      retriable,
+    this.o.counters.add('dropped', 1, { stage: this.o.stage, reason: problem.code });
+    const letter = deadLetterOf({
+      problem,
+      decoder,
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: record.key,
+      value: record.value,
+      stage: this.o.stage === 'detect' ? 'detect' : 'ingest',
+      maxPayloadBytes: payloadBytesFor(this.o.sink.maxRecordBytes(this.o.dlqTopic)),
     });
+    return {
+      key: record.key ? record.key.toString('utf8') : null,
+      value: JSON.stringify(letter),
+      headers: { 'meshwatch-error': problem.code },
+    };
+  }
+
+  async sendDeadLetters(letters: readonly OutRecord[]): Promise<void> {
+    await this.o.sink.send(this.o.dlqTopic, letters);
+  }
+
+  commit(topic: string, partition: number, nextOffset: bigint): Promise<void> {
+    return this.o.source.commit(topic, partition, nextOffset);
+  }
+
+  rewind(topic: string, partition: number, offset: bigint): void {
+    this.o.source.rewind(topic, partition, offset);
+  }
+
+  async stop(): Promise<void> {
+    await this.o.source.stop();
+    await this.mutex.run(() => Promise.resolve());
   }
 }

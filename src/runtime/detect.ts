@@ -18,25 +18,19 @@
  *
  * A processing-time timer closes the open windows of partitions that went quiet.
  */
-import { type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
 import { type Config } from '../config/schema.js';
 import { engineParamsOf } from '../config/derive.js';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
-import { type AdvanceResult, DetectEngine } from '../core/pipeline/engine.js';
+import { DetectEngine } from '../core/pipeline/engine.js';
 import { emptyServiceState } from '../core/pipeline/service-state.js';
+import { type DetectStepResult, detectStep, idleCloseStep } from '../core/pipeline/steps.js';
 import { parseServiceKey, serviceKey } from '../core/model.js';
-import { parseWindowsMessage } from '../core/window/partial-codec.js';
-import { type WindowPartial } from '../core/window/partial.js';
+import { type WindowsMessage, parseWindowsMessage } from '../core/window/partial-codec.js';
 import { MeshwatchError } from '../errors.js';
-import { deadLetterOf, payloadBytesFor } from '../sinks/kafka/dlq.js';
-import { BoundedProducer } from '../sinks/kafka/produce.js';
-import { type TopicCheck } from '../sources/kafka/topics.js';
-import { KafkaAlertSink } from '../sinks/kafka/alerts.js';
 import { type StateStore } from '../stores/types.js';
 import { type Counters } from '../telemetry/counters.js';
-import { type OnFatal, atPosition, reportCrashes } from './consume-loop.js';
-import { Mutex } from './mutex.js';
-import { type AlertSink } from './ports.js';
+import { type ConsumeLoop, type OnFatal } from './consume-loop.js';
+import { type AlertSink, type OutRecord, type SourceBatch } from './ports.js';
 
 interface PartitionState {
   engine: DetectEngine;
@@ -51,8 +45,6 @@ interface PartitionState {
 export interface DetectWorkerOptions {
   /** Called for every alert after the sink acknowledged it (demo and tests listen here). */
   onAlert?: (a: Alert) => void;
-  /** Where alerts go (default: the alerts topic). */
-  alertSink?: AlertSink;
   now?: () => number;
 }
 
@@ -63,86 +55,47 @@ const BACKOFF_MS = { first: 200, max: 5000 };
 const deliveredKey = (a: Alert): string => `${a.id}|${a.status}|${a.window.start}`;
 
 export class DetectWorker {
-  private readonly consumer: Consumer;
-  private readonly kafkaProducer: Producer;
-  private readonly producer: BoundedProducer;
-  private readonly sink: AlertSink;
   private readonly partitions = new Map<number, PartitionState>();
   /** Where a partition's re-read starts: its last commit, or the first offset read since assignment. */
   private readonly resumeAt = new Map<number, bigint>();
   /** Consecutive resets per partition (back-off). */
   private readonly failures = new Map<number, number>();
   private readonly delivered = new Set<string>();
-  private readonly mutex = new Mutex();
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
-  /** Every raw input partition (`topic/partition`): each must report before windows close. */
-  private rawSources: string[] = [];
 
+  /** `rawSources`: every raw input partition (`topic/partition`); each must report before windows close. */
   constructor(
-    private readonly kafka: Kafka,
-    private readonly config: Readonly<Config>,
+    private readonly loop: ConsumeLoop,
+    private readonly sink: AlertSink,
     private readonly store: StateStore,
+    private readonly config: Readonly<Config>,
     private readonly counters: Counters,
-    private readonly topics: TopicCheck,
+    private readonly rawSources: readonly string[],
     private readonly onFatal: OnFatal,
     private readonly opts: DetectWorkerOptions = {},
   ) {
-    this.consumer = kafka.consumer({ groupId: config.kafka.groups.detect, maxBytesPerPartition: 4 * 1024 * 1024 });
-    this.kafkaProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    this.producer = new BoundedProducer(
-      this.kafkaProducer,
-      {
-        topicBytes: topics.topicBytes,
-        defaultTopicBytes: topics.topicBytes.get(config.kafka.topics.alerts) ?? 1024 * 1024,
-        maxRequestBytes: config.kafka.maxRequestBytes,
-      },
-      (topic) => this.counters.add('produce_requests', 1, { stage: 'detect', topic: topic === config.kafka.topics.dlq ? 'dlq' : 'alerts' }),
-    );
-    this.sink = opts.alertSink ?? new KafkaAlertSink(this.producer, config.kafka.topics.alerts);
     this.now = opts.now ?? Date.now;
   }
 
   async start(): Promise<void> {
-    const t = this.config.kafka.topics;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [...t.envoy, ...t.cadvisor, ...t.samples] });
-      this.rawSources = meta.topics.flatMap((m) => m.partitions.map((p) => `${m.name}/${p.partitionId}`));
-    } finally {
-      await admin.disconnect();
-    }
-    await this.kafkaProducer.connect();
-    await this.consumer.connect();
-    reportCrashes(this.consumer, 'detect', this.counters, this.onFatal);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      // kafkajs fetches from the committed offsets after every join: state rebuilt from there.
-      void this.mutex.run(() => {
+    this.loop.source.onAssignment(() => {
+      // Reading restarts at the committed offsets after every join: state is rebuilt from there.
+      void this.loop.exclusive(() => {
         this.partitions.clear();
         this.resumeAt.clear();
         return Promise.resolve();
       });
     });
-    await this.consumer.subscribe({ topics: [t.windows], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) =>
-        this.mutex.run(() =>
-          atPosition(payload.batch.topic, payload.batch.partition, payload.batch.firstOffset(), () => this.onBatch(payload)),
-        ),
-    });
+    await this.loop.run((batch) => this.onBatch(batch));
     const tick = Math.max(100, Math.min(this.config.window.idleCloseMs / 4, 5000));
-    this.timer = setInterval(() => void this.mutex.run(() => this.closeIdle()).catch((e: unknown) => this.fatal(e)), tick);
+    this.timer = setInterval(() => void this.loop.exclusive(() => this.closeIdle()).catch((e: unknown) => this.fatal(e)), tick);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.consumer.disconnect();
-    await this.mutex.run(() => Promise.resolve());
+    await this.loop.stop();
     await this.sink.close();
-    await this.kafkaProducer.disconnect();
   }
 
   private partition(p: number, firstOffset: bigint): PartitionState {
@@ -163,63 +116,45 @@ export class DetectWorker {
     return s;
   }
 
-  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    const first = batch.messages[0];
-    if (!first || !isRunning() || isStale()) return;
-    const ps = this.partition(batch.partition, BigInt(first.offset));
-    const dead: Message[] = [];
-    const partials: { p: WindowPartial; offset: bigint }[] = [];
-    for (const m of batch.messages) {
+  private async onBatch(batch: SourceBatch): Promise<void> {
+    if (!batch.isCurrent()) return;
+    const ps = this.partition(batch.partition, BigInt(batch.records[0]!.offset));
+    const dead: OutRecord[] = [];
+    const messages: WindowsMessage[] = [];
+    const offsets: bigint[] = [];
+    for (const m of batch.records) {
       const r = parseWindowsMessage(m.value ? m.value.toString('utf8') : '');
-      if (r.ok) {
-        if (r.value.type === 'partial') partials.push({ p: r.value.partial, offset: BigInt(m.offset) });
-        else ps.engine.observeSource(r.value.source, r.value.eventTimeMs, r.value.caughtUp, this.now());
+      if (!r.ok) {
+        dead.push(this.loop.reject(batch, m, r.error, 'partial'));
         continue;
       }
-      this.counters.add('dropped', 1, { stage: 'detect', reason: r.error.code });
-      const letter = deadLetterOf({
-        problem: r.error,
-        decoder: 'partial',
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        timestamp: m.timestamp,
-        key: m.key,
-        value: m.value,
-        stage: 'detect',
-        maxPayloadBytes: payloadBytesFor(this.topics.topicBytes.get(this.config.kafka.topics.dlq) ?? 1024 * 1024),
-      });
-      dead.push({ key: m.key ?? null, value: JSON.stringify(letter), headers: { 'meshwatch-error': r.error.code } });
+      messages.push(r.value);
+      offsets.push(BigInt(m.offset));
     }
-    this.counters.add('received', batch.messages.length, { stage: 'detect' });
 
-    const done = await this.guarded(batch.partition, async () => {
-      const missing = ps.engine.missing(partials.map((x) => x.p));
+    await this.guarded(batch.partition, async () => {
+      const partials = messages.flatMap((m) => (m.type === 'partial' ? [m.partial] : []));
+      const missing = ps.engine.missing(partials);
       if (missing.length) {
         const loaded = await this.store.load(missing);
         for (const k of missing) ps.engine.adopt(loaded.get(k) ?? emptyServiceState(parseServiceKey(k)));
       }
-      const lateBefore = ps.engine.stats.late_dropped;
-      for (const { p, offset } of partials) {
-        if (ps.engine.offer(p) !== 'accepted') continue;
-        const k = `${serviceKey(p.service)}|${p.windowStart}`;
-        const o = ps.open.get(k);
-        if (o === undefined || offset < o) ps.open.set(k, offset);
-      }
-      this.counters.add('dropped', ps.engine.stats.late_dropped - lateBefore, { stage: 'detect', reason: 'MW_WINDOW_LATE' });
-      ps.next = BigInt(batch.lastOffset()) + 1n;
+      const step = detectStep(ps.engine, messages, { nowMs: this.now() });
+      step.offered.forEach((o, i) => {
+        const m = messages[i];
+        if (o !== 'accepted' || m?.type !== 'partial') return;
+        const k = `${serviceKey(m.partial.service)}|${m.partial.windowStart}`;
+        const offset = offsets[i] as bigint;
+        const cur = ps.open.get(k);
+        if (cur === undefined || offset < cur) ps.open.set(k, offset);
+      });
+      this.counters.add('dropped', step.late, { stage: 'detect', reason: 'MW_WINDOW_LATE' });
+      ps.next = BigInt(batch.records[batch.records.length - 1]!.offset) + 1n;
       if (partials.length) ps.lastDataAt = this.now();
-
-      const closedBefore = ps.engine.stats.windows_closed;
-      const result = ps.engine.advance(this.now());
-      this.counters.add('windows', ps.engine.stats.windows_closed - closedBefore, { stage: 'detect' });
-      if (dead.length) await this.producer.send([{ topic: this.config.kafka.topics.dlq, messages: dead }]);
-      await this.publish(result);
+      if (dead.length) await this.loop.sendDeadLetters(dead);
+      await this.publish(step);
       await this.commit(batch.topic, batch.partition, ps);
     });
-    if (!done) return; // state dropped, the consumer re-reads from the last commit
-    resolveOffset(batch.lastOffset());
-    await heartbeat();
   }
 
   /**
@@ -234,45 +169,38 @@ export class DetectWorker {
     for (const [partition, ps] of [...this.partitions]) {
       if (ps.open.size === 0 || now - ps.lastDataAt < this.config.window.idleCloseMs) continue;
       await this.guarded(partition, async () => {
-        const closedBefore = ps.engine.stats.windows_closed;
-        const result = ps.engine.inputQuiet(now) ? ps.engine.flush() : ps.engine.advance(now);
-        this.counters.add('windows', ps.engine.stats.windows_closed - closedBefore, { stage: 'detect' });
-        await this.publish(result);
+        await this.publish(idleCloseStep(ps.engine, now));
         await this.commit(this.config.kafka.topics.windows, partition, ps);
       });
     }
   }
 
   /**
-   * Runs one step of a partition; a retriable failure drops the partition's state and seeks
-   * back to its last commit (after a back-off), answering false; a permanent one is thrown.
+   * Runs one step of a partition; a retriable failure drops the partition's state and has the
+   * source re-read it from its last commit (after a back-off); a permanent one is thrown.
    */
-  private async guarded(partition: number, step: () => Promise<void>): Promise<boolean> {
+  private async guarded(partition: number, step: () => Promise<void>): Promise<void> {
     try {
       await step();
       this.failures.delete(partition);
-      return true;
     } catch (e) {
       const retriable = e instanceof MeshwatchError ? e.retriable : (e as { retriable?: unknown } | null)?.retriable === true;
       if (!retriable) throw e;
-      const code = e instanceof MeshwatchError ? e.code : 'MW_KAFKA_UNAVAILABLE';
-      this.counters.add('errors', 1, { stage: 'detect', code });
+      this.counters.add('errors', 1, { stage: 'detect', code: e instanceof MeshwatchError ? e.code : 'MW_KAFKA_UNAVAILABLE' });
       this.counters.add('resets', 1, { stage: 'detect' });
       this.partitions.delete(partition);
       const n = (this.failures.get(partition) ?? 0) + 1;
       this.failures.set(partition, n);
       await sleep(Math.min(BACKOFF_MS.first * 2 ** (n - 1), BACKOFF_MS.max));
       const at = this.resumeAt.get(partition);
-      if (at !== undefined && at >= 0n) {
-        this.consumer.seek({ topic: this.config.kafka.topics.windows, partition, offset: at.toString() });
-      }
-      return false;
+      if (at !== undefined && at >= 0n) this.loop.rewind(this.config.kafka.topics.windows, partition, at);
     }
   }
 
   /** Delivers the closed windows' alerts (those not acknowledged before), then saves the changed state. */
-  private async publish(result: AdvanceResult): Promise<void> {
-    const alerts = result.alerts.map((a) => AlertSchema.parse(a)).filter((a) => !this.delivered.has(deliveredKey(a)));
+  private async publish(step: DetectStepResult): Promise<void> {
+    this.counters.add('windows', step.windowsClosed, { stage: 'detect' });
+    const alerts = step.alerts.map((a) => AlertSchema.parse(a)).filter((a) => !this.delivered.has(deliveredKey(a)));
     if (alerts.length) {
       const d = await this.sink.deliver(alerts);
       if (!d.ok) throw d.retriable ? d.error : new MeshwatchError(d.error.code, d.error.message, { cause: d.error, retriable: false });
@@ -282,7 +210,7 @@ export class DetectWorker {
         this.opts.onAlert?.(a);
       }
     }
-    await this.store.save(result.dirty);
+    await this.store.save(step.dirty);
   }
 
   private remember(key: string): void {
@@ -301,14 +229,7 @@ export class DetectWorker {
     let upTo = ps.next;
     for (const o of ps.open.values()) if (o < upTo) upTo = o;
     if (upTo > ps.committed && upTo >= 0n) {
-      try {
-        await this.consumer.commitOffsets([{ topic, partition, offset: upTo.toString() }]);
-      } catch (cause) {
-        throw new MeshwatchError('MW_KAFKA_UNAVAILABLE', `commit ${topic}/${partition}@${upTo}: ${String(cause)}`, {
-          cause,
-          retriable: true,
-        });
-      }
+      await this.loop.commit(topic, partition, upTo);
       ps.committed = upTo;
       this.resumeAt.set(partition, upTo);
     }

@@ -11,92 +11,62 @@
  * time after each batch; on assignment it registers its partitions (no time yet), and a
  * timer marks partitions that have no backlog as caught up (idle sources hold nothing open).
  */
-import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
 import { type Config } from '../config/schema.js';
 import { aggregatorOptionsOf } from '../config/derive.js';
-import { decode } from '../core/decode/index.js';
 import { type DecoderHint } from '../core/decode/types.js';
-import { eventTimeOf, serviceKey } from '../core/model.js';
+import { serviceKey } from '../core/model.js';
+import { ingestStep } from '../core/pipeline/steps.js';
 import { type SourceWatermark } from '../core/window/partial-codec.js';
-import { WindowAggregator } from '../core/window/aggregator.js';
 import { MeshwatchError } from '../errors.js';
-import { deadLetterOf, payloadBytesFor } from '../sinks/kafka/dlq.js';
-import { BoundedProducer } from '../sinks/kafka/produce.js';
-import { type TopicCheck } from '../sources/kafka/topics.js';
 import { type Counters } from '../telemetry/counters.js';
-import { type OnFatal, atPosition, reportCrashes } from './consume-loop.js';
+import { type ConsumeLoop } from './consume-loop.js';
+import { type OutRecord, type RecordSink, type SourceBatch } from './ports.js';
 
 export class IngestWorker {
-  private readonly consumer: Consumer;
-  private readonly kafkaProducer: Producer;
-  private readonly producer: BoundedProducer;
   private readonly hints = new Map<string, DecoderHint>();
-  private windowsPartitions = 1;
   /** Event time reached per raw source partition (`topic/partition`). */
   private readonly reached = new Map<string, number>();
   /** Assigned raw partitions, and when each last had a batch (processing time). */
   private assigned = new Map<string, { topic: string; partition: number; lastBatchAt: number }>();
   private timer: NodeJS.Timeout | undefined;
-  /** One admin client for the worker's life (metadata at start, offsets on the idle timer). */
-  private readonly admin: Admin;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly loop: ConsumeLoop,
+    private readonly sink: RecordSink,
     private readonly config: Readonly<Config>,
     private readonly counters: Counters,
-    private readonly topics: TopicCheck,
-    private readonly onFatal: OnFatal,
+    private readonly windowsPartitions: number,
   ) {
-    this.consumer = kafka.consumer({ groupId: config.kafka.groups.ingest, maxBytesPerPartition: 4 * 1024 * 1024 });
-    this.kafkaProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    this.producer = new BoundedProducer(
-      this.kafkaProducer,
-      {
-        topicBytes: topics.topicBytes,
-        defaultTopicBytes: topics.topicBytes.get(config.kafka.topics.windows) ?? 1024 * 1024,
-        maxRequestBytes: config.kafka.maxRequestBytes,
-      },
-      (topic) =>
-        this.counters.add('produce_requests', 1, { stage: 'ingest', topic: topic === config.kafka.topics.dlq ? 'dlq' : 'windows' }),
-    );
-    this.admin = kafka.admin();
-    this.windowsPartitions = topics.windowsPartitions;
     const t = config.kafka.topics;
     for (const topic of t.envoy) this.hints.set(topic, 'envoy');
     for (const topic of t.cadvisor) this.hints.set(topic, 'cadvisor');
     for (const topic of t.samples) this.hints.set(topic, 'sample');
   }
 
+  /** The raw topics this worker reads (the source subscribes to them). */
+  get topics(): string[] {
+    return [...this.hints.keys()];
+  }
+
   async start(): Promise<void> {
-    await this.admin.connect();
-    await this.kafkaProducer.connect();
-    await this.consumer.connect();
-    reportCrashes(this.consumer, 'ingest', this.counters, this.onFatal);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+    this.loop.source.onAssignment((assignment) => {
       const next = new Map<string, { topic: string; partition: number; lastBatchAt: number }>();
-      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+      for (const [topic, partitions] of assignment) {
+        if (!this.hints.has(topic)) continue;
         for (const partition of partitions) next.set(`${topic}/${partition}`, { topic, partition, lastBatchAt: 0 });
       }
       this.assigned = next;
       const marks = [...next.keys()].map((source) => this.mark(source, false));
       void this.sendMarks(marks).catch((e: unknown) => this.countError(e));
     });
-    await this.consumer.subscribe({ topics: [...this.hints.keys()], fromBeginning: this.config.kafka.fromBeginning });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) =>
-        atPosition(payload.batch.topic, payload.batch.partition, payload.batch.firstOffset(), () => this.onBatch(payload)),
-    });
+    await this.loop.run((batch) => this.onBatch(batch));
     const every = Math.max(500, this.config.ingest.flushIntervalMs);
     this.timer = setInterval(() => void this.markIdle(every).catch((e: unknown) => this.countError(e)), every);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.consumer.disconnect();
-    await this.kafkaProducer.disconnect();
-    await this.admin.disconnect();
+    await this.loop.stop();
   }
 
   /** Timer and assignment reports are re-sent on the next tick: a failure is counted, not fatal. */
@@ -104,64 +74,32 @@ export class IngestWorker {
     this.counters.add('errors', 1, { stage: 'ingest', code: e instanceof MeshwatchError ? e.code : 'MW_KAFKA_UNAVAILABLE' });
   }
 
-  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0) return;
-    const aggregator = new WindowAggregator(aggregatorOptionsOf(this.config));
+  private async onBatch(batch: SourceBatch): Promise<void> {
+    if (!batch.isCurrent()) return;
     const hint = this.hints.get(batch.topic) ?? 'auto';
-    const dead: Message[] = [];
     const source = `${batch.topic}/${batch.partition}`;
-    let reached = this.reached.get(source) ?? -Infinity;
-    const opts = { hint, maxBytes: this.config.ingest.maxMessageBytes };
-    for (const m of batch.messages) {
-      if (!isRunning() || isStale()) return;
-      const r = decode(m.value ? m.value.toString('utf8') : '', opts);
-      if (r.ok) {
-        for (const o of r.value.observations) {
-          aggregator.add(o);
-          const ts = eventTimeOf(o);
-          if (ts > reached) reached = ts;
-        }
-        if (r.value.ignored) this.counters.add('dropped', r.value.ignored, { stage: 'ingest', reason: 'ignored' });
-        continue;
-      }
-      if (this.config.ingest.onDecodeError === 'fail') {
-        throw new MeshwatchError(r.error.code, `${batch.topic}/${batch.partition}@${m.offset}: ${r.error.reason}`);
-      }
-      this.counters.add('dropped', 1, { stage: 'ingest', reason: r.error.code });
-      const letter = deadLetterOf({
-        problem: r.error,
-        decoder: r.error.decoder,
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        timestamp: m.timestamp,
-        key: m.key,
-        value: m.value,
-        stage: 'ingest',
-        maxPayloadBytes: payloadBytesFor(this.topics.topicBytes.get(this.config.kafka.topics.dlq) ?? 1024 * 1024),
-      });
-      dead.push({ key: m.key ?? null, value: JSON.stringify(letter), headers: { 'meshwatch-error': r.error.code } });
-    }
-    this.counters.add('received', batch.messages.length, { stage: 'ingest' });
-    if (aggregator.overflow) this.counters.add('dropped', aggregator.overflow, { stage: 'ingest', reason: 'MW_LIMIT_EXCEEDED' });
+    const step = ingestStep(
+      batch.records.map((r) => (r.value ? r.value.toString('utf8') : '')),
+      { aggregator: aggregatorOptionsOf(this.config), decode: { hint, maxBytes: this.config.ingest.maxMessageBytes } },
+    );
+    const dead: OutRecord[] = step.rejected.map((x) => this.loop.reject(batch, batch.records[x.index]!, x.problem, x.decoder));
+    if (step.ignored) this.counters.add('dropped', step.ignored, { stage: 'ingest', reason: 'ignored' });
+    if (step.overflow) this.counters.add('dropped', step.overflow, { stage: 'ingest', reason: 'MW_LIMIT_EXCEEDED' });
+    if (!batch.isCurrent()) return;
 
-    const partials = aggregator.drain();
-    const last = batch.lastOffset();
+    const last = BigInt(batch.records[batch.records.length - 1]!.offset);
+    const reached = Math.max(this.reached.get(source) ?? -Infinity, step.reachedMs);
     if (Number.isFinite(reached)) this.reached.set(source, reached);
-    // One message list for the windows topic, so each partition gets the partials first and
-    // then the source's watermark (separate lists for one topic are not ordered).
-    const windows: Message[] = partials.map((p) => ({ key: serviceKey(p.service), value: JSON.stringify(p) }));
-    windows.push(...this.markMessages([this.mark(source, BigInt(last) + 1n >= BigInt(batch.highWatermark))]).messages);
-    const topicMessages = [{ topic: this.config.kafka.topics.windows, messages: windows }];
+    // One record list for the windows topic, so each partition gets the partials first and
+    // then the source's watermark (sent in order, however many requests it takes).
+    const windows: OutRecord[] = step.partials.map((p) => ({ key: serviceKey(p.service), value: JSON.stringify(p) }));
+    windows.push(...this.markRecords([this.mark(source, last + 1n >= BigInt(batch.highWatermark))]));
     const a = this.assigned.get(source);
     if (a) a.lastBatchAt = Date.now();
-    if (dead.length) topicMessages.push({ topic: this.config.kafka.topics.dlq, messages: dead });
-    await this.producer.send(topicMessages);
-    this.counters.add('sent', partials.length, { stage: 'ingest' });
-
-    resolveOffset(last);
-    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-    await heartbeat();
+    await this.sink.send(this.config.kafka.topics.windows, windows);
+    if (dead.length) await this.loop.sendDeadLetters(dead);
+    this.counters.add('sent', step.partials.length, { stage: 'ingest' });
+    await this.loop.commit(batch.topic, batch.partition, last + 1n);
   }
 
   private mark(source: string, caughtUp: boolean): SourceWatermark {
@@ -169,17 +107,17 @@ export class IngestWorker {
     return { v: 1, type: 'watermark', source, eventTimeMs: t === undefined ? null : t, caughtUp };
   }
 
-  private markMessages(marks: SourceWatermark[]): { topic: string; messages: Message[] } {
-    const messages: Message[] = [];
+  private markRecords(marks: SourceWatermark[]): OutRecord[] {
+    const out: OutRecord[] = [];
     for (const m of marks) {
       const value = JSON.stringify(m);
-      for (let partition = 0; partition < this.windowsPartitions; partition++) messages.push({ partition, key: m.source, value });
+      for (let partition = 0; partition < this.windowsPartitions; partition++) out.push({ partition, key: m.source, value });
     }
-    return { topic: this.config.kafka.topics.windows, messages };
+    return out;
   }
 
   private async sendMarks(marks: SourceWatermark[]): Promise<void> {
-    if (marks.length) await this.producer.send([this.markMessages(marks)]);
+    if (marks.length) await this.sink.send(this.config.kafka.topics.windows, this.markRecords(marks));
   }
 
   /** Marks assigned partitions without a recent batch as caught up when their committed offset reached the end. */
@@ -187,19 +125,11 @@ export class IngestWorker {
     const now = Date.now();
     const quiet = [...this.assigned.entries()].filter(([, a]) => now - a.lastBatchAt >= quietMs);
     if (quiet.length === 0) return;
-    const topics = [...new Set(quiet.map(([, a]) => a.topic))];
-    const committed = await this.admin.fetchOffsets({ groupId: this.config.kafka.groups.ingest, topics });
+    const positions = await this.loop.source.positions([...new Set(quiet.map(([, a]) => a.topic))]);
     const marks: SourceWatermark[] = [];
-    for (const topic of topics) {
-      const ends = await this.admin.fetchTopicOffsets(topic);
-      const done = committed.find((t) => t.topic === topic)?.partitions ?? [];
-      for (const [source, a] of quiet) {
-        if (a.topic !== topic) continue;
-        const o = ends.find((x) => x.partition === a.partition);
-        const c = BigInt(done.find((p) => p.partition === a.partition)?.offset ?? '-1');
-        const at = c < 0n ? BigInt(o?.low ?? '0') : c;
-        if (at >= BigInt(o?.high ?? '0')) marks.push(this.mark(source, true));
-      }
+    for (const [source, a] of quiet) {
+      const p = positions.find((x) => x.topic === a.topic && x.partition === a.partition);
+      if (p && (p.committed ?? p.low) >= p.high) marks.push(this.mark(source, true));
     }
     await this.sendMarks(marks);
   }

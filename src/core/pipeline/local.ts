@@ -4,11 +4,11 @@
  * the Kafka runtime runs the same pieces split into two stages.
  */
 import { type Alert } from '../alert/schema.js';
-import { decode } from '../decode/index.js';
 import { type DecodeOptions } from '../decode/types.js';
-import { eventTimeOf } from '../model.js';
-import { type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
+import { type AggregatorOptions } from '../window/aggregator.js';
+import { type WindowsMessage } from '../window/partial-codec.js';
 import { DetectEngine, type EngineParams, type EngineStats } from './engine.js';
+import { detectStep, ingestStep } from './steps.js';
 
 export interface LocalPipelineOptions {
   aggregator: AggregatorOptions;
@@ -26,15 +26,16 @@ export interface LocalStats {
   engine: EngineStats;
 }
 
+/** The single source replay reports its progress as. */
+export const REPLAY_SOURCE = 'replay';
+
 export class LocalPipeline {
-  private readonly aggregator: WindowAggregator;
   readonly engine: DetectEngine;
-  private pendingRecords = 0;
+  private pending: string[] = [];
   private newestTs = -Infinity;
   readonly stats: LocalStats;
 
   constructor(private readonly opts: LocalPipelineOptions) {
-    this.aggregator = new WindowAggregator(opts.aggregator);
     this.engine = new DetectEngine(opts.engine);
     this.stats = { records: 0, observations: 0, ignored: 0, rejected: {}, engine: this.engine.stats };
   }
@@ -42,19 +43,8 @@ export class LocalPipeline {
   /** Feeds one record (a line of text); returns the alerts this made due, if any. */
   push(line: string): Alert[] {
     this.stats.records++;
-    const r = decode(line, { hint: 'auto', ...this.opts.decode });
-    if (!r.ok) {
-      this.stats.rejected[r.error.code] = (this.stats.rejected[r.error.code] ?? 0) + 1;
-    } else {
-      this.stats.ignored += r.value.ignored;
-      for (const o of r.value.observations) {
-        this.stats.observations++;
-        this.aggregator.add(o);
-        const ts = eventTimeOf(o);
-        if (ts > this.newestTs) this.newestTs = ts;
-      }
-    }
-    if (++this.pendingRecords >= this.opts.batchRecords) return this.handOver(false);
+    this.pending.push(line);
+    if (this.pending.length >= this.opts.batchRecords) return this.handOver(false);
     return [];
   }
 
@@ -63,11 +53,24 @@ export class LocalPipeline {
     return this.handOver(true);
   }
 
+  /** Stage 1 then stage 2 on the pending records: the same step functions as the Kafka workers. */
   private handOver(final: boolean): Alert[] {
-    this.pendingRecords = 0;
-    for (const p of this.aggregator.drain()) this.engine.offer(p);
+    const records = this.pending;
+    this.pending = [];
+    const s1 = ingestStep(records, { aggregator: this.opts.aggregator, decode: { hint: 'auto', ...this.opts.decode } });
+    this.stats.observations += s1.observations;
+    this.stats.ignored += s1.ignored;
+    for (const r of s1.rejected) this.stats.rejected[r.problem.code] = (this.stats.rejected[r.problem.code] ?? 0) + 1;
+    if (s1.reachedMs > this.newestTs) this.newestTs = s1.reachedMs;
     // One ordered input: its event time is the watermark (minus the allowed lateness).
-    this.engine.observeSource('replay', this.newestTs, false);
-    return (final ? this.engine.flush() : this.engine.advance()).alerts;
+    const messages: WindowsMessage[] = s1.partials.map((partial) => ({ type: 'partial', partial }));
+    messages.push({
+      v: 1,
+      type: 'watermark',
+      source: REPLAY_SOURCE,
+      eventTimeMs: Number.isFinite(this.newestTs) ? this.newestTs : null,
+      caughtUp: false,
+    });
+    return detectStep(this.engine, messages, { final }).alerts;
   }
 }

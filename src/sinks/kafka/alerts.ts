@@ -25,7 +25,7 @@ export class KafkaAlertSink implements AlertSink {
       headers: { 'meshwatch-schema': a.schema },
     }));
     try {
-      await this.producer.send([{ topic: this.topic, messages }]);
+      await this.producer.send(this.topic, messages);
       return { ok: true };
     } catch (e) {
       const error =

@@ -12,8 +12,9 @@
  * (not retriable: sending it again cannot work); a broker or network failure is
  * MW_KAFKA_PRODUCE_FAILED, retriable unless kafkajs says otherwise, with the cause attached.
  */
-import { type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { type Producer } from 'kafkajs';
 import { MeshwatchError } from '../../errors.js';
+import { type OutRecord, type RecordSink } from '../../runtime/ports.js';
 
 /** Per-record bytes beyond key, value and headers (length, attributes, deltas: varints). */
 export const RECORD_OVERHEAD_BYTES = 64;
@@ -22,11 +23,18 @@ export const HEADER_OVERHEAD_BYTES = 16;
 /** Room left in every request for record-batch and request headers. */
 export const BATCH_HEADROOM_BYTES = 4096;
 
+/** What the size estimate reads of a record. */
+export interface Sized {
+  key?: string | Buffer | null;
+  value: string | Buffer | null;
+  headers?: Record<string, string | Buffer | (string | Buffer)[] | undefined>;
+}
+
 const bytesOf = (x: string | Buffer | null | undefined): number =>
   x === null || x === undefined ? 0 : typeof x === 'string' ? Buffer.byteLength(x, 'utf8') : x.length;
 
 /** Estimated encoded size of one record (an upper bound for uncompressed v2 records). */
-export function recordBytes(m: Message): number {
+export function recordBytes(m: Sized): number {
   let n = RECORD_OVERHEAD_BYTES + bytesOf(m.key) + bytesOf(m.value);
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     const vs = Array.isArray(v) ? v : [v];
@@ -40,16 +48,16 @@ export function recordBytes(m: Message): number {
  * record above `budgetBytes` but within `maxRecordBytes` travels alone; one above
  * `maxRecordBytes` is refused with its index.
  */
-export function splitByBytes(
-  messages: readonly Message[],
+export function splitByBytes<M extends Sized>(
+  messages: readonly M[],
   budgetBytes: number,
   maxRecordBytes: number,
-): { ok: true; chunks: Message[][] } | { ok: false; index: number; bytes: number } {
-  const chunks: Message[][] = [];
-  let cur: Message[] = [];
+): { ok: true; chunks: M[][] } | { ok: false; index: number; bytes: number } {
+  const chunks: M[][] = [];
+  let cur: M[] = [];
   let curBytes = 0;
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i] as Message;
+    const m = messages[i] as M;
     const b = recordBytes(m);
     if (b > maxRecordBytes) return { ok: false, index: i, bytes: b };
     if (cur.length > 0 && curBytes + b > budgetBytes) {
@@ -72,7 +80,7 @@ export interface ProduceLimits {
   maxRequestBytes: number;
 }
 
-export class BoundedProducer {
+export class BoundedProducer implements RecordSink {
   /** Produce requests sent and records in them, for the hand-off figures. */
   readonly stats = { requests: 0, records: 0 };
 
@@ -88,31 +96,35 @@ export class BoundedProducer {
     return (this.limits.topicBytes.get(topic) ?? this.limits.defaultTopicBytes) - BATCH_HEADROOM_BYTES;
   }
 
-  /** Sends every message of every topic (acks=all), each topic's in order, in as many requests as its limit needs. */
-  async send(topicMessages: readonly TopicMessages[]): Promise<void> {
-    for (const { topic, messages } of topicMessages) {
-      if (messages.length === 0) continue;
-      const maxRecord = this.maxRecordBytes(topic);
-      const budget = Math.max(1, Math.min(maxRecord, this.limits.maxRequestBytes - BATCH_HEADROOM_BYTES));
-      const split = splitByBytes(messages, budget, maxRecord);
-      if (!split.ok) {
-        throw new MeshwatchError(
-          'MW_KAFKA_MESSAGE_TOO_LARGE',
-          `topic ${topic}: a record of ~${split.bytes} bytes exceeds the topic's max.message.bytes ` +
-            `(${maxRecord + BATCH_HEADROOM_BYTES}, less ${BATCH_HEADROOM_BYTES} headroom); raise the topic's max.message.bytes`,
-        );
+  /** Sends the records (acks=all) in order, in as many requests as the topic's limit needs. */
+  async send(topic: string, records: readonly OutRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const messages = records.map((r) => ({
+      key: r.key,
+      value: r.value,
+      ...(r.headers ? { headers: r.headers } : {}),
+      ...(r.partition === undefined ? {} : { partition: r.partition }),
+    }));
+    const maxRecord = this.maxRecordBytes(topic);
+    const budget = Math.max(1, Math.min(maxRecord, this.limits.maxRequestBytes - BATCH_HEADROOM_BYTES));
+    const split = splitByBytes(messages, budget, maxRecord);
+    if (!split.ok) {
+      throw new MeshwatchError(
+        'MW_KAFKA_MESSAGE_TOO_LARGE',
+        `topic ${topic}: a record of ~${split.bytes} bytes exceeds the topic's max.message.bytes ` +
+          `(${maxRecord + BATCH_HEADROOM_BYTES}, less ${BATCH_HEADROOM_BYTES} headroom); raise the topic's max.message.bytes`,
+      );
+    }
+    for (const chunk of split.chunks) {
+      try {
+        await this.producer.send({ topic, messages: chunk, acks: -1 });
+      } catch (cause) {
+        const retriable = (cause as { retriable?: unknown }).retriable !== false;
+        throw new MeshwatchError('MW_KAFKA_PRODUCE_FAILED', `topic ${topic}: ${describe(cause)}`, { cause, retriable });
       }
-      for (const chunk of split.chunks) {
-        try {
-          await this.producer.send({ topic, messages: chunk, acks: -1 });
-        } catch (cause) {
-          const retriable = (cause as { retriable?: unknown }).retriable !== false;
-          throw new MeshwatchError('MW_KAFKA_PRODUCE_FAILED', `topic ${topic}: ${describe(cause)}`, { cause, retriable });
-        }
-        this.stats.requests++;
-        this.stats.records += chunk.length;
-        this.onRequest(topic, chunk.length);
-      }
+      this.stats.requests++;
+      this.stats.records += chunk.length;
+      this.onRequest(topic, chunk.length);
     }
   }
 }

@@ -32,6 +32,8 @@ export interface TopicCheck {
   /** `max.message.bytes` of windows, alerts and dlq as the broker has them. */
   topicBytes: Map<string, number>;
   windowsPartitions: number;
+  /** Every raw input partition, `topic/partition` (stage 2 waits for each one's progress). */
+  rawPartitions: string[];
   warnings: string[];
 }
 
@@ -95,5 +97,7 @@ export async function prepareTopics(admin: Admin, config: Readonly<Pick<Config, 
         `stage 2 scales to ${windowsPartitions} consumers (changing the count of a topic in use moves services between partitions)`,
     );
   }
-  return { topicBytes, windowsPartitions, warnings };
+  const raw = await admin.fetchTopicMetadata({ topics: [...new Set([...t.envoy, ...t.cadvisor, ...t.samples])] });
+  const rawPartitions = raw.topics.flatMap((m) => m.partitions.map((p) => `${m.name}/${p.partitionId}`));
+  return { topicBytes, windowsPartitions, rawPartitions, warnings };
 }
