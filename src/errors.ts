@@ -11,6 +11,7 @@ export const ErrorCodes = {
   MW_DECODE_BAD_VALUE: { retriable: false, summary: 'a value is out of range (NaN, infinite, negative counter)' },
   MW_DECODE_BAD_TIMESTAMP: { retriable: false, summary: 'the event time is missing or unparseable' },
   MW_DECODE_NO_IDENTITY: { retriable: false, summary: 'the record names no service' },
+  MW_EVENT_TIME_SKEW: { retriable: false, summary: 'the event time is implausible (too far from processing time or its source)' },
   MW_WINDOW_LATE: { retriable: false, summary: 'data arrived after its window closed' },
   MW_LIMIT_EXCEEDED: { retriable: false, summary: 'a cardinality bound was reached' },
   MW_CONFIG_INVALID: { retriable: false, summary: 'the configuration is invalid' },

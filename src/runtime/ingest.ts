@@ -15,6 +15,7 @@ import { type Config } from '../config/schema.js';
 import { aggregatorOptionsOf } from '../config/derive.js';
 import { type DecoderHint } from '../core/decode/types.js';
 import { serviceKey } from '../core/model.js';
+import { DEFAULT_TIME_GUARD, EventTimeGuard } from '../core/pipeline/lane-a-stubs.js';
 import { ingestStep } from '../core/pipeline/steps.js';
 import { type SourceWatermark } from '../core/window/partial-codec.js';
 import { MeshwatchError } from '../errors.js';
@@ -29,6 +30,8 @@ export class IngestWorker {
   /** Assigned raw partitions, and when each last had a batch (processing time). */
   private assigned = new Map<string, { topic: string; partition: number; lastBatchAt: number }>();
   private timer: NodeJS.Timeout | undefined;
+  /** Event-time plausibility per source partition, across batches (at merge: timeGuardParamsOf(config)). */
+  private readonly timeGuard = new EventTimeGuard(DEFAULT_TIME_GUARD);
 
   constructor(
     private readonly loop: ConsumeLoop,
@@ -79,8 +82,14 @@ export class IngestWorker {
     const hint = this.hints.get(batch.topic) ?? 'auto';
     const source = `${batch.topic}/${batch.partition}`;
     const step = ingestStep(
-      batch.records.map((r) => (r.value ? r.value.toString('utf8') : '')),
-      { aggregator: aggregatorOptionsOf(this.config), decode: { hint, maxBytes: this.config.ingest.maxMessageBytes } },
+      batch.records.map((r) => r.value),
+      {
+        aggregator: aggregatorOptionsOf(this.config),
+        decode: { hint, maxBytes: this.config.ingest.maxMessageBytes },
+        guard: this.timeGuard,
+        source,
+        nowMs: Date.now(),
+      },
     );
     const dead: OutRecord[] = step.rejected.map((x) => this.loop.reject(batch, batch.records[x.index]!, x.problem, x.decoder));
     if (step.ignored) this.counters.add('dropped', step.ignored, { stage: 'ingest', reason: 'ignored' });

@@ -1,5 +1,5 @@
 /**
- * The whole pipeline in one process with in-memory state: decode → pre-aggregate →
+ * The whole pipeline in one process with in-memory state: decode → event-time guard → pre-aggregate →
  * merge/close windows → detect → alerts. Replay, backtests and scenario tests use it;
  * the Kafka runtime runs the same pieces split into two stages.
  */
@@ -8,6 +8,7 @@ import { type DecodeOptions } from '../decode/types.js';
 import { type AggregatorOptions } from '../window/aggregator.js';
 import { type WindowsMessage } from '../window/partial-codec.js';
 import { DetectEngine, type EngineParams, type EngineStats } from './engine.js';
+import { DEFAULT_TIME_GUARD, EventTimeGuard, type TimeGuardParams } from './lane-a-stubs.js';
 import { detectStep, ingestStep } from './steps.js';
 
 export interface LocalPipelineOptions {
@@ -16,6 +17,8 @@ export interface LocalPipelineOptions {
   decode: Omit<DecodeOptions, 'hint'> & Partial<Pick<DecodeOptions, 'hint'>>;
   /** Records between hand-overs from pre-aggregation to the engine. */
   batchRecords: number;
+  /** Event-time plausibility (default DEFAULT_TIME_GUARD). */
+  eventTime?: TimeGuardParams;
 }
 
 export interface LocalStats {
@@ -31,12 +34,14 @@ export const REPLAY_SOURCE = 'replay';
 
 export class LocalPipeline {
   readonly engine: DetectEngine;
+  private readonly timeGuard: EventTimeGuard;
   private pending: string[] = [];
   private newestTs = -Infinity;
   readonly stats: LocalStats;
 
   constructor(private readonly opts: LocalPipelineOptions) {
     this.engine = new DetectEngine(opts.engine);
+    this.timeGuard = new EventTimeGuard(opts.eventTime ?? DEFAULT_TIME_GUARD);
     this.stats = { records: 0, observations: 0, ignored: 0, rejected: {}, engine: this.engine.stats };
   }
 
@@ -57,7 +62,13 @@ export class LocalPipeline {
   private handOver(final: boolean): Alert[] {
     const records = this.pending;
     this.pending = [];
-    const s1 = ingestStep(records, { aggregator: this.opts.aggregator, decode: { hint: 'auto', ...this.opts.decode } });
+    const s1 = ingestStep(records, {
+      aggregator: this.opts.aggregator,
+      decode: { hint: 'auto', ...this.opts.decode },
+      guard: this.timeGuard,
+      source: REPLAY_SOURCE,
+      nowMs: undefined,
+    });
     this.stats.observations += s1.observations;
     this.stats.ignored += s1.ignored;
     for (const r of s1.rejected) this.stats.rejected[r.problem.code] = (this.stats.rejected[r.problem.code] ?? 0) + 1;

@@ -15,17 +15,24 @@
  * partials' services were adopted (`engine.missing` → store → `engine.adopt`).
  */
 import { decode } from '../decode/index.js';
-import { type DecodeOptions } from '../decode/types.js';
-import { eventTimeOf } from '../model.js';
+import { type DecodeOptions, type DecodeResult } from '../decode/types.js';
+import { type Observation, eventTimeOf } from '../model.js';
 import { type Problem } from '../result.js';
 import { type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
 import { type WindowsMessage } from '../window/partial-codec.js';
 import { type WindowPartial } from '../window/partial.js';
 import { type AdvanceResult, type DetectEngine } from './engine.js';
+import { decodeBytes, type EventTimeGuard } from './lane-a-stubs.js';
 
 export interface IngestStepOptions {
   aggregator: AggregatorOptions;
   decode: DecodeOptions;
+  /** Event-time plausibility, kept by the caller across batches (it remembers each source's time). */
+  guard?: EventTimeGuard;
+  /** The records' source partition (`topic/partition`, or `replay`). */
+  source: string;
+  /** Processing time (undefined in replay: only source-relative checks apply). */
+  nowMs: number | undefined;
 }
 
 export interface IngestStepResult {
@@ -38,14 +45,33 @@ export interface IngestStepResult {
   overflow: number;
 }
 
-export function ingestStep(records: readonly string[], opts: IngestStepOptions): IngestStepResult {
+/** A record's observations, or the first event time the guard refuses (the whole record is rejected). */
+function guarded(
+  r: DecodeResult,
+  opts: IngestStepOptions,
+): DecodeResult | { ok: false; error: { code: 'MW_EVENT_TIME_SKEW'; reason: string; decoder: string } } {
+  if (!r.ok || !opts.guard) return r;
+  const observations: readonly Observation[] = r.value.observations;
+  for (const o of observations) {
+    const p = opts.guard.check(opts.source, eventTimeOf(o), opts.nowMs);
+    if (p) return { ok: false, error: { code: 'MW_EVENT_TIME_SKEW', reason: p.reason, decoder: r.value.decoder } };
+  }
+  return r;
+}
+
+/**
+ * Records are text (replay's lines) or bytes (Kafka values: the size is checked before any
+ * text decoding). Every observation passes the event-time guard before it reaches the
+ * aggregator or `reachedMs`; a record with one refused is rejected whole (MW_EVENT_TIME_SKEW).
+ */
+export function ingestStep(records: readonly (string | Uint8Array | null)[], opts: IngestStepOptions): IngestStepResult {
   const aggregator = new WindowAggregator(opts.aggregator);
   const rejected: IngestStepResult['rejected'] = [];
   let reachedMs = -Infinity;
   let observations = 0;
   let ignored = 0;
   records.forEach((text, index) => {
-    const r = decode(text, opts.decode);
+    const r = guarded(typeof text === 'string' ? decode(text, opts.decode) : decodeBytes(text, opts.decode), opts);
     if (!r.ok) {
       rejected.push({ index, problem: { code: r.error.code, reason: r.error.reason }, decoder: r.error.decoder });
       return;
