@@ -11,10 +11,13 @@
  * setting, where meshwatch cannot work: a compacted windows topic (compaction keeps one
  * partial per service and loses the rest) or one whose records cannot hold a partial.
  */
-import { type Admin, ConfigResourceTypes } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import { type Config } from '../../config/schema.js';
 import { MeshwatchError } from '../../errors.js';
 import { DLQ_TOPIC_CONFIG, ensureTopics } from './client.js';
+
+// kafkajs is CommonJS: Node's ESM loader sees only some of its named exports (not this one).
+const { ConfigResourceTypes } = kafkajs;
 
 /** The broker's default `max.message.bytes` (1 MiB + record-batch overhead). */
 export const BROKER_DEFAULT_MESSAGE_BYTES = 1024 * 1024 + 12;
