@@ -14,7 +14,7 @@ import { vi } from 'vitest';
 import { type Config } from '../src/config/schema.js';
 import { type Alert } from '../src/core/alert/schema.js';
 import { fnv1a64 } from '../src/core/alert/id.js';
-import { type MeshwatchError } from '../src/errors.js';
+import { MeshwatchError } from '../src/errors.js';
 import { ConsumeLoop } from '../src/runtime/consume-loop.js';
 import { DetectWorker } from '../src/runtime/detect.js';
 import { IngestWorker } from '../src/runtime/ingest.js';
@@ -84,6 +84,7 @@ class MemoryRecordSource implements RecordSource {
     private readonly subscribed: readonly string[],
     private readonly batchRecords: number,
     private readonly onFatal: (e: unknown) => void,
+    private readonly failCommit: (topic: string, partition: number) => boolean = () => false,
   ) {}
 
   onAssignment(listener: (a: ReadonlyMap<string, readonly number[]>) => void): void {
@@ -142,6 +143,9 @@ class MemoryRecordSource implements RecordSource {
   }
 
   commit(topic: string, partition: number, nextOffset: bigint): Promise<void> {
+    if (this.failCommit(topic, partition)) {
+      return Promise.reject(new MeshwatchError('MW_KAFKA_UNAVAILABLE', `commit ${topic}/${partition}: injected failure`));
+    }
     this.committed.set(`${topic}/${partition}`, Number(nextOffset));
     return Promise.resolve();
   }
@@ -180,6 +184,8 @@ export interface DriverOptions {
   alertSink?: AlertSink;
   /** Fake clock start (ms since the epoch). */
   startMs?: number;
+  /** Injected commit failures of stage 2's source: true fails that commit. */
+  failCommit?: (topic: string, partition: number) => boolean;
 }
 
 export class TopologyDriver {
@@ -210,7 +216,7 @@ export class TopologyDriver {
     const batch = this.opts.batchRecords ?? 500;
     const onFatal = (e: unknown): void => void this.fatal.push(e);
 
-    const detectSource = new MemoryRecordSource(this.topics, [t.windows], batch, onFatal);
+    const detectSource = new MemoryRecordSource(this.topics, [t.windows], batch, onFatal, this.opts.failCommit);
     const ingestSource = new MemoryRecordSource(this.topics, raw, batch, onFatal);
     this.sources.push(ingestSource, detectSource);
     const loop = (stage: 'ingest' | 'detect', source: RecordSource): ConsumeLoop =>
@@ -231,7 +237,7 @@ export class TopologyDriver {
       this.counters,
       rawPartitions,
       (e: MeshwatchError) => void this.fatal.push(e),
-      { onAlert: (a) => void this.alerts.push(a), now: () => Date.now() },
+      { onAlert: (a) => void this.alerts.push(a), now: () => Date.now(), backoffMs: { first: 0, max: 0 } },
     );
     this.ingest = new IngestWorker(loop('ingest', ingestSource), this.topics, this.config, this.counters, n);
     await this.detect.start();

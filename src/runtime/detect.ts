@@ -46,6 +46,8 @@ export interface DetectWorkerOptions {
   /** Called for every alert after the sink acknowledged it (demo and tests listen here). */
   onAlert?: (a: Alert) => void;
   now?: () => number;
+  /** Back-off before a partition is re-read after a failure (ms; default 200 doubling to 5000). */
+  backoffMs?: { first: number; max: number };
 }
 
 /** Alerts acknowledged by the sink, remembered so a re-read does not deliver them twice. */
@@ -191,7 +193,9 @@ export class DetectWorker {
       this.partitions.delete(partition);
       const n = (this.failures.get(partition) ?? 0) + 1;
       this.failures.set(partition, n);
-      await sleep(Math.min(BACKOFF_MS.first * 2 ** (n - 1), BACKOFF_MS.max));
+      const b = this.opts.backoffMs ?? BACKOFF_MS;
+      const waitMs = Math.min(b.first * 2 ** (n - 1), b.max);
+      if (waitMs > 0) await sleep(waitMs);
       const at = this.resumeAt.get(partition);
       if (at !== undefined && at >= 0n) this.loop.rewind(this.config.kafka.topics.windows, partition, at);
     }
