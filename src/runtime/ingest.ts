@@ -1,11 +1,11 @@
 /**
- * Stage 1 (`--role ingest`): stateless. Consumes the raw topics, decodes each message
- * (the topic says which decoder), pre-aggregates per (service, window) and produces the
- * partials keyed by service to `meshwatch.windows`; undecodable messages go to
- * `meshwatch.dlq`. Per batch: produce partials and dead letters (acks=all), then commit
- * the batch's offsets — at least once, and a partial replayed after a crash merges in
- * stage 2 like any other (windows that already closed count it as late).
- *
+ * Stage 1 (`--role ingest`): stateless. Runs the consume loop over the raw topics: per batch
+ * the ingest step (src/core/pipeline/steps.ts: bytes size-checked, decoded with the topic's
+ * decoder, event times guarded per source partition, pre-aggregated per (service, window)),
+ * then the partials keyed by service go to `meshwatch.windows` (split into requests the
+ * topic accepts) and rejected records to `meshwatch.dlq` (acks=all), then the batch's offsets
+ * are committed: at least once, and a partial replayed after a crash merges in stage 2 like
+ * any other (windows that already closed count it as late). *
  * Watermarks: stage 2 can only close a window once every raw source partition has moved
  * past it, so stage 1 reports, on every windows partition, each source partition's event
  * time after each batch; on assignment it registers its partitions (no time yet), and a

@@ -119,6 +119,30 @@ describe('hand-off through the real broker', { timeout: 240_000 }, () => {
     );
   });
 
+  it('refuses to start on a compacted windows topic, naming topic and setting; warns on another partition count', async () => {
+    const run = uniqueId('topiccfg');
+    const config = testConfig(run, { kafka: { partitions: 3 } });
+    const admin = testKafka(run).admin();
+    await admin.connect();
+    await ensureTopics(admin, [config.kafka.topics.windows], 2, 1, { [config.kafka.topics.windows]: { 'cleanup.policy': 'compact' } });
+    await admin.disconnect();
+    const err = await startMeshwatch(config).then(
+      (app) => app.stop().then(() => undefined),
+      (e: unknown) => e as { code?: string; message?: string },
+    );
+    expect(err?.code).toBe('MW_KAFKA_TOPIC_CONFIG');
+    expect(err?.message).toContain(config.kafka.topics.windows);
+    expect(err?.message).toContain('cleanup.policy');
+
+    const other = testConfig(uniqueId('topicpart'), { kafka: { partitions: 3 } });
+    await createTopicsWithWindowsLimit({ ...other, kafka: { ...other.kafka, partitions: 2 } }, 8 * 1024 * 1024);
+    const warnings: string[] = [];
+    await startApp(other, warnings);
+    expect(warnings.filter((w) => w.includes('partitions'))).toEqual([
+      expect.stringContaining(`topic ${other.kafka.topics.windows}: has 2 partitions, config kafka.partitions is 3`),
+    ]);
+  });
+
   it('reports a record larger than the windows topic allows as a fatal MW_KAFKA_MESSAGE_TOO_LARGE', async () => {
     const run = uniqueId('toolarge');
     const config = testConfig(run, { role: 'ingest', bounds: { maxMetricsPerService: 5000 } });
