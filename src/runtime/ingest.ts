@@ -5,7 +5,8 @@
  * then the partials keyed by service go to `meshwatch.windows` (split into requests the
  * topic accepts) and rejected records to `meshwatch.dlq` (acks=all), then the batch's offsets
  * are committed: at least once, and a partial replayed after a crash merges in stage 2 like
- * any other (windows that already closed count it as late). *
+ * any other (windows that already closed count it as late).
+ *
  * Watermarks: stage 2 can only close a window once every raw source partition has moved
  * past it, so stage 1 reports, on every windows partition, each source partition's event
  * time after each batch; on assignment it registers its partitions (no time yet), and a
