@@ -9,8 +9,9 @@ import { parseConfig } from '../src/config/load.js';
 import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../src/sources/kafka/client.js';
 import { WINDOWS_TOPIC_CONFIG } from '../src/sources/kafka/topics.js';
 
-export const BROKERS = ['127.0.0.1:9092'];
-export const REDIS_URL = 'redis://127.0.0.1:6379';
+/** The same settings as scripts/stack.sh and the CLI: KAFKA_PORT and REDIS_URL. */
+export const BROKERS = [`127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`];
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export const uniqueId = (label: string): string => `${label}-${randomBytes(4).toString('hex')}`;
 

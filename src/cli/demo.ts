@@ -13,8 +13,9 @@ import { type Alert } from '../core/alert/schema.js';
 import { serviceKey } from '../core/model.js';
 import { DEMO_SERVICES, type Injection, NAMESPACE, SyntheticMesh } from '../demo/mesh.js';
 import { startMeshwatch } from '../runtime/app.js';
+import { probeDependencies } from '../runtime/dependencies.js';
 import { ensureTopics, kafkaOf } from '../sources/kafka/client.js';
-import { RedisStateStore } from '../stores/redis/store.js';
+import { RedisStateStore, redisStoreOptionsOf } from '../stores/redis/store.js';
 
 const WINDOW_MS = 10_000;
 const WARM_WINDOWS = 45;
@@ -78,6 +79,7 @@ export async function demoCommand(base: Readonly<Config>): Promise<number> {
   say(`meshwatch demo ${run}: ${DEMO_SERVICES.length} services in namespace '${NAMESPACE}', window ${WINDOW_MS / 1000} s of event time`);
   say(`  injecting after ${WARM_WINDOWS} windows of warm-up: ${DEMO_INJECTIONS.map(describe).join('; ')}`);
 
+  await probeDependencies(config);
   const kafka = kafkaOf(config, '-demo', true);
   const admin = kafka.admin();
   await admin.connect();
@@ -135,7 +137,7 @@ export async function demoCommand(base: Readonly<Config>): Promise<number> {
   const counters = running.counters.snapshot();
   await admin.deleteTopics({ topics: [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.dlq] }).catch(() => undefined);
   await admin.disconnect();
-  const store = new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+  const store = new RedisStateStore(redisStoreOptionsOf(config));
   await store.connect();
   await store.clear(config.redis.keyPrefix);
   await store.close();

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 /**
- * meshwatch command line: run | replay | demo. Configuration: defaults ← --config FILE
- * (or MESHWATCH_CONFIG) ← MESHWATCH_* environment ← flags. A bad value exits 2 naming
- * the field.
+ * meshwatch command line: run | replay | demo, and --version. Configuration: defaults ←
+ * --config FILE (or MESHWATCH_CONFIG) ← MESHWATCH_* environment ← flags.
+ * Every failure is one line on stderr, `meshwatch: MW_CODE: message`, never a stack trace
+ * unless debug output was asked for (`--log-level debug`, MESHWATCH_LOG_LEVEL=debug or
+ * MESHWATCH_DEBUG=1). Exit codes: 0 done; 1 unexpected error; 2 usage or configuration
+ * (the usage follows a command-line error); 3 a dependency (Kafka, Redis) unreachable at
+ * start-up or for longer than its outage bound.
  */
-import { loadConfig } from '../config/load.js';
-import { MeshwatchError } from '../errors.js';
-import { parseFlags } from './args.js';
+import { readFileSync } from 'node:fs';
+import { debugFromEnv, loadConfig } from '../config/load.js';
+import { redactText } from '../config/redact.js';
+import { type ErrorCode, MeshwatchError } from '../errors.js';
+import { debugFlag, parseFlags } from './args.js';
 import { demoCommand } from './demo.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
@@ -23,50 +29,85 @@ options:
   --set path=value       override one config field, e.g. --set detection.threshold=5
   --brokers h:p[,h:p]    Kafka brokers            --redis-url URL   Redis URL
   --window-ms N          window length            --role ROLE       process role
+  --log-level debug      client libraries' logs and stack traces on stderr
+  -V, --version          print the version        -h, --help        this text
 `;
 
+const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
+  MW_USAGE: 2,
+  MW_CONFIG_INVALID: 2,
+  MW_KAFKA_UNAVAILABLE: 3,
+  MW_STORE_UNAVAILABLE: 3,
+};
+
+/** The package's version, from the package.json two levels above this module (src/cli or dist/cli). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
+let debug = false;
+
 async function main(argv: string[]): Promise<number> {
+  debug = debugFromEnv() || debugFlag(argv);
   const [command, ...rest] = argv;
+  if (command === '-V' || command === '--version' || command === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   if (!command || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
   }
+  if (command.startsWith('-')) throw new MeshwatchError('MW_USAGE', `a command comes first, got '${command}'`);
   const flags = parseFlags(rest);
   if (flags.values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (flags.values.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (!['run', 'replay', 'demo'].includes(command)) throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
   const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), overrides: flags.overrides as never });
+  debug ||= config.logLevel === 'debug';
   switch (command) {
     case 'run':
       return runCommand(config);
     case 'replay': {
       const file = flags.positionals[0];
-      if (!file) throw new MeshwatchError('MW_CONFIG_INVALID', 'replay: give a file, or - for standard input');
+      if (!file) throw new MeshwatchError('MW_USAGE', 'replay: give a file, or - for standard input');
       return replayCommand(config, file);
     }
-    case 'demo':
-      return demoCommand(config);
     default:
-      process.stderr.write(`meshwatch: unknown command '${command}'\n${USAGE}`);
-      return 2;
+      return demoCommand(config);
   }
 }
 
+/** One line (or, with debug, the stack) for a failure; secrets in URLs redacted. */
+function describe(e: unknown): string {
+  if (e instanceof MeshwatchError) {
+    const line = `meshwatch: ${e.code}: ${e.message}\n`;
+    const more = debug && e.cause instanceof Error && e.cause.stack ? `caused by: ${e.cause.stack}\n` : '';
+    const usage = e.code === 'MW_USAGE' ? `\n${USAGE}` : '';
+    return redactText(line + more + usage);
+  }
+  if (debug && e instanceof Error && e.stack) return redactText(`meshwatch: unexpected error: ${e.stack}\n`);
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return redactText(`meshwatch: unexpected error: ${what.split('\n')[0]} (--log-level debug shows where)\n`);
+}
+
+/** Exits once the stream has drained: client libraries may keep sockets and timers alive after a command is done. */
+function exitAfter(stream: NodeJS.WriteStream, code: number): void {
+  process.exitCode = code;
+  stream.write('', () => process.exit(code));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => {
-    // Exit once stdout has drained: client libraries may keep idle sockets and timers alive
-    // after a command has finished its work and closed what it opened.
-    process.exitCode = code;
-    process.stdout.write('', () => process.exit(code));
-  },
+  (code) => exitAfter(process.stdout, code),
   (e: unknown) => {
-    if (e instanceof MeshwatchError) {
-      process.stderr.write(`meshwatch: ${e.code}: ${e.message}\n`);
-      process.exitCode = e.code === 'MW_CONFIG_INVALID' ? 2 : 1;
-    } else {
-      process.stderr.write(`meshwatch: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 1;
-    }
+    process.stderr.write(describe(e));
+    exitAfter(process.stderr, e instanceof MeshwatchError ? (EXIT_CODES[e.code] ?? 1) : 1);
   },
 );

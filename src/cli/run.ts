@@ -1,27 +1,87 @@
 /**
- * `meshwatch run`: the long-running service, until SIGINT/SIGTERM (graceful shutdown, exit
- * 0) or until a worker stops for good (the fatal MeshwatchError is printed, exit 1).
+ * `meshwatch run`: the long-running service, until SIGINT/SIGTERM (graceful shutdown).
+ * Start-up order: probe Kafka and Redis (each within its start-up bound), then start the
+ * workers. While running, a lost dependency is logged once (and counted), retried with
+ * backoff, and logged again when it answers; one that stays away past its outage bound
+ * (`kafka.maxOutageMs`, `redis.maxOutageMs`) ends the run with that MeshwatchError, which
+ * main prints as one line and turns into exit code 3. So does a worker that stops for good
+ * (its consumer hit an error it will not retry: `Running.fatal`), never an idle process.
  */
 import { type Config } from '../config/schema.js';
-import { startMeshwatch } from '../runtime/app.js';
+import { redactUrl } from '../config/redact.js';
+import { MeshwatchError } from '../errors.js';
+import { type Running, startMeshwatch } from '../runtime/app.js';
+import { type DependencyEvent, KafkaWatch, needsRedis, probeDependencies } from '../runtime/dependencies.js';
+import { brokersOf } from '../sources/kafka/probe.js';
+import { formatMs } from '../stores/redis/connection.js';
+
+/** How long a shutdown after a fatal outage may take before the process exits anyway. */
+const FATAL_STOP_MS = 5000;
 
 export async function runCommand(config: Readonly<Config>): Promise<number> {
-  const running = await startMeshwatch(config, {
-    onAlert: (a) => process.stdout.write(JSON.stringify(a) + '\n'),
-  });
-  process.stderr.write(`meshwatch: running role=${config.role} brokers=${config.kafka.brokers.join(',')}\n`);
-  const signalled = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  const fatal = await Promise.race([signalled.then(() => undefined), running.fatal]);
-  if (fatal) {
-    process.stderr.write(`meshwatch: ${fatal.code}: ${fatal.message}\n`);
-    process.stderr.write(`meshwatch: counters ${JSON.stringify(running.counters.snapshot())}\n`);
-    return 1;
+  const say = (s: string): void => void process.stderr.write(`meshwatch: ${s}\n`);
+  await probeDependencies(config);
+
+  let running: Running | undefined;
+  /** Dependency trouble is counted once the workers' counters exist (from the end of start-up). */
+  const count = (code: MeshwatchError['code'], dependency: DependencyEvent['dependency']): void =>
+    running?.counters.add('errors', 1, { code, dependency });
+  const addressOf = (d: DependencyEvent['dependency']): string => (d === 'kafka' ? brokersOf(config) : redactUrl(config.redis.url));
+  const codeOf = (d: DependencyEvent['dependency']): MeshwatchError['code'] =>
+    d === 'kafka' ? 'MW_KAFKA_UNAVAILABLE' : 'MW_STORE_UNAVAILABLE';
+  const report = (e: DependencyEvent): void => {
+    if (e.type === 'lost') {
+      count(codeOf(e.dependency), e.dependency);
+      const boundMs = e.dependency === 'kafka' ? config.kafka.maxOutageMs : config.redis.maxOutageMs;
+      say(
+        `${codeOf(e.dependency)}: ${e.dependency} at ${addressOf(e.dependency)} lost (${e.cause}); retrying for up to ${formatMs(boundMs)}`,
+      );
+    } else {
+      say(`${e.dependency} at ${addressOf(e.dependency)} answers again after ${formatMs(e.downMs)}`);
+    }
+  };
+
+  let fail: (e: MeshwatchError) => void = () => undefined;
+  const fatal = new Promise<MeshwatchError>((resolve) => (fail = resolve));
+  try {
+    running = await startMeshwatch(config, {
+      onAlert: (a) => process.stdout.write(JSON.stringify(a) + '\n'),
+      redis: {
+        onEvent: (e) => {
+          if (e.type === 'retry') count('MW_STORE_UNAVAILABLE', 'redis');
+          else report({ ...e, dependency: 'redis' });
+        },
+        onOutage: fail,
+      },
+    });
+  } catch (e) {
+    // The probes answered moments ago; a client error here is the dependency going away.
+    if (e instanceof Error && e.name.startsWith('KafkaJS')) {
+      throw new MeshwatchError('MW_KAFKA_UNAVAILABLE', `kafka at ${brokersOf(config)}: start-up failed (${e.message})`, { cause: e });
+    }
+    throw e;
   }
-  process.stderr.write('meshwatch: shutting down\n');
+  const watch = new KafkaWatch(config, { onEvent: report, onOutage: fail });
+  watch.start();
+  say(`running role=${config.role} brokers=${brokersOf(config)}${needsRedis(config) ? ` redis=${redactUrl(config.redis.url)}` : ''}`);
+
+  const outcome = await Promise.race([
+    fatal,
+    running.fatal,
+    new Promise<'signal'>((resolve) => {
+      process.once('SIGINT', () => resolve('signal'));
+      process.once('SIGTERM', () => resolve('signal'));
+    }),
+  ]);
+  if (outcome instanceof MeshwatchError) {
+    // Stop what can be stopped in a bounded time; the error is the run's result either way.
+    const stopping = Promise.all([watch.stop(), running.stop()]).catch(() => undefined);
+    await Promise.race([stopping, new Promise((r) => setTimeout(r, FATAL_STOP_MS).unref())]);
+    throw outcome;
+  }
+  say('shutting down');
+  await watch.stop();
   await running.stop();
-  process.stderr.write(`meshwatch: counters ${JSON.stringify(running.counters.snapshot())}\n`);
+  say(`counters ${JSON.stringify(running.counters.snapshot())}`);
   return 0;
 }

@@ -13,6 +13,7 @@ type Obj = { [k: string]: Json };
 /** Environment variables and the config path each one sets. */
 export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' | 'boolean' | 'list' }> = {
   MESHWATCH_ROLE: { path: 'role', type: 'string' },
+  MESHWATCH_LOG_LEVEL: { path: 'logLevel', type: 'string' },
   MESHWATCH_KAFKA_BROKERS: { path: 'kafka.brokers', type: 'list' },
   MESHWATCH_KAFKA_CLIENT_ID: { path: 'kafka.clientId', type: 'string' },
   MESHWATCH_TOPIC_ENVOY: { path: 'kafka.topics.envoy', type: 'list' },
@@ -26,8 +27,12 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_KAFKA_PARTITIONS: { path: 'kafka.partitions', type: 'number' },
   MESHWATCH_KAFKA_FROM_BEGINNING: { path: 'kafka.fromBeginning', type: 'boolean' },
   MESHWATCH_KAFKA_MAX_REQUEST_BYTES: { path: 'kafka.maxRequestBytes', type: 'number' },
+  MESHWATCH_KAFKA_CONNECT_TIMEOUT_MS: { path: 'kafka.connectTimeoutMs', type: 'number' },
+  MESHWATCH_KAFKA_MAX_OUTAGE_MS: { path: 'kafka.maxOutageMs', type: 'number' },
   MESHWATCH_REDIS_URL: { path: 'redis.url', type: 'string' },
   MESHWATCH_REDIS_KEY_PREFIX: { path: 'redis.keyPrefix', type: 'string' },
+  MESHWATCH_REDIS_CONNECT_TIMEOUT_MS: { path: 'redis.connectTimeoutMs', type: 'number' },
+  MESHWATCH_REDIS_MAX_OUTAGE_MS: { path: 'redis.maxOutageMs', type: 'number' },
   MESHWATCH_WINDOW_MS: { path: 'window.ms', type: 'number' },
   MESHWATCH_WINDOW_LATENESS_WINDOWS: { path: 'window.allowedLatenessWindows', type: 'number' },
   MESHWATCH_WINDOW_IDLE_CLOSE_MS: { path: 'window.idleCloseMs', type: 'number' },
@@ -92,12 +97,25 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
       throw new MeshwatchError('MW_CONFIG_INVALID', `config file ${file}: not valid JSON`, { cause });
     }
   }
+  // The stack's own settings (scripts/stack.sh, the tests, the demo) name the local services;
+  // MESHWATCH_* variables, the file and flags take precedence over them.
+  const kafkaPort = env.KAFKA_PORT;
+  if (kafkaPort && !env.MESHWATCH_KAFKA_BROKERS) setPath(raw, 'kafka.brokers', [`127.0.0.1:${kafkaPort}`]);
+  if (env.REDIS_URL && !env.MESHWATCH_REDIS_URL) setPath(raw, 'redis.url', env.REDIS_URL);
   for (const [name, spec] of Object.entries(ENV_VARS)) {
     const v = env[name];
     if (v !== undefined && v !== '') setPath(raw, spec.path, coerce(v, spec.type));
   }
   for (const [path, v] of Object.entries(opts.overrides ?? {})) setPath(raw, path, v);
   return parseConfig(raw);
+}
+
+/**
+ * Whether the environment asks for debug output (MESHWATCH_LOG_LEVEL=debug or MESHWATCH_DEBUG=1).
+ * Read before the configuration is parsed, so an error while loading it can still show its stack.
+ */
+export function debugFromEnv(env: Record<string, string | undefined> = process.env): boolean {
+  return env.MESHWATCH_LOG_LEVEL === 'debug' || env.MESHWATCH_DEBUG === '1' || env.MESHWATCH_DEBUG === 'true';
 }
 
 export function parseConfig(raw: unknown): Readonly<Config> {

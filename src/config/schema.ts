@@ -27,6 +27,8 @@ const d = DEFAULT_DETECTION;
 export const ConfigSchema = z
   .object({
     role: z.enum(['all', 'ingest', 'detect']).default('all'),
+    /** debug: client libraries' own log lines and stack traces of unexpected errors go to stderr. */
+    logLevel: z.enum(['info', 'debug']).default('info'),
     kafka: z
       .object({
         brokers: z
@@ -58,6 +60,10 @@ export const ConfigSchema = z
         fromBeginning: z.boolean().default(false),
         /** Largest produce request meshwatch sends (bytes); a topic's own max.message.bytes bounds it further. */
         maxRequestBytes: positiveInt.min(64 * 1024).default(1024 * 1024),
+        /** Start-up bound: the brokers must answer within this, else exit non-zero (MW_KAFKA_UNAVAILABLE). */
+        connectTimeoutMs: positiveInt.default(30_000),
+        /** Running: the brokers may stay unreachable this long (retried with backoff) before the process exits non-zero. */
+        maxOutageMs: positiveInt.default(120_000),
       })
       .strict()
       .prefault({}),
@@ -71,6 +77,10 @@ export const ConfigSchema = z
           .string()
           .regex(/^[a-z0-9-]+$/)
           .default('mw'),
+        /** Start-up bound: Redis must answer within this, else exit non-zero (MW_STORE_UNAVAILABLE). */
+        connectTimeoutMs: positiveInt.default(30_000),
+        /** Running: Redis may stay unreachable this long (reconnects with backoff) before the process exits non-zero. */
+        maxOutageMs: positiveInt.default(120_000),
       })
       .strict()
       .prefault({}),
@@ -124,10 +134,10 @@ export const ConfigSchema = z
           .default({})
           .transform((m) => ({ ...structuredClone(DEFAULT_METRIC_POLICIES), ...m })),
         defaultPolicy: metricPolicy.default(() => ({ ...d.defaultPolicy })),
-        /** Per-service sensitivity: `namespace/name` → overrides of the knobs and metric policies. */
+        /** Per-service sensitivity: service key (`[cluster:]namespace/name`, see serviceKey) → overrides. */
         services: z
           .record(
-            z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'a namespace/name service key'),
+            z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'a service key, [cluster:]namespace/name'),
             z
               .object({
                 threshold: z.number().positive().optional(),

@@ -3,21 +3,109 @@
  * durations carry their unit in the name.
  */
 
-/** A workload: `namespace/name` is its key; `cluster` is kept apart when known. */
+/** A workload: `namespace/name`, in `cluster` when known (two clusters' `shop/cart` are two services). */
 export interface ServiceId {
   namespace: string;
   name: string;
   cluster?: string;
 }
 
-/** The key of a service everywhere (Kafka message key, Redis hash tag, maps): `namespace/name`. */
-export const serviceKey = (s: Pick<ServiceId, 'namespace' | 'name'>): string => `${s.namespace}/${s.name}`;
+/**
+ * The key of a service everywhere (Kafka message key, Redis hash tag, engine maps, alert ids):
+ * `[<cluster>:]<namespace>/<name>`, each part escaped so the key is injective: distinct
+ * identities never share a key, the same identity always gets the same key.
+ *
+ * Escaped in every part, as `%XX` per UTF-8 byte (uppercase hex): `%` `/` `:` `{` `}` `|`,
+ * whitespace (`\s`), control characters (`\p{Cc}`, C0, DEL and C1) and lone surrogates (as their
+ * 3-byte generalized UTF-8, so the key is well-formed Unicode and survives UTF-8 byte for byte).
+ * Everything else stays as it is (é, 日本, emoji). The key therefore never contains `{`/`}` (one
+ * Redis Cluster hash tag per identity), `|` (separator of `<key>|<windowStart>` maps) or NUL.
+ * A cluster is part of the key when set, even `''`; a cluster-less identity and cluster `default`
+ * differ.
+ *
+ * Compatibility: a cluster-less identity whose parts contain none of the escaped characters
+ * (every Kubernetes namespace and workload name) keeps exactly its earlier key `namespace/name`,
+ * so existing Redis state, Kafka keys and alert ids stay valid.
+ */
+export const serviceKey = (s: Pick<ServiceId, 'namespace' | 'name'> & { cluster?: string | undefined }): string => {
+  const ns = `${escapeKeyPart(s.namespace)}/${escapeKeyPart(s.name)}`;
+  return s.cluster === undefined ? ns : `${escapeKeyPart(s.cluster)}:${ns}`;
+};
 
-/** Parses `namespace/name` (a bare name lands in namespace `default`). */
+/**
+ * The exact inverse of `serviceKey` on the keys it produces: `parseServiceKey(serviceKey(s))`
+ * equals `s`. Other text (the hand-written `service` string of a canonical sample) is read
+ * leniently: split at the first `/`; a `:` before it separates the cluster; valid `%XX`
+ * escapes (either case) are decoded and anything else is taken literally. A bare key without
+ * `/` is a name in namespace `default` (no cluster: `redis:6379` is one name).
+ */
 export function parseServiceKey(key: string): ServiceId {
-  const i = key.indexOf('/');
-  return i < 0 ? { namespace: 'default', name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+  const slash = key.indexOf('/');
+  if (slash < 0) return { namespace: 'default', name: unescapeKeyPart(key) };
+  const head = key.slice(0, slash);
+  const name = unescapeKeyPart(key.slice(slash + 1));
+  const colon = head.indexOf(':');
+  if (colon < 0) return { namespace: unescapeKeyPart(head), name };
+  return { namespace: unescapeKeyPart(head.slice(colon + 1)), name, cluster: unescapeKeyPart(head.slice(0, colon)) };
 }
+
+// With the `u` flag a surrogate pair is one code point, so the surrogate range matches lone ones only.
+const KEY_ESCAPED = /[%/:{}|\s\p{Cc}\uD800-\uDFFF]/gu;
+const hexByte = (b: number): string => `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+
+function escapeChar(ch: string): string {
+  const c = ch.codePointAt(0) ?? 0;
+  if (c < 0x80) return hexByte(c);
+  if (c < 0x800) return hexByte(0xc0 | (c >> 6)) + hexByte(0x80 | (c & 0x3f));
+  if (c < 0x10000) return hexByte(0xe0 | (c >> 12)) + hexByte(0x80 | ((c >> 6) & 0x3f)) + hexByte(0x80 | (c & 0x3f));
+  return hexByte(0xf0 | (c >> 18)) + hexByte(0x80 | ((c >> 12) & 0x3f)) + hexByte(0x80 | ((c >> 6) & 0x3f)) + hexByte(0x80 | (c & 0x3f));
+}
+
+/** A cheap scan most names pass: printable ASCII but `%/:{}|`, or U+00A1..U+167F (no space there). */
+function plainPart(part: string): boolean {
+  for (let i = 0; i < part.length; i++) {
+    const c = part.charCodeAt(i);
+    if (c <= 0x20 || c === 0x25 || c === 0x2f || c === 0x3a || c === 0x7b || c === 0x7c || c === 0x7d) return false;
+    if (c >= 0x7f && (c <= 0xa0 || c >= 0x1680)) return false;
+  }
+  return true;
+}
+
+/** One part of a service key (cluster, namespace or name), escaped. */
+export const escapeKeyPart = (part: string): string => (plainPart(part) ? part : part.replace(KEY_ESCAPED, escapeChar));
+
+const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+
+/** Decodes one run of `%XX` bytes as generalized UTF-8; an invalid sequence stays literal. */
+function decodeRun(run: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < run.length; i += 3) bytes.push(parseInt(run.slice(i + 1, i + 3), 16));
+  let out = '';
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i] ?? 0;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+    let c = len === 1 ? b : len === 2 ? b & 0x1f : len === 3 ? b & 0x0f : b & 0x07;
+    let valid = len > 0 && i + len <= bytes.length;
+    for (let j = 1; valid && j < len; j++) {
+      const cb = bytes[i + j] ?? 0;
+      if ((cb & 0xc0) !== 0x80) valid = false;
+      c = (c << 6) | (cb & 0x3f);
+    }
+    // Shortest form only (no overlong encodings), nothing past U+10FFFF.
+    if (valid && ((len === 3 && c < 0x800) || (len === 4 && (c < 0x10000 || c > 0x10ffff)))) valid = false;
+    if (!valid) {
+      out += run.slice(i * 3, i * 3 + 3);
+      i++;
+      continue;
+    }
+    out += String.fromCodePoint(c);
+    i += len;
+  }
+  return out;
+}
+
+/** The inverse of `escapeKeyPart` (lenient on text it did not produce, see `parseServiceKey`). */
+export const unescapeKeyPart = (part: string): string => (part.includes('%') ? part.replace(ESCAPE_RUN, decodeRun) : part);
 
 /** A gauge observation of any metric (replay's canonical record). */
 export interface Sample {

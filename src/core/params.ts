@@ -61,7 +61,7 @@ export interface DetectionParams {
   /** Per-metric policy; metrics not named use `defaultPolicy`. */
   metrics: Record<string, MetricPolicy>;
   defaultPolicy: MetricPolicy;
-  /** Per-service sensitivity (`namespace/name` → overrides), applied over the global values. */
+  /** Per-service sensitivity (`serviceKey()` → overrides), applied over the global values. */
   services?: Record<string, ServiceSensitivity>;
 }
 

@@ -16,7 +16,7 @@ import { BoundedProducer } from '../sinks/kafka/produce.js';
 import { kafkaOf } from '../sources/kafka/client.js';
 import { KafkaRecordSource } from '../sources/kafka/source.js';
 import { type TopicCheck, prepareTopics } from '../sources/kafka/topics.js';
-import { RedisStateStore } from '../stores/redis/store.js';
+import { RedisStateStore, type RedisStoreOptions, redisStoreOptionsOf } from '../stores/redis/store.js';
 import { type StateStore } from '../stores/types.js';
 import { Counters, type Stage } from '../telemetry/counters.js';
 import { ConsumeLoop } from './consume-loop.js';
@@ -41,6 +41,8 @@ export interface StartOptions {
   onWarning?: (message: string) => void;
   /** Silence kafkajs's own logging (interactive demo). */
   quietClient?: boolean;
+  /** Hears the state store's connection events and its outage past redis.maxOutageMs. */
+  redis?: Pick<RedisStoreOptions, 'onEvent' | 'onOutage'>;
   /** Stage 2's state store (default: Redis from the config). Tests inject failing wrappers here. */
   store?: StateStore;
   /** Stage 2's alert sink (default: the alerts topic). Tests inject failing sinks here. */
@@ -102,7 +104,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     if (config.role === 'all' || config.role === 'detect') {
       let store = opts.store;
       if (!store) {
-        const redis = new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+        const redis = new RedisStateStore({ ...redisStoreOptionsOf(config), ...opts.redis });
         await redis.connect();
         stoppers.push(() => redis.close());
         store = redis;

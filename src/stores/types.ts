@@ -6,7 +6,7 @@
 import { type ServiceState } from '../core/pipeline/service-state.js';
 
 export interface StateStore {
-  /** States of these services (by `namespace/name` key); absent ones are simply missing. */
+  /** States of these services (by `serviceKey()`); absent ones are simply missing. */
   load(serviceKeys: readonly string[]): Promise<Map<string, ServiceState>>;
   /** Writes these states (one round trip, pipelined). */
   save(states: readonly ServiceState[]): Promise<void>;

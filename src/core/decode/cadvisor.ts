@@ -8,15 +8,17 @@
  * Identity:
  * - Kubernetes (`io.kubernetes.pod.{namespace,name}` labels, or a dockershim name
  *   `k8s_<ctr>_<pod>_<ns>_<uid>_<n>`): service = the pod's workload (identity.ts), container key
- *   `<ns>/<pod>/<container>`. The sandbox (container name `POD` or absent,
- *   `io.kubernetes.docker.type=podsandbox`, `io.cri-containerd.kind=sandbox`) holds the pod's
- *   network namespace and contributes ONLY network counters; every other container (istio-proxy
- *   included) contributes everything EXCEPT network, so pod traffic is counted once.
+ *   `<ns>/<pod>/<container>` (parts escaped like service keys: no two containers share one). The
+ *   sandbox (container name `POD` or absent, `io.kubernetes.docker.type=podsandbox`,
+ *   `io.cri-containerd.kind=sandbox`) holds the pod's network namespace and contributes ONLY
+ *   network counters; every other container (istio-proxy included) contributes everything
+ *   EXCEPT network, so pod traffic is counted once.
  * - Other containers with an id or labels (docker, compose): service
  *   `{ namespace: com.docker.compose.project ?? 'docker', name: com.docker.compose.service ??
  *   container name without '/' }`, container key = container id; they contribute everything.
  * - No id and no labels (root `/`, systemd slices, kubepods QoS/pod cgroups, raw cgroups):
  *   `ignored` — they double-count their children.
+ * - The service passes `validateServiceId` (identity.ts), else MW_DECODE_BAD_IDENTITY.
  *
  * Units (model names): counters `cpu_usage_ns` (cpu.usage.total, ns), `cpu_cfs_periods`,
  * `cpu_cfs_throttled_periods`, `network_rx_bytes`/`network_tx_bytes` (sum of
@@ -29,10 +31,10 @@
  * Failures: SCHEMA (wrong type, path in reason), BAD_VALUE (negative, non-finite, "NaN"),
  * BAD_TIMESTAMP (container_stats.timestamp missing/unparseable/zero time).
  */
-import { type ContainerGaugeName, type ContainerStats, type CounterName, type ServiceId } from '../model.js';
+import { type ContainerGaugeName, type ContainerStats, type CounterName, type ServiceId, escapeKeyPart } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
 import { type Obj, type Part, Fields, at, ignoredOne, isObj, typeName } from './fields.js';
-import { podService, withCluster } from './identity.js';
+import { podService, validateServiceId, withCluster } from './identity.js';
 import { parseTimestampMs } from './time.js';
 
 export const isCadvisor = (v: unknown): v is Obj => isObj(v) && 'container_stats' in v;
@@ -64,7 +66,7 @@ function identify(name: string, id: string, labels: Record<string, string> | und
       labels?.['io.cri-containerd.kind'] === 'sandbox';
     return {
       service: podService({ namespace, pod, labels }, cluster),
-      container: `${namespace}/${pod}/${sandbox ? SANDBOX_NAME : ctr}`,
+      container: [namespace, pod, sandbox || ctr === undefined ? SANDBOX_NAME : ctr].map(escapeKeyPart).join('/'),
       role: sandbox ? 'sandbox' : 'app',
     };
   }
@@ -175,6 +177,8 @@ export function decodeCadvisor(msg: Obj, cluster: string | undefined): Result<Pa
 
   const who = identify(name, id, labels, cluster);
   if (who === undefined) return ignoredOne();
+  const named = validateServiceId(who.service, '(service from container_labels/container_Name)');
+  if (!named.ok) return named;
 
   const rawTs = stats['timestamp'];
   const ts = typeof rawTs === 'string' ? parseTimestampMs(rawTs) : undefined;

@@ -18,13 +18,26 @@
  *   with the peer from `authority`.
  * Emitting service: the envelope's pod; else, for inbound, the service named by the Istio SNI
  * (`outbound_.9080_._.reviews.default.svc.cluster.local`) or the inbound cluster's host.
+ * Identities pass `validateServiceId` (identity.ts). An invalid emitting service rejects the log
+ * (BAD_IDENTITY). An invalid PEER is dropped and the request kept without it: peers come from
+ * request data (`authority` is the caller's Host header), so a hostile host cannot discard the
+ * service's own traffic; the request still counts for the service, with no edge.
  * Failures: BAD_TIMESTAMP (start_time), SCHEMA (wrong type), BAD_VALUE ("NaN", negative),
- * NO_IDENTITY (no emitting service).
+ * NO_IDENTITY (no emitting service), BAD_IDENTITY (emitting service too long, control characters).
  */
 import { type RequestRecord, type ServiceId } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
 import { type Obj, Fields, at, typeName } from './fields.js';
-import { type PodRef, EXTERNAL_NAMESPACE, meshService, peerFromHost, podService, serviceFromSpiffe, withCluster } from './identity.js';
+import {
+  type PodRef,
+  EXTERNAL_NAMESPACE,
+  meshService,
+  peerFromHost,
+  podService,
+  serviceFromSpiffe,
+  validateServiceId,
+  withCluster,
+} from './identity.js';
 import { parseTimestampMs } from './time.js';
 
 /** A parsed object is taken for an access log when it has these (start_time + one of the rest). */
@@ -148,6 +161,7 @@ export function decodeAccessLog(log: Obj, base: string, pod: PodRef | undefined,
     }
   }
   if (f.problem !== undefined) return { ok: false, error: f.problem };
+  if (peer !== undefined && !validateServiceId(peer, 'peer').ok) peer = undefined;
 
   const service = pod !== undefined ? podService(pod, cluster) : r.local === undefined ? undefined : withCluster(r.local, cluster);
   if (service === undefined) {
@@ -155,6 +169,8 @@ export function decodeAccessLog(log: Obj, base: string, pod: PodRef | undefined,
       r.direction === 'outbound' ? 'an outbound log names only its peer' : 'no Istio SNI or inbound cluster host names the local service';
     return fail('MW_DECODE_NO_IDENTITY', `${base === '' ? '(message)' : base}: no shipper metadata (pod) and ${hint}`);
   }
+  const named = validateServiceId(service, at(base, '(service)'));
+  if (!named.ok) return named;
   const request: RequestRecord = {
     ts,
     service,

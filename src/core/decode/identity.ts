@@ -11,8 +11,15 @@
  * - SPIFFE: `spiffe://<trust-domain>/ns/<ns>/sa/<sa>` -> `{ namespace: ns, name: sa }` (a service
  *   account, the best a certificate can say).
  * Pure string functions: no failure modes, `undefined` when nothing can be named.
+ *
+ * `validateServiceId` is the one check every ServiceId passes before it leaves a decoder (and
+ * when a partial is read off the windows topic): every part (cluster, namespace, name) non-empty,
+ * at most `MAX_IDENTITY_PART_BYTES` UTF-8 bytes, no control characters, well-formed UTF-16.
+ * Empty -> MW_DECODE_NO_IDENTITY; anything else -> MW_DECODE_BAD_IDENTITY, with the field path
+ * and a bounded excerpt. Any other character is allowed: `serviceKey` escapes what it must.
  */
 import { type ServiceId } from '../model.js';
+import { type Result, fail, ok } from '../result.js';
 
 export const WORKLOAD_LABELS = ['service.istio.io/canonical-name', 'app.kubernetes.io/name', 'app'] as const;
 
@@ -98,4 +105,61 @@ export function serviceFromSpiffe(sans: string): ServiceId | undefined {
     if (m?.[1] && m[2]) return { namespace: m[1], name: m[2] };
   }
   return undefined;
+}
+
+/**
+ * Longest part of a ServiceId, in UTF-8 bytes. 253 is the longest DNS name (RFC 1035), and so
+ * the longest Kubernetes object name (a DNS subdomain), namespace (a 63-byte label) and Istio
+ * host; workload label values are at most 63. Longer is not a name any source we read produces,
+ * and the bound keeps keys (Kafka, Redis, alert ids) at most ~2.3 kB even fully escaped.
+ */
+export const MAX_IDENTITY_PART_BYTES = 253;
+/** Characters of a part shown in a rejection reason. */
+const EXCERPT_CHARS = 64;
+
+// C0, DEL, C1; and, with the `u` flag, lone surrogates (a pair is one code point).
+const BAD_CHAR = /[\p{Cc}\uD800-\uDFFF]/u;
+
+/** UTF-8 length of a well-formed string, stopping early past `limit`. */
+function utf8Bytes(s: string, limit: number): number {
+  let n = 0;
+  for (let i = 0; i < s.length && n <= limit; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+const excerpt = (s: string): string => JSON.stringify(s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS)}…` : s);
+
+function checkPart(value: string, path: string): Result<string> {
+  if (value === '') return fail('MW_DECODE_NO_IDENTITY', `${path}: empty`);
+  if (value.length > MAX_IDENTITY_PART_BYTES || utf8Bytes(value, MAX_IDENTITY_PART_BYTES) > MAX_IDENTITY_PART_BYTES) {
+    return fail('MW_DECODE_BAD_IDENTITY', `${path}: longer than ${MAX_IDENTITY_PART_BYTES} bytes: ${excerpt(value)}`);
+  }
+  if (BAD_CHAR.test(value)) return fail('MW_DECODE_BAD_IDENTITY', `${path}: control character or lone surrogate in ${excerpt(value)}`);
+  return ok(value);
+}
+
+/**
+ * Checks a ServiceId built by a decoder or read off the windows topic. `path` names where it
+ * came from in reasons (`service`, `edges.out:shop/db.peer`, `(pod identity)`).
+ */
+export function validateServiceId(s: ServiceId, path: string): Result<ServiceId> {
+  const parts: [string, string | undefined][] = [
+    ['cluster', s.cluster],
+    ['namespace', s.namespace],
+    ['name', s.name],
+  ];
+  for (const [part, value] of parts) {
+    if (value === undefined) continue;
+    const r = checkPart(value, `${path}.${part}`);
+    if (!r.ok) return r;
+  }
+  return ok(s);
 }

@@ -3,9 +3,11 @@
  *
  * - `ts`: epoch milliseconds (number) or an ISO 8601 / RFC 3339 string (`2014-07-01T00:00:00Z`;
  *   no zone = UTC). Missing, unparseable, before 1970 or of another type: MW_DECODE_BAD_TIMESTAMP.
- * - `service`: `"namespace/name"` (a bare name lands in namespace `default`) or
- *   `{ namespace?, name, cluster? }`. Missing or empty name/namespace: MW_DECODE_NO_IDENTITY;
- *   wrong types: MW_DECODE_SCHEMA.
+ * - `service`: `"[cluster:]namespace/name"`, read by `parseServiceKey` (split at the first `/`,
+ *   `%XX` escapes decoded; a bare name lands in namespace `default`), or
+ *   `{ namespace?, name, cluster? }` (parts taken literally; an empty cluster is none). Missing
+ *   or empty name/namespace: MW_DECODE_NO_IDENTITY; a part over 253 bytes or with control characters:
+ *   MW_DECODE_BAD_IDENTITY (identity.ts); wrong types: MW_DECODE_SCHEMA.
  * - `metric`: a non-empty string, else MW_DECODE_SCHEMA.
  * - `value`: a finite JSON number (negative allowed: any gauge). `"NaN"`/`"+Inf"` text
  *   (prometheus-kafka-adapter style) or a non-finite number: MW_DECODE_BAD_VALUE; any other
@@ -14,6 +16,7 @@
 import { parseServiceKey, type Sample, type ServiceId } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
 import { type Obj, type Part, isNonFiniteText, isObj, typeName } from './fields.js';
+import { validateServiceId } from './identity.js';
 import { parseTimestampMs } from './time.js';
 
 export const isSample = (v: unknown): v is Obj => isObj(v) && 'metric' in v;
@@ -50,9 +53,7 @@ function sampleService(v: unknown): Result<ServiceId> {
   } else {
     return fail('MW_DECODE_SCHEMA', `service: expected "namespace/name" or an object, got ${typeName(v)}`);
   }
-  if (s.name === '' || s.namespace === '')
-    return fail('MW_DECODE_NO_IDENTITY', `service: empty ${s.name === '' ? 'name' : 'namespace'} in ${JSON.stringify(v)}`);
-  return ok(s);
+  return validateServiceId(s, 'service');
 }
 
 function sampleValue(v: unknown): Result<number> {

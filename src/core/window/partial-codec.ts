@@ -2,10 +2,13 @@
  * Reading partials off the internal topic. They are written by meshwatch itself, but the
  * topic is shared infrastructure: anything malformed is refused as a value (it goes to
  * the DLQ), never trusted, so a poison partial can never throw inside a window close.
+ * Identities (the service, edge peers) pass the same check as the decoders' (`validateServiceId`):
+ * empty -> MW_DECODE_NO_IDENTITY, too long or control characters -> MW_DECODE_BAD_IDENTITY.
  */
 import { z } from 'zod';
+import { validateServiceId } from '../decode/identity.js';
 import { type Result, fail, ok } from '../result.js';
-import { type WindowPartial } from './partial.js';
+import { type WindowPartial, edgeKey } from './partial.js';
 
 const finite = z.number().finite();
 const nonneg = finite.nonnegative();
@@ -93,5 +96,24 @@ function validatePartial(x: unknown): Result<WindowPartial> {
     const i = r.error.issues[0];
     return fail('MW_DECODE_SCHEMA', `window partial: ${i ? `${i.path.join('.') || '(root)'}: ${i.message}` : 'invalid'}`);
   }
-  return ok(r.data as WindowPartial);
+  const p = r.data as WindowPartial;
+  const named = validateIdentities(p);
+  return named.ok ? ok(p) : fail(named.error.code, `window partial: ${named.error.reason}`);
+}
+
+/**
+ * The service and every edge's peer pass the decoders' identity check (identity.ts), and every
+ * edge sits under the key stage 1 gives it (`out:`/`in:` + `serviceKey(peer)`), so one peer can
+ * never hold two entries that merge apart.
+ */
+function validateIdentities(p: WindowPartial): Result<WindowPartial> {
+  const s = validateServiceId(p.service, 'service');
+  if (!s.ok) return s;
+  for (const [key, edge] of Object.entries(p.edges)) {
+    const path = `edges[${JSON.stringify(key.slice(0, 64))}]`;
+    const e = validateServiceId(edge.peer, `${path}.peer`);
+    if (!e.ok) return e;
+    if (key !== edgeKey(edge.direction, edge.peer)) return fail('MW_DECODE_SCHEMA', `${path}: key does not match its direction and peer`);
+  }
+  return ok(p);
 }

@@ -81,6 +81,10 @@ export interface PartialBounds {
   maxMetrics: number;
 }
 
+/** The key of an edge in `WindowPartial.edges` (and of a peer in service state): `out:<peer key>` / `in:<peer key>`. */
+export const edgeKey = (direction: EdgeStat['direction'], peer: ServiceId): string =>
+  `${direction === 'inbound' ? 'in' : 'out'}:${serviceKey(peer)}`;
+
 export const windowStartOf = (ts: number, windowMs: number): number => Math.floor(ts / windowMs) * windowMs;
 
 export const emptyPartial = (service: ServiceId, windowStart: number, windowMs: number): WindowPartial => ({
@@ -137,9 +141,10 @@ const mergeRequests = (a: RequestStats, b: RequestStats): RequestStats => ({
 });
 
 /**
- * Two names of one `namespace/name` key may differ in `cluster` (one source knows it, one
- * does not): the one that names a cluster wins, and between two clusters the smaller, so
- * the choice does not depend on arrival order.
+ * The cluster is part of `serviceKey`, so partials and edges merged under one key always carry
+ * the same identity. Merging two partials of different identities is a caller's mistake; the
+ * result then still does not depend on argument order: the one that names a cluster wins, and
+ * between two clusters the smaller.
  */
 export function pickIdentity(a: ServiceId, b: ServiceId): ServiceId {
   if (a.cluster === b.cluster) return a;
@@ -224,7 +229,7 @@ export function addRequest(p: WindowPartial, r: RequestRecord, bounds: PartialBo
     sketchAdd(q.latencyMs, r.durationMs);
   }
   if (!r.peer) return true;
-  const key = `${r.direction === 'inbound' ? 'in' : 'out'}:${serviceKey(r.peer)}`;
+  const key = edgeKey(r.direction, r.peer);
   const e = p.edges[key];
   const bytes = r.bytesReceived + r.bytesSent;
   if (e) {

@@ -2,17 +2,30 @@
  * kafkajs client construction and topic set-up. Connects to the configured brokers;
  * use 127.0.0.1 rather than localhost (Node may resolve localhost to ::1).
  */
-import { Kafka, type Admin, logLevel } from 'kafkajs';
+import { Kafka, type Admin, type KafkaConfig, logLevel } from 'kafkajs';
 import { type Config } from '../../config/schema.js';
+import { kafkaLogCreator, kafkaLogLevelOf } from './log.js';
 
-export function kafkaOf(c: Pick<Config, 'kafka'>, clientSuffix = '', quiet = false): Kafka {
+/**
+ * A kafkajs client for the configured brokers. Its own log lines go through
+ * kafkaLogCreator (all of them at logLevel debug, only consumer crashes otherwise);
+ * `quiet` silences them entirely (interactive demo). `overrides` replace any client
+ * option (the start-up probe bounds retries and timeouts to its deadline).
+ */
+export function kafkaOf(
+  c: Pick<Config, 'kafka'> & Partial<Pick<Config, 'logLevel'>>,
+  clientSuffix = '',
+  quiet = false,
+  overrides: Partial<KafkaConfig> = {},
+): Kafka {
+  const mode = c.logLevel ?? 'info';
   return new Kafka({
     clientId: c.kafka.clientId + clientSuffix,
     brokers: [...c.kafka.brokers],
-    // kafkajs logs retriable coordinator errors at ERROR while a fresh broker loads its
-    // group metadata; `quiet` keeps them out of interactive output (they are retried).
-    logLevel: quiet ? logLevel.NOTHING : logLevel.ERROR,
+    logLevel: quiet ? logLevel.NOTHING : kafkaLogLevelOf(mode),
+    logCreator: kafkaLogCreator({ mode }),
     retry: { initialRetryTime: 200, retries: 8 },
+    ...overrides,
   });
 }
 

@@ -2,6 +2,7 @@
  * In-memory state store: replay and tests. Stores encoded copies (through the same codec
  * as Redis) so callers cannot share mutable state with it and the codec is exercised.
  */
+import { serviceKey } from '../../core/model.js';
 import { type ServiceState } from '../../core/pipeline/service-state.js';
 import { decodeState, encodeState } from '../codec.js';
 import { type StateStore } from '../types.js';
@@ -21,7 +22,7 @@ export class MemoryStateStore implements StateStore {
 
   save(states: readonly ServiceState[]): Promise<void> {
     for (const s of states) {
-      const k = `${s.service.namespace}/${s.service.name}`;
+      const k = serviceKey(s.service);
       this.data.set(k, { ...this.data.get(k), ...encodeState(s) });
     }
     return Promise.resolve();

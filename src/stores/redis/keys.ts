@@ -1,10 +1,19 @@
 /**
- * Every Redis key meshwatch writes is built here. Each service's keys carry the hash tag
- * `{<namespace>/<name>}` so a Redis Cluster keeps one service in one slot.
+ * Every Redis key meshwatch writes is built here.
  *
- *   <prefix>:{<service>}:state    hash: meta, counters, peers, episodes, b:<metric>
+ * Layout (one service = one identity = one hash tag):
+ *
+ *   <prefix>:{<serviceKey>}:state    hash: meta, counters, peers, episodes, cooldowns, b:<metric>
+ *
+ * `<serviceKey>` is `serviceKey(service)` from src/core/model.ts: `[<cluster>:]<namespace>/<name>`
+ * with every part percent-escaped, so it never contains `{` or `}`. Redis Cluster hashes only
+ * what lies between the first `{` and the next `}`, so the tag is exactly the whole encoded
+ * identity: one identity's keys share a slot, and distinct identities (names with `/`, `{`, `:`,
+ * clusters) never share a key. The prefix must not contain `{` or `}` (it would become the tag).
+ * Cluster-less plain names keep their earlier keys (`<prefix>:{shop/cart}:state`).
  */
 export interface Keys {
+  /** `serviceKey` is an encoded key from `serviceKey()`, never a raw name. */
   state(serviceKey: string): string;
 }
 

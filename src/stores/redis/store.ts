@@ -2,22 +2,35 @@
  * Redis state store (ioredis, RESP2). One hash per service; loads are one pipelined
  * HGETALL batch, saves one pipelined HSET (+ EXPIRE) batch. Errors surface as
  * MW_STORE_UNAVAILABLE (retriable) so the runtime does not commit offsets past them.
+ * Connection behaviour (start-up deadline, reconnect backoff, outage bound, no hang) is
+ * RedisConnection's contract (./connection.ts).
  */
-import { Redis } from 'ioredis';
+import { type Redis } from 'ioredis';
+import { type Config } from '../../config/schema.js';
+import { serviceKey } from '../../core/model.js';
 import { type ServiceState } from '../../core/pipeline/service-state.js';
 import { MeshwatchError } from '../../errors.js';
 import { decodeState, encodeState } from '../codec.js';
 import { type StateStore } from '../types.js';
+import { RedisConnection, type RedisConnectionOptions } from './connection.js';
 import { type Keys, keysFor } from './keys.js';
 
-export interface RedisStoreOptions {
-  url: string;
+export interface RedisStoreOptions extends RedisConnectionOptions {
   keyPrefix: string;
   /** State of a service unseen this long expires (seconds). */
   ttlSeconds?: number;
 }
 
+/** The store options the configuration sets (address, prefix, start-up and outage bounds). */
+export const redisStoreOptionsOf = (c: Pick<Config, 'redis'>): RedisStoreOptions => ({
+  url: c.redis.url,
+  keyPrefix: c.redis.keyPrefix,
+  connectTimeoutMs: c.redis.connectTimeoutMs,
+  maxOutageMs: c.redis.maxOutageMs,
+});
+
 export class RedisStateStore implements StateStore {
+  readonly connection: RedisConnection;
   private readonly redis: Redis;
   private readonly keys: Keys;
   private readonly ttlSeconds: number;
@@ -25,17 +38,15 @@ export class RedisStateStore implements StateStore {
   readonly stats = { roundTrips: 0, commands: 0 };
 
   constructor(opts: RedisStoreOptions) {
-    this.redis = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: false });
+    this.connection = new RedisConnection(opts);
+    this.redis = this.connection.redis;
     this.keys = keysFor(opts.keyPrefix);
     this.ttlSeconds = opts.ttlSeconds ?? 30 * 24 * 3600;
   }
 
-  async connect(): Promise<void> {
-    try {
-      await this.redis.connect();
-    } catch (cause) {
-      throw new MeshwatchError('MW_STORE_UNAVAILABLE', 'redis: cannot connect', { cause });
-    }
+  /** Resolves once Redis answers; MW_STORE_UNAVAILABLE within the configured start-up bound. */
+  connect(): Promise<void> {
+    return this.connection.connect();
   }
 
   async load(serviceKeys: readonly string[]): Promise<Map<string, ServiceState>> {
@@ -56,15 +67,15 @@ export class RedisStateStore implements StateStore {
     if (states.length === 0) return;
     const pipe = this.redis.pipeline();
     for (const s of states) {
-      const key = this.keys.state(`${s.service.namespace}/${s.service.name}`);
+      const key = this.keys.state(serviceKey(s.service));
       pipe.hset(key, encodeState(s));
       pipe.expire(key, this.ttlSeconds);
     }
     await this.exec(pipe, states.length * 2);
   }
 
-  async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
   /** Removes every key under this store's prefix (tests and `meshwatch reset`). */
@@ -72,9 +83,9 @@ export class RedisStateStore implements StateStore {
     let cursor = '0';
     let n = 0;
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      const [next, keys] = await this.connection.roundTrip('scan', () => this.redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500));
       cursor = next;
-      if (keys.length) n += await this.redis.del(...keys);
+      if (keys.length) n += await this.connection.roundTrip('del', () => this.redis.del(...keys));
     } while (cursor !== '0');
     return n;
   }
@@ -82,15 +93,17 @@ export class RedisStateStore implements StateStore {
   private async exec(pipe: ReturnType<Redis['pipeline']>, commands: number): Promise<unknown[]> {
     this.stats.roundTrips++;
     this.stats.commands += commands;
-    let res: [Error | null, unknown][] | null;
-    try {
-      res = await pipe.exec();
-    } catch (cause) {
-      throw new MeshwatchError('MW_STORE_UNAVAILABLE', 'redis: pipeline failed', { cause });
-    }
-    if (!res) throw new MeshwatchError('MW_STORE_UNAVAILABLE', 'redis: pipeline aborted');
+    const res = await this.connection.roundTrip('pipeline', async () => {
+      const replies = await pipe.exec();
+      // A reply error (WRONGTYPE, …) is this command's; any other error (stream not writeable,
+      // retries exhausted) means the connection is down, and counts towards the outage.
+      const down = replies?.find(([err]) => err !== null && err.name !== 'ReplyError')?.[0];
+      if (down) throw down;
+      return replies;
+    });
+    if (!res) throw new MeshwatchError('MW_STORE_UNAVAILABLE', `redis at ${this.connection.address}: pipeline aborted`);
     return res.map(([err, v]) => {
-      if (err) throw new MeshwatchError('MW_STORE_UNAVAILABLE', 'redis: command failed', { cause: err });
+      if (err) throw new MeshwatchError('MW_STORE_UNAVAILABLE', `redis at ${this.connection.address}: command failed`, { cause: err });
       return v;
     });
   }

@@ -144,6 +144,23 @@ describe('environment', () => {
     },
     { env: { MESHWATCH_THRESHOLD: '3.5' }, pick: (c: ReturnType<typeof loadConfig>) => c.detection.threshold, expected: 3.5 },
     { env: { MESHWATCH_WINDOW_MS: '' }, pick: (c: ReturnType<typeof loadConfig>) => c.window.ms, expected: 10_000 },
+    // The stack's settings (scripts/stack.sh, tests, demo) name the local services; MESHWATCH_* wins.
+    { env: { KAFKA_PORT: '19092' }, pick: (c: ReturnType<typeof loadConfig>) => c.kafka.brokers, expected: ['127.0.0.1:19092'] },
+    {
+      env: { KAFKA_PORT: '19092', MESHWATCH_KAFKA_BROKERS: 'k:1' },
+      pick: (c: ReturnType<typeof loadConfig>) => c.kafka.brokers,
+      expected: ['k:1'],
+    },
+    {
+      env: { REDIS_URL: 'redis://127.0.0.1:6390' },
+      pick: (c: ReturnType<typeof loadConfig>) => c.redis.url,
+      expected: 'redis://127.0.0.1:6390',
+    },
+    {
+      env: { REDIS_URL: 'redis://127.0.0.1:6390', MESHWATCH_REDIS_URL: 'redis://r:1' },
+      pick: (c: ReturnType<typeof loadConfig>) => c.redis.url,
+      expected: 'redis://r:1',
+    },
   ])('$env sets the value', ({ env, pick, expected }) => {
     expect(pick(loadConfig({ env }))).toStrictEqual(expected);
   });
@@ -272,5 +289,25 @@ describe('per-metric policy overrides', () => {
       silence: 45_000,
       lag: 600_000,
     });
+  });
+});
+
+describe('dependency bounds', () => {
+  it('default to 30 s at start-up and 120 s of outage, for Kafka and Redis', () => {
+    const c = parseConfig({});
+    expect([c.kafka.connectTimeoutMs, c.kafka.maxOutageMs, c.redis.connectTimeoutMs, c.redis.maxOutageMs]).toEqual([
+      30_000, 120_000, 30_000, 120_000,
+    ]);
+    expect(c.logLevel).toBe('info');
+  });
+
+  it('come from the environment, and must be positive', () => {
+    const c = loadConfig({
+      env: { MESHWATCH_REDIS_CONNECT_TIMEOUT_MS: '5000', MESHWATCH_KAFKA_MAX_OUTAGE_MS: '60000', MESHWATCH_LOG_LEVEL: 'debug' },
+    });
+    expect([c.redis.connectTimeoutMs, c.kafka.maxOutageMs, c.logLevel]).toEqual([5000, 60_000, 'debug']);
+    const err = configError(() => parseConfig({ redis: { maxOutageMs: 0 }, kafka: { connectTimeoutMs: -1 } }));
+    expect(err.message).toContain('redis.maxOutageMs');
+    expect(err.message).toContain('kafka.connectTimeoutMs');
   });
 });

@@ -147,9 +147,9 @@ const bad: { name: string; text: string; code: string; reason: string }[] = [
     name: 'empty namespace',
     text: JSON.stringify({ ...good, service: '/svc' }),
     code: 'MW_DECODE_NO_IDENTITY',
-    reason: 'service: empty namespace',
+    reason: 'service.namespace: empty',
   },
-  { name: 'empty name', text: JSON.stringify({ ...good, service: 'ns/' }), code: 'MW_DECODE_NO_IDENTITY', reason: 'service: empty name' },
+  { name: 'empty name', text: JSON.stringify({ ...good, service: 'ns/' }), code: 'MW_DECODE_NO_IDENTITY', reason: 'service.name: empty' },
   {
     name: 'object without name',
     text: JSON.stringify({ ...good, service: { namespace: 'ns' } }),
