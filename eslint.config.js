@@ -42,6 +42,22 @@ export default tseslint.config(
     },
   },
   {
+    // Adapters stay behind their ports: kafkajs only in the Kafka source and sink, ioredis only in the Redis store.
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/**', 'src/sources/kafka/**', 'src/sinks/kafka/**', 'src/stores/redis/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'kafkajs', message: 'kafkajs lives under src/sources/kafka and src/sinks/kafka (ports in src/runtime/ports.ts)' },
+            { name: 'ioredis', message: 'ioredis lives under src/stores/redis (the StateStore port)' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -7,6 +7,7 @@ import { type Kafka, type Consumer } from 'kafkajs';
 import { type Config } from '../src/config/schema.js';
 import { parseConfig } from '../src/config/load.js';
 import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../src/sources/kafka/client.js';
+import { WINDOWS_TOPIC_CONFIG } from '../src/sources/kafka/topics.js';
 
 /** The same settings as scripts/stack.sh and the CLI: KAFKA_PORT and REDIS_URL. */
 export const BROKERS = [`127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`];
@@ -113,6 +114,7 @@ export async function createTopics(config: Readonly<Config>): Promise<void> {
   const t = config.kafka.topics;
   await ensureTopics(admin, [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.dlq], config.kafka.partitions, 1, {
     [t.dlq]: DLQ_TOPIC_CONFIG,
+    [t.windows]: WINDOWS_TOPIC_CONFIG,
   });
   await admin.disconnect();
 }

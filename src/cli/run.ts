@@ -4,7 +4,8 @@
  * workers. While running, a lost dependency is logged once (and counted), retried with
  * backoff, and logged again when it answers; one that stays away past its outage bound
  * (`kafka.maxOutageMs`, `redis.maxOutageMs`) ends the run with that MeshwatchError, which
- * main prints as one line and turns into exit code 3.
+ * main prints as one line and turns into exit code 3. So does a worker that stops for good
+ * (its consumer hit an error it will not retry: `Running.fatal`), never an idle process.
  */
 import { type Config } from '../config/schema.js';
 import { redactUrl } from '../config/redact.js';
@@ -66,6 +67,7 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
 
   const outcome = await Promise.race([
     fatal,
+    running.fatal,
     new Promise<'signal'>((resolve) => {
       process.once('SIGINT', () => resolve('signal'));
       process.once('SIGTERM', () => resolve('signal'));

@@ -26,6 +26,7 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_GROUP_DETECT: { path: 'kafka.groups.detect', type: 'string' },
   MESHWATCH_KAFKA_PARTITIONS: { path: 'kafka.partitions', type: 'number' },
   MESHWATCH_KAFKA_FROM_BEGINNING: { path: 'kafka.fromBeginning', type: 'boolean' },
+  MESHWATCH_KAFKA_MAX_REQUEST_BYTES: { path: 'kafka.maxRequestBytes', type: 'number' },
   MESHWATCH_KAFKA_CONNECT_TIMEOUT_MS: { path: 'kafka.connectTimeoutMs', type: 'number' },
   MESHWATCH_KAFKA_MAX_OUTAGE_MS: { path: 'kafka.maxOutageMs', type: 'number' },
   MESHWATCH_REDIS_URL: { path: 'redis.url', type: 'string' },

@@ -58,6 +58,8 @@ export const ConfigSchema = z
         partitions: positiveInt.default(6),
         replicationFactor: positiveInt.default(1),
         fromBeginning: z.boolean().default(false),
+        /** Largest produce request meshwatch sends (bytes); a topic's own max.message.bytes bounds it further. */
+        maxRequestBytes: positiveInt.min(64 * 1024).default(1024 * 1024),
         /** Start-up bound: the brokers must answer within this, else exit non-zero (MW_KAFKA_UNAVAILABLE). */
         connectTimeoutMs: positiveInt.default(30_000),
         /** Running: the brokers may stay unreachable this long (retried with backoff) before the process exits non-zero. */

@@ -1,26 +1,52 @@
 /**
  * Wires one meshwatch process: Kafka client, topics, state store and the workers of its
  * role (`all` runs both stages in one process, through the same topics).
+ *
+ * Start-up creates missing topics and checks meshwatch's own (src/sources/kafka/topics.ts):
+ * a setting it cannot work with fails the start with MW_KAFKA_TOPIC_CONFIG; one that works
+ * but is not what meshwatch would choose is a warning. At run time a worker whose consumer
+ * stops for good reports a fatal MeshwatchError here: everything is stopped, `fatal`
+ * resolves with it (and `onFatal` is called) so the caller exits non-zero.
  */
 import { type Config } from '../config/schema.js';
 import { type Alert } from '../core/alert/schema.js';
-import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../sources/kafka/client.js';
+import { type MeshwatchError } from '../errors.js';
+import { KafkaAlertSink } from '../sinks/kafka/alerts.js';
+import { BoundedProducer } from '../sinks/kafka/produce.js';
+import { kafkaOf } from '../sources/kafka/client.js';
+import { KafkaRecordSource } from '../sources/kafka/source.js';
+import { type TopicCheck, prepareTopics } from '../sources/kafka/topics.js';
 import { RedisStateStore, type RedisStoreOptions, redisStoreOptionsOf } from '../stores/redis/store.js';
-import { Counters } from '../telemetry/counters.js';
+import { type StateStore } from '../stores/types.js';
+import { Counters, type Stage } from '../telemetry/counters.js';
+import { ConsumeLoop } from './consume-loop.js';
 import { DetectWorker } from './detect.js';
 import { IngestWorker } from './ingest.js';
+import { type AlertSink } from './ports.js';
 
 export interface Running {
   counters: Counters;
+  /** Resolves once, with the error that stopped the process (never resolves on a clean stop). */
+  fatal: Promise<MeshwatchError>;
+  /** What start-up found on the broker (record limits, windows partitions, warnings). */
+  topics: TopicCheck;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   onAlert?: (a: Alert) => void;
+  /** Called once when a worker stops for good; the process has been stopped by then. */
+  onFatal?: (e: MeshwatchError) => void;
+  /** Start-up warnings (default: standard error). */
+  onWarning?: (message: string) => void;
   /** Silence kafkajs's own logging (interactive demo). */
   quietClient?: boolean;
   /** Hears the state store's connection events and its outage past redis.maxOutageMs. */
   redis?: Pick<RedisStoreOptions, 'onEvent' | 'onOutage'>;
+  /** Stage 2's state store (default: Redis from the config). Tests inject failing wrappers here. */
+  store?: StateStore;
+  /** Stage 2's alert sink (default: the alerts topic). Tests inject failing sinks here. */
+  alertSink?: AlertSink;
 }
 
 export async function startMeshwatch(config: Readonly<Config>, opts: StartOptions = {}): Promise<Running> {
@@ -28,42 +54,111 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
   const kafka = kafkaOf(config, '', opts.quietClient ?? false);
   const admin = kafka.admin();
   await admin.connect();
+  let topics: TopicCheck;
   try {
-    const t = config.kafka.topics;
-    await ensureTopics(
-      admin,
-      [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.dlq],
-      config.kafka.partitions,
-      config.kafka.replicationFactor,
-      { [t.dlq]: DLQ_TOPIC_CONFIG },
-    );
+    topics = await prepareTopics(admin, config);
   } finally {
     await admin.disconnect();
   }
+  const warn = opts.onWarning ?? ((m: string) => void process.stderr.write(`meshwatch: warning: ${m}\n`));
+  for (const w of topics.warnings) warn(w);
 
   const stoppers: (() => Promise<void>)[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const s of stoppers) await s().catch(() => undefined);
+    })());
+  let resolveFatal: (e: MeshwatchError) => void = () => undefined;
+  const fatal = new Promise<MeshwatchError>((r) => (resolveFatal = r));
+  let failed = false;
+  const onFatal = (e: MeshwatchError): void => {
+    if (failed) return;
+    failed = true;
+    counters.add('errors', 1, { stage: 'runtime', code: e.code });
+    void stop().then(() => {
+      opts.onFatal?.(e);
+      resolveFatal(e);
+    });
+  };
+
+  const t = config.kafka.topics;
+  /** One idempotent producer per stage, its requests split to each topic's record limit. */
+  const producerFor = async (stage: Stage): Promise<BoundedProducer> => {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    stoppers.push(() => producer.disconnect());
+    const role = (topic: string): string => (topic === t.dlq ? 'dlq' : topic === t.alerts ? 'alerts' : 'windows');
+    return new BoundedProducer(
+      producer,
+      {
+        topicBytes: topics.topicBytes,
+        defaultTopicBytes: topics.topicBytes.get(t.windows) ?? 1024 * 1024,
+        maxRequestBytes: config.kafka.maxRequestBytes,
+      },
+      (topic) => counters.add('produce_requests', 1, { stage, topic: role(topic) }),
+    );
+  };
+
   try {
     if (config.role === 'all' || config.role === 'detect') {
-      const store = new RedisStateStore({ ...redisStoreOptionsOf(config), ...opts.redis });
-      await store.connect();
-      stoppers.push(() => store.close());
-      const detect = new DetectWorker(kafka, config, store, counters, opts.onAlert ? { onAlert: opts.onAlert } : {});
+      let store = opts.store;
+      if (!store) {
+        const redis = new RedisStateStore({ ...redisStoreOptionsOf(config), ...opts.redis });
+        await redis.connect();
+        stoppers.push(() => redis.close());
+        store = redis;
+      }
+      const producer = await producerFor('detect');
+      const source = new KafkaRecordSource(kafka, {
+        groupId: config.kafka.groups.detect,
+        topics: [t.windows],
+        fromBeginning: true,
+        stage: 'detect',
+        counters,
+        onFatal,
+      });
+      const loop = new ConsumeLoop({ stage: 'detect', source, sink: producer, dlqTopic: t.dlq, onReject: 'dlq', counters });
+      const sink = opts.alertSink ?? new KafkaAlertSink(producer, t.alerts);
+      const detect = new DetectWorker(
+        loop,
+        sink,
+        store,
+        config,
+        counters,
+        topics.rawPartitions,
+        onFatal,
+        opts.onAlert ? { onAlert: opts.onAlert } : {},
+      );
       await detect.start();
       stoppers.unshift(() => detect.stop());
     }
     if (config.role === 'all' || config.role === 'ingest') {
-      const ingest = new IngestWorker(kafka, config, counters);
+      const producer = await producerFor('ingest');
+      const raw = [...new Set([...t.envoy, ...t.cadvisor, ...t.samples])];
+      const source = new KafkaRecordSource(kafka, {
+        groupId: config.kafka.groups.ingest,
+        topics: raw,
+        fromBeginning: config.kafka.fromBeginning,
+        stage: 'ingest',
+        counters,
+        onFatal,
+      });
+      const loop = new ConsumeLoop({
+        stage: 'ingest',
+        source,
+        sink: producer,
+        dlqTopic: t.dlq,
+        onReject: config.ingest.onDecodeError,
+        counters,
+      });
+      const ingest = new IngestWorker(loop, producer, config, counters, topics.windowsPartitions);
       await ingest.start();
       stoppers.unshift(() => ingest.stop());
     }
   } catch (e) {
-    for (const s of stoppers) await s().catch(() => undefined);
+    await stop();
     throw e;
   }
-  return {
-    counters,
-    async stop() {
-      for (const s of stoppers) await s();
-    },
-  };
+  return { counters, fatal, topics, stop };
 }

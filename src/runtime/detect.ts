@@ -1,29 +1,37 @@
 /**
- * Stage 2 (`--role detect`): stateful per partition of `meshwatch.windows`. For each
- * assigned partition an engine holds the services of that partition; their state is
- * loaded from the store the first time a service is seen (one batched load per Kafka
- * batch). Per batch: merge partials → close windows past the watermark → publish alerts
- * (acks=all) → save changed state → commit. The committed offset never passes a partial
- * whose window is still open, so a crash replays exactly what is not yet in the store;
- * windows already closed drop the replayed partials as late, and alert ids are
- * deterministic, so a replay never opens a second incident.
+ * Stage 2 (`--role detect`): stateful per partition of `meshwatch.windows`, run as a cache
+ * over durable state (like a Kafka Streams task). For each assigned partition an engine
+ * holds the services of that partition; their state is loaded from the store the first
+ * time a service is seen (one batched load per Kafka batch). Per batch: merge partials →
+ * close windows past the watermark → deliver alerts (AlertSink) → save changed state →
+ * commit. The committed offset never passes a partial whose window is still open, so the
+ * store plus the topic from the committed offset rebuild the in-memory state exactly.
+ *
+ * Failure: when a delivery, load, save or commit fails (in the batch path or the idle-close
+ * path), the partition's in-memory engine is thrown away and the consumer seeks back to the
+ * last committed offset; the re-read reloads state from the store and closes the same
+ * windows again, producing the same alerts with the same ids. Alerts the sink already
+ * acknowledged (a save that failed after a delivery) are remembered (bounded) and not
+ * delivered twice. Re-reads back off exponentially per partition (200 ms … 5 s). A
+ * permanent delivery error (not retriable) is fatal. Every (re)join of the group drops all
+ * partitions' state too: kafkajs restarts fetching at the committed offsets then.
  *
  * A processing-time timer closes the open windows of partitions that went quiet.
  */
-import { type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
 import { type Config } from '../config/schema.js';
 import { engineParamsOf } from '../config/derive.js';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
 import { ServiceAdmission } from '../core/pipeline/admission.js';
-import { type AdvanceResult, DetectEngine, admissionParamsOf } from '../core/pipeline/engine.js';
+import { DetectEngine, admissionParamsOf } from '../core/pipeline/engine.js';
 import { emptyServiceState } from '../core/pipeline/service-state.js';
+import { type DetectStepResult, detectStep, idleCloseStep } from '../core/pipeline/steps.js';
 import { parseServiceKey, serviceKey } from '../core/model.js';
-import { parseWindowsMessage } from '../core/window/partial-codec.js';
-import { type WindowPartial } from '../core/window/partial.js';
-import { deadLetterOf } from '../sinks/kafka/dlq.js';
+import { type WindowsMessage, parseWindowsMessage } from '../core/window/partial-codec.js';
+import { MeshwatchError } from '../errors.js';
 import { type StateStore } from '../stores/types.js';
 import { type Counters } from '../telemetry/counters.js';
-import { Mutex } from './mutex.js';
+import { type ConsumeLoop, type OnFatal } from './consume-loop.js';
+import { type AlertSink, type OutRecord, type SourceBatch } from './ports.js';
 
 interface PartitionState {
   engine: DetectEngine;
@@ -36,137 +44,124 @@ interface PartitionState {
 }
 
 export interface DetectWorkerOptions {
-  /** Called for every alert after Kafka acknowledged it (demo and tests listen here). */
+  /** Called for every alert after the sink acknowledged it (demo and tests listen here). */
   onAlert?: (a: Alert) => void;
   now?: () => number;
+  /** Back-off before a partition is re-read after a failure (ms; default 200 doubling to 5000). */
+  backoffMs?: { first: number; max: number };
 }
 
+/** Alerts acknowledged by the sink, remembered so a re-read does not deliver them twice. */
+const DELIVERED_MEMORY = 50_000;
+const BACKOFF_MS = { first: 200, max: 5000 };
+
+const deliveredKey = (a: Alert): string => `${a.id}|${a.status}|${a.window.start}`;
+
 export class DetectWorker {
-  private readonly consumer: Consumer;
-  private readonly producer: Producer;
   private readonly partitions = new Map<number, PartitionState>();
-  private readonly mutex = new Mutex();
-  private timer: NodeJS.Timeout | undefined;
-  private readonly now: () => number;
-  /** Every raw input partition (`topic/partition`): each must report before windows close. */
-  private rawSources: string[] = [];
+  /** Where a partition's re-read starts: its last commit, or the first offset read since assignment. */
+  private readonly resumeAt = new Map<number, bigint>();
+  /** Consecutive resets per partition (back-off). */
+  private readonly failures = new Map<number, number>();
+  private readonly delivered = new Set<string>();
   /** One admission for every engine of this process: the bound on services is per process. */
   private readonly admission: ServiceAdmission;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
 
+  /** `rawSources`: every raw input partition (`topic/partition`); each must report before windows close. */
   constructor(
-    private readonly kafka: Kafka,
-    private readonly config: Readonly<Config>,
+    private readonly loop: ConsumeLoop,
+    private readonly sink: AlertSink,
     private readonly store: StateStore,
+    private readonly config: Readonly<Config>,
     private readonly counters: Counters,
+    private readonly rawSources: readonly string[],
+    private readonly onFatal: OnFatal,
     private readonly opts: DetectWorkerOptions = {},
   ) {
-    this.consumer = kafka.consumer({ groupId: config.kafka.groups.detect, maxBytesPerPartition: 4 * 1024 * 1024 });
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.now = opts.now ?? Date.now;
     this.admission = new ServiceAdmission(admissionParamsOf(engineParamsOf(config)));
   }
 
   async start(): Promise<void> {
-    const t = this.config.kafka.topics;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [...t.envoy, ...t.cadvisor, ...t.samples] });
-      this.rawSources = meta.topics.flatMap((m) => m.partitions.map((p) => `${m.name}/${p.partitionId}`));
-    } finally {
-      await admin.disconnect();
-    }
-    await this.producer.connect();
-    await this.consumer.connect();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-      const mine = new Set(e.payload.memberAssignment[this.config.kafka.topics.windows] ?? []);
-      void this.mutex.run(() => {
-        for (const p of [...this.partitions.keys()]) if (!mine.has(p)) this.partitions.delete(p);
+    this.loop.source.onAssignment(() => {
+      // Reading restarts at the committed offsets after every join: state is rebuilt from there.
+      void this.loop.exclusive(() => {
+        for (const ps of this.partitions.values()) ps.engine.releaseAll();
+        this.partitions.clear();
+        this.resumeAt.clear();
         return Promise.resolve();
       });
     });
-    await this.consumer.subscribe({ topics: [this.config.kafka.topics.windows], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.mutex.run(() => this.onBatch(payload)),
-    });
+    await this.loop.run((batch) => this.onBatch(batch));
     const tick = Math.max(100, Math.min(this.config.window.idleCloseMs / 4, 5000));
-    this.timer = setInterval(() => void this.mutex.run(() => this.closeIdle()).catch(() => undefined), tick);
+    this.timer = setInterval(() => void this.loop.exclusive(() => this.closeIdle()).catch((e: unknown) => this.fatal(e)), tick);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.consumer.disconnect();
-    await this.mutex.run(() => Promise.resolve());
-    await this.producer.disconnect();
+    await this.loop.stop();
+    await this.sink.close();
   }
 
-  private partition(p: number): PartitionState {
+  private partition(p: number, firstOffset: bigint): PartitionState {
     let s = this.partitions.get(p);
     if (!s) {
+      if (!this.resumeAt.has(p)) this.resumeAt.set(p, firstOffset);
+      const now = this.now();
       s = {
         engine: new DetectEngine(engineParamsOf(this.config), this.admission),
         open: new Map(),
         next: -1n,
-        committed: -1n,
-        lastDataAt: this.now(),
+        committed: this.resumeAt.get(p) ?? -1n,
+        lastDataAt: now,
       };
-      for (const source of this.rawSources) s.engine.expectSource(source, this.now());
+      for (const source of this.rawSources) s.engine.expectSource(source, now);
       this.partitions.set(p, s);
     }
     return s;
   }
 
-  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const ps = this.partition(batch.partition);
-    const dead: Message[] = [];
-    const partials: { p: WindowPartial; offset: bigint }[] = [];
-    for (const m of batch.messages) {
+  private async onBatch(batch: SourceBatch): Promise<void> {
+    if (!batch.isCurrent()) return;
+    const ps = this.partition(batch.partition, BigInt(batch.records[0]!.offset));
+    const dead: OutRecord[] = [];
+    const messages: WindowsMessage[] = [];
+    const offsets: bigint[] = [];
+    for (const m of batch.records) {
       const r = parseWindowsMessage(m.value ? m.value.toString('utf8') : '');
-      if (r.ok) {
-        if (r.value.type === 'partial') partials.push({ p: r.value.partial, offset: BigInt(m.offset) });
-        else ps.engine.observeSource(r.value.source, r.value.eventTimeMs, r.value.caughtUp, this.now());
+      if (!r.ok) {
+        dead.push(this.loop.reject(batch, m, r.error, 'partial'));
         continue;
       }
-      this.counters.add('dropped', 1, { stage: 'detect', reason: r.error.code });
-      const letter = deadLetterOf({
-        problem: r.error,
-        decoder: 'partial',
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        timestamp: m.timestamp,
-        key: m.key,
-        value: m.value,
-        stage: 'detect',
+      messages.push(r.value);
+      offsets.push(BigInt(m.offset));
+    }
+
+    await this.guarded(batch.partition, async () => {
+      const partials = messages.flatMap((m) => (m.type === 'partial' ? [m.partial] : []));
+      const missing = ps.engine.missing(partials);
+      if (missing.length) {
+        const loaded = await this.store.load(missing);
+        for (const k of missing) ps.engine.adopt(loaded.get(k) ?? emptyServiceState(parseServiceKey(k)));
+      }
+      const step = detectStep(ps.engine, messages, { nowMs: this.now() });
+      step.offered.forEach((o, i) => {
+        const m = messages[i];
+        if (o !== 'accepted' || m?.type !== 'partial') return;
+        const k = `${serviceKey(m.partial.service)}|${m.partial.windowStart}`;
+        const offset = offsets[i] as bigint;
+        const cur = ps.open.get(k);
+        if (cur === undefined || offset < cur) ps.open.set(k, offset);
       });
-      dead.push({ key: m.key ?? null, value: JSON.stringify(letter), headers: { 'meshwatch-error': r.error.code } });
-    }
-    this.counters.add('received', batch.messages.length, { stage: 'detect' });
-
-    const missing = ps.engine.missing(partials.map((x) => x.p));
-    if (missing.length) {
-      const loaded = await this.store.load(missing);
-      for (const k of missing) ps.engine.adopt(loaded.get(k) ?? emptyServiceState(parseServiceKey(k)));
-    }
-    const lateBefore = ps.engine.stats.late_dropped;
-    for (const { p, offset } of partials) {
-      if (ps.engine.offer(p) !== 'accepted') continue;
-      const k = `${serviceKey(p.service)}|${p.windowStart}`;
-      const o = ps.open.get(k);
-      if (o === undefined || offset < o) ps.open.set(k, offset);
-    }
-    this.counters.add('dropped', ps.engine.stats.late_dropped - lateBefore, { stage: 'detect', reason: 'MW_WINDOW_LATE' });
-    ps.next = BigInt(batch.lastOffset()) + 1n;
-    if (partials.length) ps.lastDataAt = this.now();
-
-    const result = ps.engine.advance(this.now());
-    await this.publish(result, dead);
-    resolveOffset(batch.lastOffset());
-    await this.commit(batch.topic, batch.partition, ps);
-    await heartbeat();
+      this.counters.add('dropped', step.late, { stage: 'detect', reason: 'MW_WINDOW_LATE' });
+      ps.next = BigInt(batch.records[batch.records.length - 1]!.offset) + 1n;
+      if (partials.length) ps.lastDataAt = this.now();
+      if (dead.length) await this.loop.sendDeadLetters(dead);
+      await this.publish(step);
+      await this.commit(batch.topic, batch.partition, ps);
+    });
   }
 
   /**
@@ -178,30 +173,62 @@ export class DetectWorker {
    */
   private async closeIdle(): Promise<void> {
     const now = this.now();
-    for (const [partition, ps] of this.partitions) {
+    for (const [partition, ps] of [...this.partitions]) {
       if (ps.open.size === 0 || now - ps.lastDataAt < this.config.window.idleCloseMs) continue;
-      const result = ps.engine.inputQuiet(now) ? ps.engine.flush() : ps.engine.advance(now);
-      await this.publish(result, []);
-      await this.commit(this.config.kafka.topics.windows, partition, ps);
+      await this.guarded(partition, async () => {
+        await this.publish(idleCloseStep(ps.engine, now));
+        await this.commit(this.config.kafka.topics.windows, partition, ps);
+      });
     }
   }
 
-  private async publish(result: AdvanceResult, dead: Message[]): Promise<void> {
-    const alerts = result.alerts.map((a) => AlertSchema.parse(a));
-    const topicMessages = [];
+  /**
+   * Runs one step of a partition; a retriable failure drops the partition's state and has the
+   * source re-read it from its last commit (after a back-off); a permanent one is thrown.
+   */
+  private async guarded(partition: number, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+      this.failures.delete(partition);
+    } catch (e) {
+      const retriable = e instanceof MeshwatchError ? e.retriable : (e as { retriable?: unknown } | null)?.retriable === true;
+      if (!retriable) throw e;
+      this.counters.add('errors', 1, { stage: 'detect', code: e instanceof MeshwatchError ? e.code : 'MW_KAFKA_UNAVAILABLE' });
+      this.counters.add('resets', 1, { stage: 'detect' });
+      this.partitions.get(partition)?.engine.releaseAll();
+      this.partitions.delete(partition);
+      const n = (this.failures.get(partition) ?? 0) + 1;
+      this.failures.set(partition, n);
+      const b = this.opts.backoffMs ?? BACKOFF_MS;
+      const waitMs = Math.min(b.first * 2 ** (n - 1), b.max);
+      if (waitMs > 0) await sleep(waitMs);
+      const at = this.resumeAt.get(partition);
+      if (at !== undefined && at >= 0n) this.loop.rewind(this.config.kafka.topics.windows, partition, at);
+    }
+  }
+
+  /** Delivers the closed windows' alerts (those not acknowledged before), then saves the changed state. */
+  private async publish(step: DetectStepResult): Promise<void> {
+    this.counters.add('windows', step.windowsClosed, { stage: 'detect' });
+    const alerts = step.alerts.map((a) => AlertSchema.parse(a)).filter((a) => !this.delivered.has(deliveredKey(a)));
     if (alerts.length) {
-      topicMessages.push({
-        topic: this.config.kafka.topics.alerts,
-        messages: alerts.map((a) => ({ key: serviceKey(a.service), value: JSON.stringify(a), headers: { 'meshwatch-schema': a.schema } })),
-      });
+      const d = await this.sink.deliver(alerts);
+      if (!d.ok) throw d.retriable ? d.error : new MeshwatchError(d.error.code, d.error.message, { cause: d.error, retriable: false });
+      for (const a of alerts) {
+        this.remember(deliveredKey(a));
+        this.counters.add('alerts', 1, { kind: a.kind, status: a.status });
+        this.opts.onAlert?.(a);
+      }
     }
-    if (dead.length) topicMessages.push({ topic: this.config.kafka.topics.dlq, messages: dead });
-    if (topicMessages.length) await this.producer.sendBatch({ topicMessages, acks: -1 });
-    for (const a of alerts) {
-      this.counters.add('alerts', 1, { kind: a.kind, status: a.status });
-      this.opts.onAlert?.(a);
+    await this.store.save(step.dirty);
+  }
+
+  private remember(key: string): void {
+    this.delivered.add(key);
+    if (this.delivered.size > DELIVERED_MEMORY) {
+      const oldest = this.delivered.values().next();
+      if (!oldest.done) this.delivered.delete(oldest.value);
     }
-    await this.store.save(result.dirty);
   }
 
   private async commit(topic: string, partition: number, ps: PartitionState): Promise<void> {
@@ -212,8 +239,19 @@ export class DetectWorker {
     let upTo = ps.next;
     for (const o of ps.open.values()) if (o < upTo) upTo = o;
     if (upTo > ps.committed && upTo >= 0n) {
-      await this.consumer.commitOffsets([{ topic, partition, offset: upTo.toString() }]);
+      await this.loop.commit(topic, partition, upTo);
       ps.committed = upTo;
+      this.resumeAt.set(partition, upTo);
     }
   }
+
+  private fatal(e: unknown): void {
+    this.onFatal(
+      e instanceof MeshwatchError
+        ? e
+        : new MeshwatchError('MW_KAFKA_CONSUMER_CRASHED', `detect idle close: ${e instanceof Error ? e.message : String(e)}`, { cause: e }),
+    );
+  }
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

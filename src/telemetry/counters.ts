@@ -19,6 +19,8 @@ const INSTRUMENTS = {
   alerts: meter.createCounter('meshwatch.alerts.published', { description: 'Alert state changes published' }),
   windows: meter.createCounter('meshwatch.windows.closed', { description: 'Windows closed by stage 2' }),
   verdicts: meter.createCounter('meshwatch.verdicts', { description: 'Detector verdicts by status' }),
+  produce_requests: meter.createCounter('meshwatch.kafka.produce.requests', { description: 'Produce requests sent, by topic role' }),
+  resets: meter.createCounter('meshwatch.partition.resets', { description: 'Partition states dropped and re-read from the last commit' }),
 } satisfies Record<string, Counter>;
 
 export type CounterName = keyof typeof INSTRUMENTS;

@@ -1,22 +1,16 @@
 /**
- * The whole pipeline in one process with in-memory state: decode → event-time guard →
- * pre-aggregate → merge/close windows → detect → alerts. Replay, backtests and scenario tests
- * use it; the Kafka runtime runs the same pieces split into two stages.
- *
- * Every observation's event time passes the guard as source "replay" (no processing time: only
- * the jump bound vs the input's recent event time applies). A record with any observation
- * refused is rejected whole (`stats.rejected.MW_EVENT_TIME_SKEW`) and contributes nothing: it
- * neither moves the watermark nor reaches a window.
+ * The whole pipeline in one process with in-memory state: decode → event-time guard → pre-aggregate →
+ * merge/close windows → detect → alerts. Replay, backtests and scenario tests use it;
+ * the Kafka runtime runs the same pieces split into two stages.
  */
 import { type Alert } from '../alert/schema.js';
-import { decode } from '../decode/index.js';
 import { type DecodeOptions } from '../decode/types.js';
-import { type Observation, eventTimeOf } from '../model.js';
-import { type Problem } from '../result.js';
-import { type AggregatorBound, type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
-import { DEFAULT_TIME_GUARD, EventTimeGuard, type TimeGuardParams } from '../window/time-guard.js';
+import { type AggregatorBound, type AggregatorOptions } from '../window/aggregator.js';
+import { type WindowsMessage } from '../window/partial-codec.js';
 import { ServiceAdmission } from './admission.js';
 import { DetectEngine, type EngineParams, type EngineStats, admissionParamsOf } from './engine.js';
+import { DEFAULT_TIME_GUARD, EventTimeGuard, type TimeGuardParams } from '../window/time-guard.js';
+import { detectStep, ingestStep } from './steps.js';
 
 export interface LocalPipelineOptions {
   aggregator: AggregatorOptions;
@@ -38,47 +32,35 @@ export interface LocalStats {
   engine: EngineStats;
 }
 
+/** The single source replay reports its progress as. */
+export const REPLAY_SOURCE = 'replay';
+
 export class LocalPipeline {
-  private readonly aggregator: WindowAggregator;
-  private readonly timeGuard: EventTimeGuard;
   readonly engine: DetectEngine;
-  private pendingRecords = 0;
+  private readonly timeGuard: EventTimeGuard;
+  private pending: string[] = [];
   private newestTs = -Infinity;
   readonly stats: LocalStats;
 
   constructor(private readonly opts: LocalPipelineOptions) {
-    this.aggregator = new WindowAggregator(opts.aggregator);
     this.engine = new DetectEngine(opts.engine, new ServiceAdmission(admissionParamsOf(opts.engine)));
     this.timeGuard = new EventTimeGuard(opts.eventTime ?? DEFAULT_TIME_GUARD);
-    this.stats = { records: 0, observations: 0, ignored: 0, rejected: {}, refused: this.aggregator.refused, engine: this.engine.stats };
+    this.stats = {
+      records: 0,
+      observations: 0,
+      ignored: 0,
+      rejected: {},
+      refused: { partials: 0, edges: 0, containers: 0, metrics: 0 },
+      engine: this.engine.stats,
+    };
   }
 
   /** Feeds one record (a line of text); returns the alerts this made due, if any. */
   push(line: string): Alert[] {
     this.stats.records++;
-    const r = decode(line, { hint: 'auto', ...this.opts.decode });
-    const problem = r.ok ? this.timeProblem(r.value.observations) : r.error;
-    if (problem !== undefined) {
-      this.stats.rejected[problem.code] = (this.stats.rejected[problem.code] ?? 0) + 1;
-    } else if (r.ok) {
-      this.stats.ignored += r.value.ignored;
-      for (const o of r.value.observations) {
-        this.stats.observations++;
-        this.aggregator.add(o);
-        const ts = eventTimeOf(o);
-        if (ts > this.newestTs) this.newestTs = ts;
-      }
-    }
-    if (++this.pendingRecords >= this.opts.batchRecords) return this.handOver(false);
+    this.pending.push(line);
+    if (this.pending.length >= this.opts.batchRecords) return this.handOver(false);
     return [];
-  }
-
-  private timeProblem(observations: readonly Observation[]): Problem | undefined {
-    for (const o of observations) {
-      const p = this.timeGuard.check('replay', eventTimeOf(o), undefined);
-      if (p !== undefined) return p;
-    }
-    return undefined;
   }
 
   /** Closes everything (end of input) and returns the remaining alerts. */
@@ -86,11 +68,31 @@ export class LocalPipeline {
     return this.handOver(true);
   }
 
+  /** Stage 1 then stage 2 on the pending records: the same step functions as the Kafka workers. */
   private handOver(final: boolean): Alert[] {
-    this.pendingRecords = 0;
-    for (const p of this.aggregator.drain()) this.engine.offer(p);
+    const records = this.pending;
+    this.pending = [];
+    const s1 = ingestStep(records, {
+      aggregator: this.opts.aggregator,
+      decode: { hint: 'auto', ...this.opts.decode },
+      guard: this.timeGuard,
+      source: REPLAY_SOURCE,
+      nowMs: undefined,
+    });
+    this.stats.observations += s1.observations;
+    this.stats.ignored += s1.ignored;
+    for (const [bound, n] of Object.entries(s1.refused) as [AggregatorBound, number][]) this.stats.refused[bound] += n;
+    for (const r of s1.rejected) this.stats.rejected[r.problem.code] = (this.stats.rejected[r.problem.code] ?? 0) + 1;
+    if (s1.reachedMs > this.newestTs) this.newestTs = s1.reachedMs;
     // One ordered input: its event time is the watermark (minus the allowed lateness).
-    this.engine.observeSource('replay', this.newestTs, false);
-    return (final ? this.engine.flush() : this.engine.advance()).alerts;
+    const messages: WindowsMessage[] = s1.partials.map((partial) => ({ type: 'partial', partial }));
+    messages.push({
+      v: 1,
+      type: 'watermark',
+      source: REPLAY_SOURCE,
+      eventTimeMs: Number.isFinite(this.newestTs) ? this.newestTs : null,
+      caughtUp: false,
+    });
+    return detectStep(this.engine, messages, { final }).alerts;
   }
 }

@@ -27,7 +27,12 @@ export interface DeadLetterInput {
   key?: Buffer | null;
   value: Buffer | null;
   stage: 'ingest' | 'detect';
+  /** Keep at most this many bytes of the original (so the letter fits its topic's record limit). */
+  maxPayloadBytes?: number;
 }
+
+/** Payload bytes a dead letter may carry on a topic whose records hold `topicBytes` (base64 grows 4/3). */
+export const payloadBytesFor = (topicBytes: number): number => Math.max(0, Math.floor(((topicBytes - 16 * 1024) * 3) / 4));
 
 export function deadLetterOf(i: DeadLetterInput): DeadLetter {
   const value = i.value ?? Buffer.alloc(0);
@@ -42,7 +47,10 @@ export function deadLetterOf(i: DeadLetterInput): DeadLetter {
       timestamp: i.timestamp ?? null,
       key: i.key ? i.key.toString('base64') : null,
     },
-    payloadBase64: value.toString('base64'),
+    payloadBase64: (i.maxPayloadBytes !== undefined && value.length > i.maxPayloadBytes
+      ? value.subarray(0, i.maxPayloadBytes)
+      : value
+    ).toString('base64'),
     payloadBytes: value.length,
     stage: i.stage,
   };

@@ -1,0 +1,134 @@
+/**
+ * The two stages' step functions, pure: the Kafka workers (src/runtime/ingest.ts,
+ * src/runtime/detect.ts), `replay` (LocalPipeline) and the topology test driver all call
+ * these, so every way of running meshwatch computes the same partials and alerts.
+ *
+ * ingestStep: one batch of raw records (text) → decode → pre-aggregate per (service,
+ * window) → the partials to hand over, the records rejected (with their index and
+ * Problem), the newest event time seen, the records skipped by design, and the
+ * observations a bound refused. Stateless across calls (a fresh aggregator per batch).
+ *
+ * detectStep: one batch of windows-topic messages, in order, into a stage-2 engine →
+ * source watermarks observed, partials offered (each one's outcome returned, by index),
+ * then every window past the watermark closed (`nowMs`: processing time, omitted by
+ * replay; `final`: close everything, end of input). Precondition: the states of the
+ * partials' services were adopted (`engine.missing` → store → `engine.adopt`).
+ */
+import { decode, decodeBytes } from '../decode/index.js';
+import { type DecodeOptions, type DecodeResult } from '../decode/types.js';
+import { type Observation, eventTimeOf } from '../model.js';
+import { type Problem } from '../result.js';
+import { type AggregatorBound, type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
+import { type WindowsMessage } from '../window/partial-codec.js';
+import { type WindowPartial } from '../window/partial.js';
+import { type AdvanceResult, type DetectEngine } from './engine.js';
+import { type EventTimeGuard } from '../window/time-guard.js';
+
+export interface IngestStepOptions {
+  aggregator: AggregatorOptions;
+  decode: DecodeOptions;
+  /** Event-time plausibility, kept by the caller across batches (it remembers each source's time). */
+  guard?: EventTimeGuard;
+  /** The records' source partition (`topic/partition`, or `replay`). */
+  source: string;
+  /** Processing time (undefined in replay: only source-relative checks apply). */
+  nowMs: number | undefined;
+}
+
+export interface IngestStepResult {
+  partials: WindowPartial[];
+  rejected: { index: number; problem: Problem; decoder: string }[];
+  /** Newest event time among the accepted observations (-Infinity: none). */
+  reachedMs: number;
+  observations: number;
+  ignored: number;
+  overflow: number;
+  /** Observations pre-aggregation refused, by bound. */
+  refused: Record<AggregatorBound, number>;
+}
+
+/** A record's observations, or the first event time the guard refuses (the whole record is rejected). */
+function guarded(
+  r: DecodeResult,
+  opts: IngestStepOptions,
+): DecodeResult | { ok: false; error: { code: 'MW_EVENT_TIME_SKEW'; reason: string; decoder: string } } {
+  if (!r.ok || !opts.guard) return r;
+  const observations: readonly Observation[] = r.value.observations;
+  for (const o of observations) {
+    const p = opts.guard.check(opts.source, eventTimeOf(o), opts.nowMs);
+    if (p) return { ok: false, error: { code: 'MW_EVENT_TIME_SKEW', reason: p.reason, decoder: r.value.decoder } };
+  }
+  return r;
+}
+
+/**
+ * Records are text (replay's lines) or bytes (Kafka values: the size is checked before any
+ * text decoding). Every observation passes the event-time guard before it reaches the
+ * aggregator or `reachedMs`; a record with one refused is rejected whole (MW_EVENT_TIME_SKEW).
+ */
+export function ingestStep(records: readonly (string | Uint8Array | null)[], opts: IngestStepOptions): IngestStepResult {
+  const aggregator = new WindowAggregator(opts.aggregator);
+  const rejected: IngestStepResult['rejected'] = [];
+  let reachedMs = -Infinity;
+  let observations = 0;
+  let ignored = 0;
+  records.forEach((text, index) => {
+    const r = guarded(typeof text === 'string' ? decode(text, opts.decode) : decodeBytes(text, opts.decode), opts);
+    if (!r.ok) {
+      rejected.push({ index, problem: { code: r.error.code, reason: r.error.reason }, decoder: r.error.decoder });
+      return;
+    }
+    ignored += r.value.ignored;
+    for (const o of r.value.observations) {
+      observations++;
+      aggregator.add(o);
+      const ts = eventTimeOf(o);
+      if (ts > reachedMs) reachedMs = ts;
+    }
+  });
+  return {
+    partials: aggregator.drain(),
+    rejected,
+    reachedMs,
+    observations,
+    ignored,
+    overflow: aggregator.overflow,
+    refused: { ...aggregator.refused },
+  };
+}
+
+export type Offered = 'accepted' | 'late' | 'refused' | 'watermark';
+
+export interface DetectStepResult extends AdvanceResult {
+  /** Per message, by index: what the engine did with it. */
+  offered: Offered[];
+  windowsClosed: number;
+  late: number;
+}
+
+export function detectStep(
+  engine: DetectEngine,
+  messages: readonly WindowsMessage[],
+  opts: { nowMs?: number; final?: boolean } = {},
+): DetectStepResult {
+  const closedBefore = engine.stats.windows_closed;
+  const offered: Offered[] = [];
+  let late = 0;
+  for (const m of messages) {
+    if (m.type === 'watermark') {
+      engine.observeSource(m.source, m.eventTimeMs, m.caughtUp, opts.nowMs ?? 0);
+      offered.push('watermark');
+      continue;
+    }
+    const o = engine.offer(m.partial);
+    if (o === 'late') late++;
+    offered.push(o);
+  }
+  const result = opts.final ? engine.flush() : engine.advance(opts.nowMs);
+  return { ...result, offered, windowsClosed: engine.stats.windows_closed - closedBefore, late };
+}
+
+/** Stage 2's processing-time close for a quiet partition (the idle timer): everything once the input is quiet. */
+export function idleCloseStep(engine: DetectEngine, nowMs: number): DetectStepResult {
+  return detectStep(engine, [], engine.inputQuiet(nowMs) ? { nowMs, final: true } : { nowMs });
+}

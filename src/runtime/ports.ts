@@ -1,0 +1,115 @@
+/**
+ * The ports the runtime works against; adapters live behind them (Kafka under
+ * src/sources/kafka and src/sinks/kafka, Redis under src/stores/redis, memory fakes for
+ * tests and replay) and only the composition root (src/runtime/app.ts, the CLI) builds them.
+ *
+ * - RecordSource: batches of one partition with their positions; the consumer commits a
+ *   position only when told (`commit`, after the batch's effects are durable), re-reads
+ *   from a given offset when told (`rewind`), reports each (re)assignment, and reports a
+ *   stop it will not recover from to the composition root (fatal).
+ * - RecordSink: records to a topic, acknowledged by all replicas when `send` resolves.
+ * - AlertSink: `deliver(alerts)` resolves `{ ok: true }` once every alert is durably
+ *   accepted (Kafka: acks=all), or `{ ok: false, retriable, error }`. It never throws for an
+ *   expected failure. A sink may have delivered some of a failed call's alerts: callers
+ *   re-deliver the same alerts (same ids), so a downstream consumer sees at least once,
+ *   deduplicated by id.
+ * - StateStore: src/stores/types.ts.
+ * - StateQuery: a read-only view of stage 2's state (services, each metric's current value
+ *   and band, open alert episodes), for an API or page; never mutates.
+ */
+import { type Alert } from '../core/alert/schema.js';
+import { type ServiceId } from '../core/model.js';
+import { type MeshwatchError } from '../errors.js';
+
+export type { StateStore } from '../stores/types.js';
+
+export type Delivery = { ok: true } | { ok: false; retriable: boolean; error: MeshwatchError };
+
+export interface AlertSink {
+  deliver(alerts: readonly Alert[]): Promise<Delivery>;
+  close(): Promise<void>;
+}
+
+export interface MetricView {
+  metric: string;
+  /** Last closed window's value, and the band the detector judged it against (null before warm-up). */
+  value: number | null;
+  expected: { value: number; lower: number; upper: number } | null;
+}
+
+export interface ServiceView {
+  service: ServiceId;
+  windows: number;
+  lastWindowStartMs: number;
+  metrics: MetricView[];
+  openEpisodes: { key: string; kind: string; since: number }[];
+}
+
+export interface StateQuery {
+  services(): Promise<ServiceId[]>;
+  service(key: string): Promise<ServiceView | undefined>;
+}
+
+export interface SourceRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+}
+
+export interface SourceBatch {
+  topic: string;
+  partition: number;
+  /** At least one record, in offset order. */
+  records: readonly SourceRecord[];
+  /** The partition's end offset when the batch was fetched. */
+  highWatermark: string;
+  /** False once the source is stopping or the partition was rewound: stop working on the batch. */
+  isCurrent(): boolean;
+  heartbeat(): Promise<void>;
+}
+
+export interface PartitionPosition {
+  topic: string;
+  partition: number;
+  /** The group's committed offset; null when it has none. */
+  committed: bigint | null;
+  low: bigint;
+  high: bigint;
+}
+
+export interface RecordSource {
+  /**
+   * Consumes until stopped, one batch at a time per partition. A batch whose handler resolved
+   * (and was not rewound) counts as read; nothing is committed unless `commit` says so.
+   * A handler error that is retriable re-reads the batch; any other stops the source (fatal).
+   */
+  run(handler: (batch: SourceBatch) => Promise<void>): Promise<void>;
+  /** Called after every (re)join with the partitions now assigned; reading restarts at committed offsets then. */
+  onAssignment(listener: (assigned: ReadonlyMap<string, readonly number[]>) => void): void;
+  /** Commits `nextOffset` (the first offset not yet durable) for a partition. */
+  commit(topic: string, partition: number, nextOffset: bigint): Promise<void>;
+  /** Re-reads a partition from `offset`; batches already fetched past it are skipped. */
+  rewind(topic: string, partition: number, offset: bigint): void;
+  /** Backpressure: stop and restart fetching these partitions. */
+  pause(topic: string, partitions: readonly number[]): void;
+  resume(topic: string, partitions: readonly number[]): void;
+  /** Committed and end offsets of these topics' partitions for the source's group. */
+  positions(topics: readonly string[]): Promise<PartitionPosition[]>;
+  stop(): Promise<void>;
+}
+
+export interface OutRecord {
+  key: string | null;
+  value: string;
+  headers?: Record<string, string>;
+  /** Explicit partition (watermark reports go to every partition); else by key. */
+  partition?: number;
+}
+
+export interface RecordSink {
+  /** Largest record the topic takes (bytes, estimated as the sink does). */
+  maxRecordBytes(topic: string): number;
+  /** Sends the records in order (split into as many requests as the topic's limit needs). */
+  send(topic: string, records: readonly OutRecord[]): Promise<void>;
+}
