@@ -120,16 +120,10 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       });
       const loop = new ConsumeLoop({ stage: 'detect', source, sink: producer, dlqTopic: t.dlq, onReject: 'dlq', counters });
       const sink = opts.alertSink ?? new KafkaAlertSink(producer, t.alerts);
-      const detect = new DetectWorker(
-        loop,
-        sink,
-        store,
-        config,
-        counters,
-        topics.rawPartitions,
-        onFatal,
-        opts.onAlert ? { onAlert: opts.onAlert } : {},
-      );
+      const detect = new DetectWorker(loop, sink, store, config, counters, topics.rawPartitions, onFatal, {
+        ...(opts.onAlert ? { onAlert: opts.onAlert } : {}),
+        onWarning: warn,
+      });
       await detect.start();
       stoppers.unshift(() => detect.stop());
     }

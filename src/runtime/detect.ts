@@ -21,7 +21,7 @@
 import { type Config } from '../config/schema.js';
 import { engineParamsOf } from '../config/derive.js';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
-import { ServiceAdmission } from '../core/pipeline/admission.js';
+import { type Bound, ServiceAdmission } from '../core/pipeline/admission.js';
 import { DetectEngine, admissionParamsOf } from '../core/pipeline/engine.js';
 import { emptyServiceState } from '../core/pipeline/service-state.js';
 import { type DetectStepResult, detectStep, idleCloseStep } from '../core/pipeline/steps.js';
@@ -41,6 +41,8 @@ interface PartitionState {
   next: bigint;
   committed: bigint;
   lastDataAt: number;
+  /** Newest stage-1 report time read on this partition: the clock of its batch path. */
+  reportClock: number;
 }
 
 export interface DetectWorkerOptions {
@@ -49,7 +51,12 @@ export interface DetectWorkerOptions {
   now?: () => number;
   /** Back-off before a partition is re-read after a failure (ms; default 200 doubling to 5000). */
   backoffMs?: { first: number; max: number };
+  /** One line when a bound refused input (at most once per `REFUSAL_LOG_MS`); default: none. */
+  onWarning?: (message: string) => void;
 }
+
+/** Refusals by a bound are logged at most this often (processing time). */
+const REFUSAL_LOG_MS = 60_000;
 
 /** Alerts acknowledged by the sink, remembered so a re-read does not deliver them twice. */
 const DELIVERED_MEMORY = 50_000;
@@ -66,6 +73,10 @@ export class DetectWorker {
   private readonly delivered = new Set<string>();
   /** One admission for every engine of this process: the bound on services is per process. */
   private readonly admission: ServiceAdmission;
+  /** The admission's refusals already counted, and those counted since the last log line. */
+  private readonly refusalsCounted: Record<Bound, number> = { services: 0, peers: 0, edges: 0, containers: 0, metrics: 0 };
+  private readonly refusalsUnlogged: Record<Bound, number> = { services: 0, peers: 0, edges: 0, containers: 0, metrics: 0 };
+  private refusalsLoggedAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
@@ -116,6 +127,7 @@ export class DetectWorker {
         next: -1n,
         committed: this.resumeAt.get(p) ?? -1n,
         lastDataAt: now,
+        reportClock: -Infinity,
       };
       for (const source of this.rawSources) s.engine.expectSource(source, now);
       this.partitions.set(p, s);
@@ -146,7 +158,10 @@ export class DetectWorker {
         const loaded = await this.store.load(missing);
         for (const k of missing) ps.engine.adopt(loaded.get(k) ?? emptyServiceState(parseServiceKey(k)));
       }
-      const step = detectStep(ps.engine, messages, { nowMs: this.now() });
+      // Sources are judged idle or silent on the clock of stage 1's reports, read in the order
+      // they were written: a backlog here must not make every source look idle.
+      for (const m of messages) if (m.type === 'watermark' && m.atMs !== undefined && m.atMs > ps.reportClock) ps.reportClock = m.atMs;
+      const step = detectStep(ps.engine, messages, { nowMs: Number.isFinite(ps.reportClock) ? ps.reportClock : this.now() });
       step.offered.forEach((o, i) => {
         const m = messages[i];
         if (o !== 'accepted' || m?.type !== 'partial') return;
@@ -207,9 +222,35 @@ export class DetectWorker {
     }
   }
 
+  /**
+   * Counts what the bounds refused since the last call (`dropped{stage=detect,
+   * reason=MW_LIMIT_EXCEEDED, bound}`) and says so in one line at most once a minute; the
+   * `cardinality` alert carries the same news to the alert topic.
+   */
+  private noteRefusals(): void {
+    let fresh = false;
+    for (const bound of Object.keys(this.refusalsCounted) as Bound[]) {
+      const n = this.admission.refusedTotal[bound] - this.refusalsCounted[bound];
+      if (n <= 0) continue;
+      this.refusalsCounted[bound] += n;
+      this.refusalsUnlogged[bound] += n;
+      this.counters.add('dropped', n, { stage: 'detect', reason: 'MW_LIMIT_EXCEEDED', bound });
+      fresh = true;
+    }
+    const now = this.now();
+    if (!fresh || now - this.refusalsLoggedAt < REFUSAL_LOG_MS || !this.opts.onWarning) return;
+    const parts = (Object.entries(this.refusalsUnlogged) as [Bound, number][]).filter(([, n]) => n > 0).map(([b, n]) => `${n} ${b}`);
+    this.opts.onWarning(
+      `MW_LIMIT_EXCEEDED: bounds refused ${parts.join(', ')} since the last report (services held ${this.admission.held} of ${this.admission.params.maxServices}); see the cardinality alert`,
+    );
+    for (const b of Object.keys(this.refusalsUnlogged) as Bound[]) this.refusalsUnlogged[b] = 0;
+    this.refusalsLoggedAt = now;
+  }
+
   /** Delivers the closed windows' alerts (those not acknowledged before), then saves the changed state. */
   private async publish(step: DetectStepResult): Promise<void> {
     this.counters.add('windows', step.windowsClosed, { stage: 'detect' });
+    this.noteRefusals();
     const alerts = step.alerts.map((a) => AlertSchema.parse(a)).filter((a) => !this.delivered.has(deliveredKey(a)));
     if (alerts.length) {
       const d = await this.sink.deliver(alerts);

@@ -115,7 +115,7 @@ export class IngestWorker {
 
   private mark(source: string, caughtUp: boolean): SourceWatermark {
     const t = this.reached.get(source);
-    return { v: 1, type: 'watermark', source, eventTimeMs: t === undefined ? null : t, caughtUp };
+    return { v: 1, type: 'watermark', source, eventTimeMs: t === undefined ? null : t, caughtUp, atMs: Date.now() };
   }
 
   private markRecords(marks: SourceWatermark[]): OutRecord[] {
@@ -131,7 +131,11 @@ export class IngestWorker {
     if (marks.length) await this.sink.send(this.config.kafka.topics.windows, this.markRecords(marks));
   }
 
-  /** Marks assigned partitions without a recent batch as caught up when their committed offset reached the end. */
+  /**
+   * Reports assigned partitions without a recent batch: caught up when their committed offset
+   * reached the end, else not caught up — a backlog that built up since the last report (this
+   * instance busy with other partitions) must hold stage 2's windows open, not let them close.
+   */
   private async markIdle(quietMs: number): Promise<void> {
     const now = Date.now();
     const quiet = [...this.assigned.entries()].filter(([, a]) => now - a.lastBatchAt >= quietMs);
@@ -140,7 +144,7 @@ export class IngestWorker {
     const marks: SourceWatermark[] = [];
     for (const [source, a] of quiet) {
       const p = positions.find((x) => x.topic === a.topic && x.partition === a.partition);
-      if (p && (p.committed ?? p.low) >= p.high) marks.push(this.mark(source, true));
+      if (p) marks.push(this.mark(source, (p.committed ?? p.low) >= p.high));
     }
     await this.sendMarks(marks);
   }

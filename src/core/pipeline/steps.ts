@@ -116,7 +116,7 @@ export function detectStep(
   let late = 0;
   for (const m of messages) {
     if (m.type === 'watermark') {
-      engine.observeSource(m.source, m.eventTimeMs, m.caughtUp, opts.nowMs ?? 0);
+      engine.observeSource(m.source, m.eventTimeMs, m.caughtUp, m.atMs ?? opts.nowMs ?? 0);
       offered.push('watermark');
       continue;
     }

@@ -61,6 +61,12 @@ export interface SourceWatermark {
   /** null: assigned, no data seen yet. */
   eventTimeMs: number | null;
   caughtUp: boolean;
+  /**
+   * Stage 1's processing time when it wrote the report (absent from older writers). Stage 2
+   * judges a source idle or silent on this clock, in the order the reports were written, so a
+   * stage 2 working through a backlog of the windows topic decides as one that keeps up.
+   */
+  atMs?: number | undefined;
 }
 
 const WatermarkSchema = z.object({
@@ -69,6 +75,7 @@ const WatermarkSchema = z.object({
   source: z.string().min(1),
   eventTimeMs: finite.nullable(),
   caughtUp: z.boolean(),
+  atMs: finite.nonnegative().optional(),
 });
 
 export type WindowsMessage = { type: 'partial'; partial: WindowPartial } | SourceWatermark;
