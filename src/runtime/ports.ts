@@ -34,8 +34,16 @@ export interface AlertSink {
   close(): Promise<void>;
 }
 
+/** One page of services: those whose `serviceKey` sorts after `after`, at most `limit`. */
+export interface ServicePage {
+  after?: string;
+  limit?: number;
+}
+
 export interface StateQuery {
-  services(): Promise<ServiceId[]>;
+  /** Services in `serviceKey` order, one bounded page at a time (the implementation caps `limit`). */
+  services(page?: ServicePage): Promise<ServiceId[]>;
+  /** One service by its `serviceKey`; undefined when nothing is known of it. */
   service(key: string): Promise<ServiceView | undefined>;
 }
 
