@@ -7,7 +7,11 @@
  * but is not what meshwatch would choose is a warning. At run time a worker whose consumer
  * stops for good reports a fatal MeshwatchError here: everything is stopped, `fatal`
  * resolves with it (and `onFatal` is called) so the caller exits non-zero.
+ *
+ * A process that runs stage 2 also returns `query`, the read-only StateQuery over its detect
+ * worker's engines and its state store (runtime/state-query.ts), for an API or page.
  */
+import { engineParamsOf } from '../config/derive.js';
 import { type Config } from '../config/schema.js';
 import { type Alert } from '../core/alert/schema.js';
 import { type MeshwatchError } from '../errors.js';
@@ -22,7 +26,8 @@ import { Counters, type Stage } from '../telemetry/counters.js';
 import { ConsumeLoop } from './consume-loop.js';
 import { DetectWorker } from './detect.js';
 import { IngestWorker } from './ingest.js';
-import { type AlertSink } from './ports.js';
+import { type AlertSink, type StateQuery } from './ports.js';
+import { EngineStateQuery } from './state-query.js';
 
 export interface Running {
   counters: Counters;
@@ -30,6 +35,8 @@ export interface Running {
   fatal: Promise<MeshwatchError>;
   /** What start-up found on the broker (record limits, windows partitions, warnings). */
   topics: TopicCheck;
+  /** Read-only view of stage 2's state (runtime/state-query.ts); absent when the process runs no stage 2. */
+  query?: StateQuery;
   stop(): Promise<void>;
 }
 
@@ -100,6 +107,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     );
   };
 
+  let query: StateQuery | undefined;
   try {
     if (config.role === 'all' || config.role === 'detect') {
       let store = opts.store;
@@ -126,6 +134,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       });
       await detect.start();
       stoppers.unshift(() => detect.stop());
+      query = new EngineStateQuery(detect, store, { detection: engineParamsOf(config).detection, windowMs: config.window.ms });
     }
     if (config.role === 'all' || config.role === 'ingest') {
       const producer = await producerFor('ingest');
@@ -154,5 +163,5 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     await stop();
     throw e;
   }
-  return { counters, fatal, topics, stop };
+  return { counters, fatal, topics, stop, ...(query ? { query } : {}) };
 }

@@ -23,7 +23,7 @@ import { engineParamsOf } from '../config/derive.js';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
 import { type Bound, ServiceAdmission } from '../core/pipeline/admission.js';
 import { DetectEngine, admissionParamsOf } from '../core/pipeline/engine.js';
-import { emptyServiceState } from '../core/pipeline/service-state.js';
+import { type ServiceState, emptyServiceState } from '../core/pipeline/service-state.js';
 import { type DetectStepResult, detectStep, idleCloseStep } from '../core/pipeline/steps.js';
 import { parseServiceKey, serviceKey } from '../core/model.js';
 import { type WindowsMessage, parseWindowsMessage } from '../core/window/partial-codec.js';
@@ -114,6 +114,20 @@ export class DetectWorker {
     if (this.timer) clearInterval(this.timer);
     await this.loop.stop();
     await this.sink.close();
+  }
+
+  /** Keys of the services this worker holds in memory now, over all its partitions (the state query). */
+  heldKeys(): string[] {
+    return [...this.partitions.values()].flatMap((ps) => ps.engine.keys());
+  }
+
+  /** A held service's state as of its last closed window; undefined when no partition holds it. */
+  heldState(serviceKey: string): ServiceState | undefined {
+    for (const ps of this.partitions.values()) {
+      const s = ps.engine.stateOf(serviceKey);
+      if (s) return s;
+    }
+    return undefined;
   }
 
   private partition(p: number, firstOffset: bigint): PartitionState {

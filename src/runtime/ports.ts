@@ -14,14 +14,18 @@
  *   re-deliver the same alerts (same ids), so a downstream consumer sees at least once,
  *   deduplicated by id.
  * - StateStore: src/stores/types.ts.
- * - StateQuery: a read-only view of stage 2's state (services, each metric's current value
- *   and band, open alert episodes), for an API or page; never mutates.
+ * - StateQuery: a read-only view of stage 2's state (services, each metric's last value and
+ *   the band its next window is judged against, open alert episodes: core/pipeline/service-view.ts),
+ *   for an API or page; never mutates. Implemented over the detect worker's engines and the
+ *   store by src/runtime/state-query.ts.
  */
 import { type Alert } from '../core/alert/schema.js';
 import { type ServiceId } from '../core/model.js';
+import { type ServiceView } from '../core/pipeline/service-view.js';
 import { type MeshwatchError } from '../errors.js';
 
 export type { StateStore } from '../stores/types.js';
+export type { MetricView, ServiceView } from '../core/pipeline/service-view.js';
 
 export type Delivery = { ok: true } | { ok: false; retriable: boolean; error: MeshwatchError };
 
@@ -30,23 +34,16 @@ export interface AlertSink {
   close(): Promise<void>;
 }
 
-export interface MetricView {
-  metric: string;
-  /** Last closed window's value, and the band the detector judged it against (null before warm-up). */
-  value: number | null;
-  expected: { value: number; lower: number; upper: number } | null;
-}
-
-export interface ServiceView {
-  service: ServiceId;
-  windows: number;
-  lastWindowStartMs: number;
-  metrics: MetricView[];
-  openEpisodes: { key: string; kind: string; since: number }[];
+/** One page of services: those whose `serviceKey` sorts after `after`, at most `limit`. */
+export interface ServicePage {
+  after?: string;
+  limit?: number;
 }
 
 export interface StateQuery {
-  services(): Promise<ServiceId[]>;
+  /** Services in `serviceKey` order, one bounded page at a time (the implementation caps `limit`). */
+  services(page?: ServicePage): Promise<ServiceId[]>;
+  /** One service by its `serviceKey`; undefined when nothing is known of it. */
   service(key: string): Promise<ServiceView | undefined>;
 }
 

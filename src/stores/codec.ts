@@ -18,6 +18,7 @@ export function encodeState(s: ServiceState): Record<string, string> {
     episodes: JSON.stringify(s.episodes),
     cooldowns: JSON.stringify(s.cooldowns),
   };
+  if (s.last) fields.last = JSON.stringify(s.last);
   for (const [metric, b] of Object.entries(s.baselines)) fields[BASELINE_PREFIX + metric] = JSON.stringify(b);
   return fields;
 }
@@ -34,7 +35,7 @@ export function decodeState(key: string, fields: Record<string, string>): Servic
       if (!loaded.ok) throw new Error(`baseline ${f}: ${loaded.error}`);
       baselines[f.slice(BASELINE_PREFIX.length)] = loaded.baseline;
     }
-    return {
+    const state: ServiceState = {
       v: 1,
       service: meta.service,
       lastWindowStart: meta.lastWindowStart,
@@ -45,6 +46,8 @@ export function decodeState(key: string, fields: Record<string, string>): Servic
       episodes: JSON.parse(fields.episodes ?? '{}') as ServiceState['episodes'],
       cooldowns: JSON.parse(fields.cooldowns ?? '{}') as ServiceState['cooldowns'],
     };
+    if (fields.last !== undefined) state.last = JSON.parse(fields.last) as Record<string, number>;
+    return state;
   } catch (cause) {
     throw new MeshwatchError('MW_STORE_CODEC', `state of ${key} cannot be read`, { cause });
   }

@@ -6,9 +6,18 @@
 import { type ServiceState } from '../core/pipeline/service-state.js';
 
 export interface StateStore {
-  /** States of these services (by `serviceKey()`); absent ones are simply missing. */
+  /**
+   * States of these services (by `serviceKey()`); absent ones are simply missing. A stored
+   * record that cannot be read rejects with MW_STORE_CODEC (not retriable), a store that does
+   * not answer with MW_STORE_UNAVAILABLE (retriable). Returns copies: mutating them changes nothing stored.
+   */
   load(serviceKeys: readonly string[]): Promise<Map<string, ServiceState>>;
-  /** Writes these states (one round trip, pipelined). */
+  /**
+   * Writes these states (one round trip, pipelined), each under its own key and this store's
+   * prefix; saving the same state again changes nothing. A save writes every field of the state
+   * but removes none: a metric baseline stored earlier and missing from the saved state stays
+   * (states only gain baselines: closeServiceWindow never drops one).
+   */
   save(states: readonly ServiceState[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -49,6 +49,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
   const { metrics, counters } = closeWindow(p, prev.counters, { counterIdleWindows: params.counterIdleWindows });
   const baselines: Record<string, Baseline> = { ...prev.baselines };
   const verdicts: Partial<Record<VerdictStatus, number>> = {};
+  const last: Record<string, number> = {};
   let overflow = 0;
   const ctx: DetectorContext = { service: prev.service, svc, windowStart: p.windowStart, windowMs: p.windowMs, d };
   const book = new EpisodeBook(
@@ -81,6 +82,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     if (p.windowStart <= b.lastWindowStart) continue;
     // The baseline, the band and z live on the metric's scale; alerts speak its unit.
     const y = toScale(policy, x);
+    last[metric] = x;
     if (b.n > 0 && p.windowStart - b.lastWindowStart > d.staleAfterWindows * p.windowMs) {
       // Back after a long gap: the baseline describes another time. Learn, do not judge.
       verdicts.stale = (verdicts.stale ?? 0) + 1;
@@ -122,6 +124,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     peers: w.peers,
     episodes: book.episodes,
     cooldowns: book.cooldowns,
+    last,
   };
   return { state, alerts: book.alerts, verdicts, overflow };
 }

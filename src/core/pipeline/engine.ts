@@ -263,6 +263,11 @@ export class DetectEngine {
     return [...this.services.keys()];
   }
 
+  /** The state of a held service as of its last closed window (read-only: the state query). */
+  stateOf(serviceKey: string): ServiceState | undefined {
+    return this.services.get(serviceKey)?.state;
+  }
+
   private closeWhere(shouldClose: (start: number, p: WindowPartial, held: Held) => boolean): AdvanceResult {
     const alerts: Alert[] = [];
     const dirty: ServiceState[] = [];

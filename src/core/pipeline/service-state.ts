@@ -30,6 +30,11 @@ export interface ServiceState {
   episodes: Record<string, Episode>;
   /** Episode keys that may not fire again before this window start (after a resolve). */
   cooldowns: Record<string, number>;
+  /**
+   * Each metric's value in the last closed window, in the metric's unit (metrics the window
+   * learned; absent in records written before it existed). Read by the state query only.
+   */
+  last?: Record<string, number>;
 }
 
 export const emptyServiceState = (service: ServiceId): ServiceState => ({

@@ -33,6 +33,7 @@ export class RedisStateStore implements StateStore {
   readonly connection: RedisConnection;
   private readonly redis: Redis;
   private readonly keys: Keys;
+  private readonly prefix: string;
   private readonly ttlSeconds: number;
   /** Round trips and commands issued, for the per-1,000-events figure. */
   readonly stats = { roundTrips: 0, commands: 0 };
@@ -41,6 +42,7 @@ export class RedisStateStore implements StateStore {
     this.connection = new RedisConnection(opts);
     this.redis = this.connection.redis;
     this.keys = keysFor(opts.keyPrefix);
+    this.prefix = opts.keyPrefix;
     this.ttlSeconds = opts.ttlSeconds ?? 30 * 24 * 3600;
   }
 
@@ -54,7 +56,12 @@ export class RedisStateStore implements StateStore {
     if (serviceKeys.length === 0) return out;
     const pipe = this.redis.pipeline();
     for (const k of serviceKeys) pipe.hgetall(this.keys.state(k));
-    const replies = await this.exec(pipe, serviceKeys.length);
+    const replies = await this.exec(pipe, serviceKeys.length, (err, i) =>
+      // A key that is not a hash holds no state meshwatch wrote: its record cannot be read.
+      err.message.startsWith('WRONGTYPE')
+        ? new MeshwatchError('MW_STORE_CODEC', `state of ${serviceKeys[i] ?? '?'} cannot be read`, { cause: err })
+        : undefined,
+    );
     serviceKeys.forEach((k, i) => {
       const fields = replies[i] as Record<string, string> | undefined;
       const s = fields ? decodeState(k, fields) : undefined;
@@ -78,19 +85,29 @@ export class RedisStateStore implements StateStore {
     return this.connection.close();
   }
 
-  /** Removes every key under this store's prefix (tests and `meshwatch reset`). */
-  async clear(prefix: string): Promise<number> {
+  /**
+   * Removes every key under this store's prefix (default) or the given one (tests and the demo's
+   * reset); keys of other prefixes, even ones that start with this one, stay.
+   */
+  async clear(prefix = this.prefix): Promise<number> {
+    if (/[*?[\]\\{}]/.test(prefix)) throw new Error(`not a key prefix: ${prefix}`);
+    const pattern = keysFor(prefix).state('*');
     let cursor = '0';
     let n = 0;
     do {
-      const [next, keys] = await this.connection.roundTrip('scan', () => this.redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500));
+      const [next, keys] = await this.connection.roundTrip('scan', () => this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
       cursor = next;
       if (keys.length) n += await this.connection.roundTrip('del', () => this.redis.del(...keys));
     } while (cursor !== '0');
     return n;
   }
 
-  private async exec(pipe: ReturnType<Redis['pipeline']>, commands: number): Promise<unknown[]> {
+  /** `replyError`: turns one command's reply error into its own error (else MW_STORE_UNAVAILABLE). */
+  private async exec(
+    pipe: ReturnType<Redis['pipeline']>,
+    commands: number,
+    replyError: (err: Error, i: number) => MeshwatchError | undefined = () => undefined,
+  ): Promise<unknown[]> {
     this.stats.roundTrips++;
     this.stats.commands += commands;
     const res = await this.connection.roundTrip('pipeline', async () => {
@@ -102,8 +119,12 @@ export class RedisStateStore implements StateStore {
       return replies;
     });
     if (!res) throw new MeshwatchError('MW_STORE_UNAVAILABLE', `redis at ${this.connection.address}: pipeline aborted`);
-    return res.map(([err, v]) => {
-      if (err) throw new MeshwatchError('MW_STORE_UNAVAILABLE', `redis at ${this.connection.address}: command failed`, { cause: err });
+    return res.map(([err, v], i) => {
+      if (err)
+        throw (
+          replyError(err, i) ??
+          new MeshwatchError('MW_STORE_UNAVAILABLE', `redis at ${this.connection.address}: command failed`, { cause: err })
+        );
       return v;
     });
   }
