@@ -15,11 +15,12 @@
  *    (skipped with a note on stderr when `--shared` has no such tool).
  *
  *   npx tsx bench/quality/alerts-digest.ts --out FILE [--shared DIR] [--mesh-seeds 0,1]
- *       [--services N] [--days N] [--only scenario,mesh,demo,nab]
+ *       [--services N] [--days N] [--only scenario,mesh,demo,nab] [--set path=value]…
  *   npx tsx bench/quality/alerts-digest.ts --diff A B      # exit 1 and the first differences when they differ
  *
  * Defaults: the reference clean mesh (200 services × 7 days) plain on the first seed and with
- * injected spikes on every seed of `--mesh-seeds` (default 0,1).
+ * injected spikes on every seed of `--mesh-seeds` (default 0,1). `--set` overrides config fields
+ * for every input (as with `meshwatch --set`), e.g. to show which setting explains a difference.
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +33,7 @@ import { type Config } from '../../src/config/schema.js';
 import { type Alert } from '../../src/core/alert/schema.js';
 import { type Injection, SyntheticMesh } from '../../src/demo/mesh.js';
 import { buildMesh } from './clean-mesh.js';
-import { buildConfig, fromRepoRoot } from './common.js';
+import { buildConfig, fromRepoRoot, overridesOf } from './common.js';
 import { SCENARIO_NAMES, buildScenario } from './scenarios.js';
 
 type Source = 'scenario' | 'mesh' | 'demo' | 'nab';
@@ -85,13 +86,14 @@ function* demoLines(windowMs: number): Generator<string> {
 }
 
 async function write(
-  values: Record<string, string | boolean | undefined> & {
+  values: Record<string, string | string[] | boolean | undefined> & {
     out?: string;
     only?: string;
     shared?: string;
     services?: string;
     days?: string;
     'mesh-seeds'?: string;
+    set?: string[];
   },
 ): Promise<number> {
   const out = values.out;
@@ -100,17 +102,18 @@ async function write(
   const seeds = (values['mesh-seeds'] ?? '0,1').split(',').map(Number);
   const services = Number(values.services ?? 200);
   const days = Number(values.days ?? 7);
+  const extra = overridesOf(values.set ?? []);
   const lines: string[] = [];
 
   if (only.has('scenario')) {
-    const config = buildConfig({});
+    const config = buildConfig(extra);
     for (const name of SCENARIO_NAMES) {
       const sc = buildScenario(name, { windowMs: config.window.ms, seeds: 5 });
       lines.push(...(await digestOf(`scenario:${name}`, config, streamOf(sc.lines()))));
     }
   }
   if (only.has('mesh')) {
-    const config = buildConfig({ 'window.ms': 60_000 });
+    const config = buildConfig({ 'window.ms': 60_000, ...extra });
     const runs = [...seeds.slice(0, 1).map((s) => [s, false] as const), ...seeds.map((s) => [s, true] as const)];
     for (const [meshSeed, inject] of runs) {
       const mesh = buildMesh({ services, days, windowMs: config.window.ms, inject, spikeSigmas: [4, 10], meshSeed });
@@ -118,7 +121,7 @@ async function write(
     }
   }
   if (only.has('demo')) {
-    const config = buildConfig({});
+    const config = buildConfig(extra);
     lines.push(...(await digestOf('demo', config, streamOf(demoLines(config.window.ms)))));
   }
   if (only.has('nab')) {
@@ -131,7 +134,7 @@ async function write(
         const file = join(dir, 'nab.ndjson');
         const r = spawnSync(process.execPath, [tool, '--interleave', '--combined', file], { encoding: 'utf8' });
         if (r.status !== 0) throw new Error(`nab-to-samples failed: ${r.stderr}`);
-        lines.push(...(await digestOf('nab', buildConfig({}), createReadStream(file))));
+        lines.push(...(await digestOf('nab', buildConfig(extra), createReadStream(file))));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -176,6 +179,7 @@ const { values } = parseArgs({
     services: { type: 'string' },
     days: { type: 'string' },
     only: { type: 'string' },
+    set: { type: 'string', multiple: true },
     diff: { type: 'boolean' },
   },
   allowPositionals: true,
