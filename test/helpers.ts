@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Kafka, type Consumer } from 'kafkajs';
 import { type Config } from '../src/config/schema.js';
+import { RedisStateStore } from '../src/stores/redis/store.js';
 import { parseConfig } from '../src/config/load.js';
 import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../src/sources/kafka/client.js';
 import { WINDOWS_TOPIC_CONFIG } from '../src/sources/kafka/topics.js';
@@ -103,6 +104,17 @@ export class Collector<T = unknown> {
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
   }
+}
+
+/** A Redis store under the test's key prefix; `cleanups` empties the prefix and closes it. */
+export async function redisStoreFor(config: Readonly<Config>, cleanups: (() => Promise<void>)[]): Promise<RedisStateStore> {
+  const store = new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+  await store.connect();
+  cleanups.push(async () => {
+    await store.clear(config.redis.keyPrefix);
+    await store.close();
+  });
+  return store;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

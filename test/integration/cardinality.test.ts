@@ -16,8 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Config } from '../../src/config/schema.js';
 import { type Alert } from '../../src/core/alert/schema.js';
 import { type Injection, SyntheticMesh } from '../../src/demo/mesh.js';
-import { RedisStateStore } from '../../src/stores/redis/store.js';
-import { Collector, createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
+import { Collector, createTopics, redisStoreFor, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 
 const WINDOW_MS = 10_000;
 const WINDOWS = 40;
@@ -93,12 +92,7 @@ async function runMesh(spray: number, baseMs: number): Promise<RunResult> {
   const run = uniqueId(spray ? 'spray' : 'calm');
   const config = testConfig(run, { bounds: { maxServices: MAX_SERVICES } });
   await createTopics(config);
-  const store = new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
-  await store.connect();
-  cleanups.push(async () => {
-    await store.clear(config.redis.keyPrefix);
-    await store.close();
-  });
+  const store = await redisStoreFor(config, cleanups);
   const alerts = await new Collector<Alert>(testKafka(run), config.kafka.topics.alerts).start();
   cleanups.push(() => alerts.stop());
   const proc = await startProcess(config);

@@ -14,8 +14,7 @@ import { type Alert } from '../../src/core/alert/schema.js';
 import { type Injection, SyntheticMesh } from '../../src/demo/mesh.js';
 import { startMeshwatch } from '../../src/runtime/app.js';
 import { type DeadLetter } from '../../src/sinks/kafka/dlq.js';
-import { RedisStateStore } from '../../src/stores/redis/store.js';
-import { Collector, createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
+import { Collector, createTopics, redisStoreFor, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 
 const WINDOW_MS = 10_000;
 const WINDOWS = 40;
@@ -83,12 +82,7 @@ async function runThroughBroker(
   hostile: Record_[],
 ): Promise<{ alerts: Alert[]; dead: DeadLetter[] }> {
   await createTopics(config);
-  const store = new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
-  await store.connect();
-  cleanups.push(async () => {
-    await store.clear(config.redis.keyPrefix);
-    await store.close();
-  });
+  const store = await redisStoreFor(config, cleanups);
   const alerts = await new Collector<Alert>(testKafka(run), config.kafka.topics.alerts).start();
   const dlq = await new Collector<DeadLetter>(testKafka(run), config.kafka.topics.dlq).start();
   cleanups.push(

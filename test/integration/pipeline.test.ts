@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Alert, AlertSchema } from '../../src/core/alert/schema.js';
 import { type Injection, SyntheticMesh } from '../../src/demo/mesh.js';
 import { type Running, startMeshwatch } from '../../src/runtime/app.js';
-import { RedisStateStore } from '../../src/stores/redis/store.js';
+import { type RedisStateStore } from '../../src/stores/redis/store.js';
 import { type Config } from '../../src/config/schema.js';
-import { Collector, createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
+import { Collector, createTopics, redisStoreFor, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 
 const WINDOW_MS = 10_000;
 const cleanups: (() => Promise<void>)[] = [];
@@ -61,15 +61,7 @@ async function collectAlerts(run: string, config: Readonly<Config>): Promise<Col
   return c;
 }
 
-async function redisStore(config: Readonly<Config>): Promise<RedisStateStore> {
-  const store = new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
-  await store.connect();
-  cleanups.push(async () => {
-    await store.clear(config.redis.keyPrefix);
-    await store.close();
-  });
-  return store;
-}
+const redisStore = (config: Readonly<Config>): Promise<RedisStateStore> => redisStoreFor(config, cleanups);
 
 /** A window-aligned start that puts `windows` windows of data just behind now (the ingest's event-time guard refuses old data). */
 const recentBase = (windows: number): number => Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - (windows + 2) * WINDOW_MS;

@@ -17,9 +17,9 @@ import { type Running, startMeshwatch } from '../../src/runtime/app.js';
 import { type AlertSink, type Delivery } from '../../src/runtime/ports.js';
 import { KafkaAlertSink } from '../../src/sinks/kafka/alerts.js';
 import { BoundedProducer } from '../../src/sinks/kafka/produce.js';
-import { RedisStateStore } from '../../src/stores/redis/store.js';
+import { type RedisStateStore } from '../../src/stores/redis/store.js';
 import { type StateStore } from '../../src/stores/types.js';
-import { Collector, createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
+import { Collector, createTopics, redisStoreFor, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 
 const WINDOW_MS = 10_000;
 const INJECTIONS: Injection[] = [{ kind: 'cpu_spike', service: 'checkout', factor: 6, from: 16, to: 22 }];
@@ -89,12 +89,7 @@ async function setUp(label: string): Promise<{ run: string; config: Readonly<Con
   const run = uniqueId(label);
   const config = testConfig(run);
   await createTopics(config);
-  const store = new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
-  await store.connect();
-  cleanups.push(async () => {
-    await store.clear(config.redis.keyPrefix);
-    await store.close();
-  });
+  const store = await redisStoreFor(config, cleanups);
   const alerts = await new Collector<Alert>(testKafka(run), config.kafka.topics.alerts).start();
   cleanups.push(() => alerts.stop());
   return { run, config, store, alerts };
