@@ -25,6 +25,7 @@ export const ErrorCodes = {
   MW_STORE_CODEC: { retriable: false, summary: 'a stored state record cannot be read' },
   MW_KAFKA_UNAVAILABLE: { retriable: true, summary: 'the Kafka cluster did not answer' },
   MW_SINK_DELIVERY: { retriable: true, summary: 'a sink could not deliver an alert' },
+  MW_SINK_REJECTED: { retriable: false, summary: "a sink's service refused an alert for good (PagerDuty 400); it is parked" },
   MW_KAFKA_MESSAGE_TOO_LARGE: { retriable: false, summary: "a single record exceeds its topic's max.message.bytes" },
   MW_KAFKA_PRODUCE_FAILED: { retriable: true, summary: 'the broker did not acknowledge a produce request' },
   MW_KAFKA_TOPIC_CONFIG: { retriable: false, summary: 'an internal topic exists with a setting meshwatch cannot work with' },

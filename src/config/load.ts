@@ -44,6 +44,10 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_PERSIST_WINDOWS: { path: 'detection.persistWindows', type: 'number' },
   MESHWATCH_RESOLVE_WINDOWS: { path: 'detection.resolveWindows', type: 'number' },
   MESHWATCH_HALF_LIFE_WINDOWS: { path: 'detection.halfLifeWindows', type: 'number' },
+  MESHWATCH_PAGERDUTY_ENABLED: { path: 'sinks.pagerduty.enabled', type: 'boolean' },
+  MESHWATCH_PAGERDUTY_URL: { path: 'sinks.pagerduty.url', type: 'string' },
+  MESHWATCH_PAGERDUTY_ROUTING_KEY: { path: 'sinks.pagerduty.routingKey', type: 'string' },
+  MESHWATCH_PAGERDUTY_ROUTING_KEY_FILE: { path: 'sinks.pagerduty.routingKeyFile', type: 'string' },
 };
 
 function setPath(obj: Obj, path: string, value: Json): void {

@@ -26,7 +26,8 @@ const d = DEFAULT_DETECTION;
 
 export const ConfigSchema = z
   .object({
-    role: z.enum(['all', 'ingest', 'detect']).default('all'),
+    /** `sink-pagerduty`: only the PagerDuty sink worker; `all` also runs it when sinks.pagerduty.enabled. */
+    role: z.enum(['all', 'ingest', 'detect', 'sink-pagerduty']).default('all'),
     /** debug: client libraries' own log lines and stack traces of unexpected errors go to stderr. */
     logLevel: z.enum(['info', 'debug']).default('info'),
     kafka: z
@@ -201,8 +202,50 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    sinks: z
+      .object({
+        /** PagerDuty Events API v2 (src/sinks/pagerduty): consumer group `meshwatch-sink-pagerduty` on the alerts topic. */
+        pagerduty: z
+          .object({
+            enabled: z.boolean().default(false),
+            url: z
+              .string()
+              .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http:// or https:// URL')
+              .default('https://events.pagerduty.com/v2/enqueue'),
+            /** The Events API v2 integration key (or MESHWATCH_PAGERDUTY_ROUTING_KEY); never logged. */
+            routingKey: z
+              .string()
+              .regex(/^[A-Za-z0-9]{32}$/, 'a PagerDuty integration key: 32 letters and digits')
+              .optional(),
+            /** A file holding the routing key (a mounted secret), read at start-up. */
+            routingKeyFile: z.string().min(1).optional(),
+            /** One request's bound (fetch with AbortSignal.timeout); no answer within it is retried. */
+            timeoutMs: positiveInt.default(10_000),
+            /** Backoff of a retriable failure (429, 5xx, network): doubles from this, with jitter … */
+            retryInitialMs: positiveInt.default(1000),
+            /** … up to this (PagerDuty asks for minutes after a 429). */
+            retryMaxMs: positiveInt.default(120_000),
+          })
+          .strict()
+          .refine((p) => !(p.routingKey !== undefined && p.routingKeyFile !== undefined), {
+            message: 'give routingKey or routingKeyFile, not both',
+            path: ['routingKeyFile'],
+          })
+          .refine((p) => !p.enabled || p.routingKey !== undefined || p.routingKeyFile !== undefined, {
+            message: 'an enabled PagerDuty sink needs routingKey, routingKeyFile or MESHWATCH_PAGERDUTY_ROUTING_KEY',
+            path: ['routingKey'],
+          })
+          .refine((p) => p.retryMaxMs >= p.retryInitialMs, { message: 'retryMaxMs must be ≥ retryInitialMs', path: ['retryMaxMs'] })
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.role !== 'sink-pagerduty' || c.sinks.pagerduty.enabled, {
+    message: "role 'sink-pagerduty' needs sinks.pagerduty.enabled",
+    path: ['role'],
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
