@@ -21,6 +21,7 @@ const USAGE = `usage: meshwatch <command> [options]
 
 commands:
   run [--role all|ingest|detect]   consume the raw topics, detect, publish alerts (default role: all)
+  run --role sink-pagerduty        deliver the alerts topic to PagerDuty (also in role all when enabled)
   replay FILE|-                    run NDJSON records through the pipeline in memory; alerts to stdout
   demo                             a synthetic mesh through the real topics, with injected anomalies
 

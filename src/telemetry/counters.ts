@@ -20,6 +20,8 @@ const INSTRUMENTS = {
   windows: meter.createCounter('meshwatch.windows.closed', { description: 'Windows closed by stage 2' }),
   verdicts: meter.createCounter('meshwatch.verdicts', { description: 'Detector verdicts by status' }),
   produce_requests: meter.createCounter('meshwatch.kafka.produce.requests', { description: 'Produce requests sent, by topic role' }),
+  sink_retries: meter.createCounter('meshwatch.sink.retries', { description: 'Alert deliveries a sink worker retried, by sink and code' }),
+  sink_parked: meter.createCounter('meshwatch.sink.parked', { description: 'Alerts a sink refused for good, parked, by sink and code' }),
   resets: meter.createCounter('meshwatch.partition.resets', { description: 'Partition states dropped and re-read from the last commit' }),
 } satisfies Record<string, Counter>;
 

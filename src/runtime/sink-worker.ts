@@ -1,0 +1,191 @@
+/**
+ * A sink worker: its own consumer group on the alerts topic (`meshwatch-sink-<name>`), run
+ * by the ConsumeLoop, delivering each alert of a batch through an AlertSink in offset order
+ * (alerts are keyed by service, so in order per service), and committing a batch only after
+ * every alert of it was delivered or parked: at least once, deduplicated downstream by id.
+ *
+ * - Retriable failure (PagerDuty 429/5xx, network): the same alert is retried with
+ *   exponential backoff and jitter (`retryInitialMs` doubling up to `retryMaxMs`, each wait
+ *   drawn from its upper half), heartbeating; before the first wait the offsets already done
+ *   are committed, never the failing one. It blocks this worker's stream (ordering wins);
+ *   `stop` ends the wait and leaves the alert uncommitted, to be re-read.
+ * - Permanent failure (PagerDuty 400, an event too large), or a record that is not an alert:
+ *   a parked record on `meshwatch.alerts.parked.<name>` (the alert, the error code and
+ *   reason, the source position), and the stream goes on. Parking itself is retried like a
+ *   delivery; a parking topic that refuses the record for good stops the worker (fatal).
+ * - Counters: sent {stage: sink, sink}, sink_retries {sink, code}, sink_parked {sink, code};
+ *   labels carry the sink's name and error codes only. Log lines carry the sink's error
+ *   messages, which the sink keeps free of secrets (src/sinks/pagerduty/sink.ts).
+ */
+import { type Alert, AlertSchema } from '../core/alert/schema.js';
+import { type ErrorCode, MeshwatchError } from '../errors.js';
+import { type Counters } from '../telemetry/counters.js';
+import { type ConsumeLoop } from './consume-loop.js';
+import { type AlertSink, type OutRecord, type RecordSink, type SourceBatch, type SourceRecord } from './ports.js';
+
+export const PARKED_SCHEMA_ID = 'meshwatch.parked/v1';
+export const sinkGroupOf = (name: string): string => `meshwatch-sink-${name}`;
+export const parkingTopicOf = (name: string): string => `meshwatch.alerts.parked.${name}`;
+
+/** A record a sink refused for good, as written to its parking topic. */
+export interface ParkedRecord {
+  schema: typeof PARKED_SCHEMA_ID;
+  sink: string;
+  code: ErrorCode;
+  reason: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** The alert, when the record was one. */
+  alert: Alert | null;
+  /** The record's text (its first 64 KiB) when it was not an alert. */
+  value?: string;
+}
+
+export interface SinkWorkerOptions {
+  name: string;
+  loop: ConsumeLoop;
+  sink: AlertSink;
+  /** Where parked records go (acks=all). */
+  parking: RecordSink;
+  parkingTopic: string;
+  counters: Counters;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  /** One line per retry and per parked alert (default: none). */
+  log?: (line: string) => void;
+  /** Jitter source in [0, 1) (tests pin it). */
+  random?: () => number;
+}
+
+const MAX_PARKED_VALUE_CHARS = 64 * 1024;
+
+export class SinkWorker {
+  private stopping = false;
+  private readonly wakeUp = new AbortController();
+
+  constructor(private readonly o: SinkWorkerOptions) {}
+
+  async start(): Promise<void> {
+    await this.o.loop.run((batch) => this.onBatch(batch));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeUp.abort();
+    await this.o.loop.stop();
+  }
+
+  private async onBatch(batch: SourceBatch): Promise<void> {
+    const first = batch.records[0];
+    if (!first) return;
+    let next = BigInt(first.offset);
+    for (const record of batch.records) {
+      if (this.stopping || !batch.isCurrent()) return;
+      const parsed = alertOf(record);
+      if ('code' in parsed) {
+        await this.park(batch, record, parsed.code, parsed.reason, null);
+      } else {
+        const outcome = await this.deliver(batch, parsed.alert, next);
+        if (outcome === 'stopped') return;
+        if (outcome !== 'sent') await this.park(batch, record, outcome.code, outcome.message, parsed.alert);
+      }
+      next = BigInt(record.offset) + 1n;
+    }
+    await this.o.loop.commit(batch.topic, batch.partition, next);
+  }
+
+  /** Delivers one alert, retrying retriable failures until it goes through or the worker stops. */
+  private async deliver(batch: SourceBatch, alert: Alert, doneUpTo: bigint): Promise<'sent' | 'stopped' | MeshwatchError> {
+    const { counters, name } = this.o;
+    for (let attempt = 0; ; attempt++) {
+      const d = await this.o.sink.deliver([alert]);
+      if (d.ok) {
+        counters.add('sent', 1, { stage: 'sink', sink: name });
+        return 'sent';
+      }
+      if (!d.retriable) return d.error;
+      counters.add('sink_retries', 1, { sink: name, code: d.error.code });
+      if (attempt === 0) await this.o.loop.commit(batch.topic, batch.partition, doneUpTo).catch(() => undefined);
+      const waitMs = this.backoffMs(attempt);
+      this.o.log?.(
+        `sink ${name}: alert ${alert.id} not delivered (${d.error.code}: ${d.error.message}); retry ${attempt + 1} in ${waitMs} ms`,
+      );
+      if (!(await this.sleep(waitMs)) || !batch.isCurrent()) return 'stopped';
+      await batch.heartbeat().catch(() => undefined);
+    }
+  }
+
+  private async park(batch: SourceBatch, record: SourceRecord, code: ErrorCode, reason: string, alert: Alert | null): Promise<void> {
+    const { counters, name } = this.o;
+    const parked: ParkedRecord = {
+      schema: PARKED_SCHEMA_ID,
+      sink: name,
+      code,
+      reason,
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: record.offset,
+      alert,
+      ...(alert ? {} : { value: (record.value?.toString('utf8') ?? '').slice(0, MAX_PARKED_VALUE_CHARS) }),
+    };
+    const out: OutRecord = {
+      key: record.key ? record.key.toString('utf8') : null,
+      value: JSON.stringify(parked),
+      headers: { 'meshwatch-error': code },
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.o.parking.send(this.o.parkingTopic, [out]);
+        break;
+      } catch (e) {
+        if (!(e instanceof MeshwatchError) || !e.retriable) throw e;
+        counters.add('sink_retries', 1, { sink: name, code: e.code });
+        if (!(await this.sleep(this.backoffMs(attempt)))) throw e;
+      }
+    }
+    counters.add('sink_parked', 1, { sink: name, code });
+    this.o.log?.(
+      `sink ${name}: parked ${alert ? `alert ${alert.id}` : 'a record'} from ${batch.topic}/${batch.partition}@${record.offset}: ${code}: ${reason}`,
+    );
+  }
+
+  /** Exponential backoff with jitter: a wait drawn from the upper half of min(max, initial·2^attempt). */
+  private backoffMs(attempt: number): number {
+    const ceiling = Math.min(this.o.retryMaxMs, this.o.retryInitialMs * 2 ** Math.min(attempt, 30));
+    return Math.round(ceiling / 2 + (this.o.random ?? Math.random)() * (ceiling / 2));
+  }
+
+  /** Waits, unless the worker stops meanwhile; false when it stopped. */
+  private sleep(ms: number): Promise<boolean> {
+    if (this.stopping) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.wakeUp.signal.removeEventListener('abort', done);
+        resolve(!this.stopping);
+      };
+      const t = setTimeout(done, ms);
+      this.wakeUp.signal.addEventListener('abort', done);
+    });
+  }
+}
+
+/** The alert a record holds, or why it holds none. */
+function alertOf(record: SourceRecord): { alert: Alert } | { code: ErrorCode; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(record.value?.toString('utf8') ?? '');
+  } catch {
+    return { code: 'MW_DECODE_INVALID_JSON', reason: 'the record is not valid JSON' };
+  }
+  const r = AlertSchema.safeParse(json);
+  if (!r.success) {
+    const first = r.error.issues[0];
+    return {
+      code: 'MW_DECODE_SCHEMA',
+      reason: `not a meshwatch alert: ${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'}`,
+    };
+  }
+  return { alert: r.data };
+}
