@@ -59,6 +59,8 @@ export interface SinkWorkerOptions {
 }
 
 const MAX_PARKED_VALUE_CHARS = 64 * 1024;
+/** Below kafkajs's default session timeout (30 s) by far; kafkajs itself sends at most one per heartbeatInterval. */
+const HEARTBEAT_EVERY_MS = 2000;
 
 export class SinkWorker {
   private stopping = false;
@@ -111,8 +113,7 @@ export class SinkWorker {
       this.o.log?.(
         `sink ${name}: alert ${alert.id} not delivered (${d.error.code}: ${d.error.message}); retry ${attempt + 1} in ${waitMs} ms`,
       );
-      if (!(await this.sleep(waitMs)) || !batch.isCurrent()) return 'stopped';
-      await batch.heartbeat().catch(() => undefined);
+      if (!(await this.wait(batch, waitMs))) return 'stopped';
     }
   }
 
@@ -141,7 +142,7 @@ export class SinkWorker {
       } catch (e) {
         if (!(e instanceof MeshwatchError) || !e.retriable) throw e;
         counters.add('sink_retries', 1, { sink: name, code: e.code });
-        if (!(await this.sleep(this.backoffMs(attempt)))) throw e;
+        if (!(await this.wait(batch, this.backoffMs(attempt)))) throw e;
       }
     }
     counters.add('sink_parked', 1, { sink: name, code });
@@ -154,6 +155,18 @@ export class SinkWorker {
   private backoffMs(attempt: number): number {
     const ceiling = Math.min(this.o.retryMaxMs, this.o.retryInitialMs * 2 ** Math.min(attempt, 30));
     return Math.round(ceiling / 2 + (this.o.random ?? Math.random)() * (ceiling / 2));
+  }
+
+  /**
+   * Waits `ms`, heartbeating every HEARTBEAT_EVERY_MS so the group keeps this member through
+   * a long backoff; false when the worker stopped or the batch is no longer current.
+   */
+  private async wait(batch: SourceBatch, ms: number): Promise<boolean> {
+    for (let left = ms; left > 0; left -= HEARTBEAT_EVERY_MS) {
+      if (!(await this.sleep(Math.min(left, HEARTBEAT_EVERY_MS))) || !batch.isCurrent()) return false;
+      await batch.heartbeat().catch(() => undefined);
+    }
+    return true;
   }
 
   /** Waits, unless the worker stops meanwhile; false when it stopped. */
