@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Alert } from '../../src/core/alert/schema.js';
+import { startMeshwatch } from '../../src/runtime/app.js';
 import { type ParkedRecord } from '../../src/runtime/sink-worker.js';
 import { startPagerDutyWorker } from '../../src/runtime/sink-pagerduty.js';
 import { KafkaAlertSink } from '../../src/sinks/kafka/alerts.js';
@@ -122,5 +123,39 @@ describe('PagerDuty sink worker', { timeout: 180_000 }, () => {
     expect(lines.some((l) => l.includes('parked'))).toBe(true);
     const everything = [...lines, JSON.stringify(counters.snapshot()), ...parked.items.map((i) => JSON.stringify(i))].join('\n');
     expect(everything).not.toContain(ROUTING_KEY);
+  });
+
+  it("--role sink-pagerduty runs only the worker, in group meshwatch-sink-pagerduty, from the alerts topic's end", async () => {
+    const pd = await new FakePagerDuty().start();
+    cleanups.push(() => pd.stop());
+    const run = uniqueId('pdrole');
+    const config = testConfig(run, {
+      role: 'sink-pagerduty',
+      sinks: { pagerduty: { enabled: true, routingKey: ROUTING_KEY, url: pd.url, retryInitialMs: 50, retryMaxMs: 400 } },
+    });
+    await createTopics(config);
+    const kafka = testKafka(run);
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+    const out = new KafkaAlertSink(
+      new BoundedProducer(producer, { topicBytes: new Map(), defaultTopicBytes: 1024 * 1024, maxRequestBytes: 1024 * 1024 }),
+      config.kafka.topics.alerts,
+    );
+    const history = alertOf('old', 'firing', 0);
+    expect(await out.deliver([history])).toEqual({ ok: true });
+
+    const app = await startMeshwatch(config, { onWarning: () => undefined });
+    cleanups.push(() => app.stop());
+    expect(app.query).toBeUndefined();
+    // The group starts at the end: alerts produced once it has joined reach PagerDuty, history does not.
+    const end = Date.now() + 60_000;
+    for (let i = 1; pd.events.length === 0 && Date.now() < end; i++) {
+      expect(await out.deliver([alertOf('new', 'firing', i)])).toEqual({ ok: true });
+      await sleep(500);
+    }
+    expect(pd.events.length).toBeGreaterThan(0);
+    expect(pd.events.map((e) => e.payload.component)).not.toContain('old');
+    expect(app.counters.get('sent', { stage: 'sink', sink: 'pagerduty' })).toBeGreaterThan(0);
   });
 });
