@@ -22,7 +22,7 @@ export interface PagerDutySinkOptions {
   maxEventBytes?: number;
 }
 
-/** Longest part of PagerDuty's answer kept in an error (bytes of text). */
+/** Longest part of PagerDuty’s answer kept in an error (characters). */
 const MAX_REASON_CHARS = 2000;
 
 export class PagerDutySink implements AlertSink {
