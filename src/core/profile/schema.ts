@@ -50,7 +50,8 @@ const quantity = z
     z.string().max(QUANTITY_MAX_CHARS).regex(QUANTITY_PATTERN, 'must be a Kubernetes quantity such as 250m, 1.5, 512Mi'),
     z.number().nonnegative().finite(),
   ])
-  .refine((q) => parseQuantity(q).ok, 'must be a finite Kubernetes quantity')
+  // Only the value is judged here (the pattern has spoken for the form): 1e400 matches but is not finite.
+  .refine((q) => typeof q !== 'string' || !QUANTITY_PATTERN.test(q) || parseQuantity(q).ok, 'must be a finite quantity')
   .describe('Kubernetes quantity: CPU in cores (250m = 0.25), memory and storage in bytes (512Mi, 1G).');
 
 const resourceList = z.object({ cpu: quantity.optional(), memory: quantity.optional(), 'ephemeral-storage': quantity.optional() }).strict();

@@ -89,6 +89,7 @@ describe('ResourceProfileSchema', () => {
     ['spec.containers.0.resources.limits.cpu', -1, 'spec.containers.0.resources.limits.cpu'],
     ['spec.containers.0.resources.limits.memory', '512MB', 'spec.containers.0.resources.limits.memory'],
     ['spec.containers.0.resources.limits.memory', true, 'spec.containers.0.resources.limits.memory'],
+    ['spec.containers.0.resources.limits.memory', '1e400', 'spec.containers.0.resources.limits.memory'],
     ['spec.containers.0.resources.limits.gpu', '1', 'spec.containers.0.resources.limits.gpu'],
     ['spec.containers.0.resources.requests.cpu', '2', 'spec.containers.0.resources.requests.cpu'],
     ['spec.containers.0.resources.requests.memory', '1Gi', 'spec.containers.0.resources.requests.memory'],
