@@ -9,3 +9,4 @@ export {
   type ProfileLoadResult,
 } from './load.js';
 export { ProfileRegistry, type ProfileSet } from './registry.js';
+export { watchProfiles, type ProfileWatch, type ProfileWatchOptions, type ProfileWatchResult } from './watch.js';

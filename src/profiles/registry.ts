@@ -33,7 +33,8 @@ export class ProfileRegistry {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly dir: string,
+    /** The directory the profiles are read from. */
+    readonly dir: string,
     private readonly options: Partial<ProfileLoadOptions> = {},
   ) {}
 
