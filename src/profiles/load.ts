@@ -1,9 +1,9 @@
 /**
  * Declared resource profiles from a directory of files (I/O; the schema lives in src/core/profile).
  *
- * Input: a directory; every regular file named *.yaml, *.yml or *.json in it (not recursive,
- * dot-files skipped, read in name order) holds one profile, a list of profiles, or (YAML) several
- * `---` documents each holding one of those.
+ * Input: a directory; every regular file (or symlink to one) named *.yaml, *.yml or *.json in
+ * it (not recursive, dot-files skipped, read in name order) holds one profile, a list of
+ * profiles, or (YAML) several `---` documents each holding one of those.
  * Output: all profiles, or every problem found, never a part: a load with any problem yields
  * no profiles. Each problem names the file and, where there is one, the field path
  * (`spec.containers[0].resources.limits.cpu`) or the line and column.
@@ -62,19 +62,27 @@ export function formatFieldPath(path: readonly PropertyKey[]): string {
 
 const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** Reads at most maxBytes + 1 bytes: enough to know a file is too large without reading it all. */
-async function readBounded(path: string, maxBytes: number): Promise<{ text: string } | { tooLarge: true }> {
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Reads a regular file (a symlink to one counts: ConfigMap volumes are made of them), stopping
+ * after maxBytes + 1 bytes: enough to know a file is too large without reading it all.
+ */
+async function readBounded(path: string, maxBytes: number): Promise<{ text: string } | { tooLarge: true } | { notFile: true }> {
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.alloc(maxBytes + 1);
+    if (!(await handle.stat()).isFile()) return { notFile: true };
+    const chunks: Buffer[] = [];
     let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(READ_CHUNK_BYTES, maxBytes + 1 - length));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, length);
       if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
+      if (length > maxBytes) return { tooLarge: true };
     }
-    if (length > maxBytes) return { tooLarge: true };
-    return { text: buffer.toString('utf8', 0, length) };
+    return { text: Buffer.concat(chunks, length).toString('utf8') };
   } finally {
     await handle.close();
   }
@@ -155,7 +163,7 @@ export async function loadProfileDir(dir: string, options: Partial<ProfileLoadOp
   try {
     const entries = await readdir(dir, { withFileTypes: true });
     names = entries
-      .filter((e) => e.isFile() && PROFILE_FILE.test(e.name))
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && PROFILE_FILE.test(e.name))
       .map((e) => e.name)
       .sort();
   } catch (err) {
@@ -187,6 +195,10 @@ export async function loadProfileDir(dir: string, options: Partial<ProfileLoadOp
       read = await readBounded(join(dir, file), opts.maxFileBytes);
     } catch (err) {
       errors.push({ code: 'MW_PROFILE_UNREADABLE', file, path: '', message: `cannot read: ${describeError(err)}` });
+      continue;
+    }
+    if ('notFile' in read) {
+      errors.push({ code: 'MW_PROFILE_UNREADABLE', file, path: '', message: 'not a regular file' });
       continue;
     }
     if ('tooLarge' in read) {

@@ -2,7 +2,7 @@
  * Declared profiles from a directory: every good file is read, every bad one is named with its
  * field, and a failed load never replaces (or half-replaces) the set in force.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +136,23 @@ describe('loadProfileDir', () => {
     writeFileSync(join(dir, 'two.yaml'), `${PROFILE('a')}---\n${PROFILE('b', 'enforce')}`);
     const result = await loadProfileDir(dir);
     expect(result.ok && result.profiles.map((p) => p.metadata.name)).toEqual(['a', 'b']);
+  });
+
+  it('reads a ConfigMap volume: files that are symlinks into a ..data directory', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, '..2026_12_06'));
+    writeFileSync(join(dir, '..2026_12_06', 'a.yaml'), PROFILE('a'));
+    symlinkSync('..2026_12_06', join(dir, '..data'));
+    symlinkSync(join('..data', 'a.yaml'), join(dir, 'a.yaml'));
+    const result = await loadProfileDir(dir);
+    expect(result.ok && result.profiles.map((p) => p.metadata.name)).toEqual(['a']);
+  });
+
+  it('refuses a profile name that is not a regular file', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync('sub', join(dir, 'sub.yaml'));
+    expect(await errorsOf(dir)).toEqual([{ code: 'MW_PROFILE_UNREADABLE', file: 'sub.yaml', path: '', message: 'not a regular file' }]);
   });
 
   it('an empty directory is an empty set; a missing one is MW_PROFILE_UNREADABLE', async () => {
