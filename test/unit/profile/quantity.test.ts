@@ -1,4 +1,5 @@
 /** Kubernetes quantity strings parsed to cores and bytes: the units the profile schema promises. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseBytes, parseCpuCores, parseQuantity } from '../../../src/core/profile/quantity.js';
 
@@ -77,5 +78,26 @@ describe('units', () => {
 
   it('passes failures through', () => {
     expect(parseBytes('-1Mi').ok).toBe(false);
+  });
+});
+
+describe('laws', () => {
+  it('a binary suffix multiplies by its power of 1024; m divides by 1000', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 1_000_000 }), fc.constantFrom(['Ki', 10], ['Mi', 20], ['Gi', 30], ['Ti', 40]), (n, [suffix, power]) => {
+        expect(parseQuantity(`${n}${suffix}`)).toEqual({ ok: true, value: n * 2 ** power });
+        expect(parseQuantity(`${n}m`)).toEqual({ ok: true, value: Number(`${n}e-3`) });
+      }),
+    );
+  });
+
+  it('never accepts a negative quantity and never returns a negative value', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 12 }), (text) => {
+        const parsed = parseQuantity(text);
+        if (text.startsWith('-')) expect(parsed.ok).toBe(false);
+        if (parsed.ok) expect(parsed.value).toBeGreaterThanOrEqual(0);
+      }),
+    );
   });
 });
