@@ -30,6 +30,9 @@ export const ErrorCodes = {
   MW_KAFKA_PRODUCE_FAILED: { retriable: true, summary: 'the broker did not acknowledge a produce request' },
   MW_KAFKA_TOPIC_CONFIG: { retriable: false, summary: 'an internal topic exists with a setting meshwatch cannot work with' },
   MW_KAFKA_CONSUMER_CRASHED: { retriable: false, summary: 'a consumer stopped on an error it will not retry' },
+  MW_PROFILE_INVALID: { retriable: false, summary: 'a resource profile file is not valid YAML/JSON or breaks the profile schema' },
+  MW_PROFILE_TOO_LARGE: { retriable: false, summary: 'a resource profile file exceeds the size bound' },
+  MW_PROFILE_UNREADABLE: { retriable: true, summary: 'the resource profile directory or one of its files cannot be read' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

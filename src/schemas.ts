@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { AlertSchema } from './core/alert/schema.js';
+import { ResourceProfileSchema } from './core/profile/schema.js';
 
 const BASE = 'https://meshwatch.dev/schemas/';
 
@@ -15,5 +16,14 @@ export function renderSchemas(): Record<string, string> {
       'One document per state change (firing, resolved) of an alert episode, published on meshwatch.alerts keyed by namespace/name.',
     ...z.toJSONSchema(AlertSchema, { target: 'draft-2020-12' }),
   };
-  return { 'alert.schema.json': JSON.stringify(alert, null, 2) + '\n' };
+  const profile = {
+    $id: `${BASE}profile.schema.json`,
+    title: 'meshwatch resource profile (meshwatch.io/v1 ResourceProfile)',
+    description: 'A declared resource profile: one workload, its container resources, traffic budgets, allowed peers and mode.',
+    ...z.toJSONSchema(ResourceProfileSchema, { target: 'draft-2020-12', io: 'input' }),
+  };
+  return {
+    'alert.schema.json': JSON.stringify(alert, null, 2) + '\n',
+    'profile.schema.json': JSON.stringify(profile, null, 2) + '\n',
+  };
 }
