@@ -12,7 +12,7 @@ import { loadProfileDir, type ProfileLoadError, type ProfileLoadOptions } from '
 
 export interface ProfileSet {
   readonly profiles: readonly ResourceProfile[];
-  /** Profiles by workloadKey (`cluster/namespace/name`). */
+  /** Profiles by workloadKey (the service key, `[cluster:]namespace/name`). */
   readonly byWorkload: ReadonlyMap<string, ResourceProfile>;
   /** How many successful reloads produced this set (0: none yet). */
   readonly generation: number;

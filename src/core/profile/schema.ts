@@ -9,6 +9,7 @@
  * field is an error, never ignored. Checks JSON Schema cannot express (request ≤ limit, unique
  * container names) are refinements here and hold for every parsed profile.
  */
+import { serviceKey } from '../model.js';
 import { z } from 'zod';
 import { WINDOW_METRICS } from '../model.js';
 import { QUANTITY_MAX_CHARS, QUANTITY_PATTERN, parseQuantity } from './quantity.js';
@@ -162,5 +163,8 @@ export type PeerRule = z.infer<typeof PeerRuleSchema>;
 export type ProfileMode = (typeof PROFILE_MODES)[number];
 export type Sensitivity = (typeof SENSITIVITIES)[number];
 
-/** The registry key of a profile's workload: `cluster/namespace/name` (cluster empty when absent). */
-export const workloadKey = (w: WorkloadRef): string => `${w.cluster ?? ''}/${w.namespace}/${w.name}`;
+/** The registry key of a profile's workload: the service key every stage uses (`[cluster:]namespace/name`, escaped). */
+export const workloadKey = (w: WorkloadRef): string =>
+  serviceKey(
+    w.cluster === undefined ? { namespace: w.namespace, name: w.name } : { cluster: w.cluster, namespace: w.namespace, name: w.name },
+  );

@@ -144,8 +144,8 @@ describe('resolved amounts', () => {
   });
 
   it('keys a workload by cluster, namespace and name', () => {
-    expect(workloadKey({ cluster: 'prod-eu', namespace: 'shop', name: 'checkout' })).toBe('prod-eu/shop/checkout');
-    expect(workloadKey({ namespace: 'shop', name: 'checkout' })).toBe('/shop/checkout');
+    expect(workloadKey({ cluster: 'prod-eu', namespace: 'shop', name: 'checkout' })).toBe('prod-eu:shop/checkout');
+    expect(workloadKey({ namespace: 'shop', name: 'checkout' })).toBe('shop/checkout');
   });
 });
 

@@ -67,7 +67,7 @@ describe('loadProfileDir', () => {
     const [unknown] = await errorsOf(fixture('unknown-field'));
     expect(unknown && formatProfileError(unknown)).toBe('orders.yaml: spec.containers[0].image: unknown field');
     const [dup] = await errorsOf(fixture('duplicate'));
-    expect(dup?.message).toBe('a second profile for workload /shop/cart (the first is in cart.yaml)');
+    expect(dup?.message).toBe('a second profile for workload shop/cart (the first is in cart.yaml)');
     expect((await errorsOf(fixture('negative-limit'))).map(formatProfileError)).toEqual([
       'orders.yaml: spec.containers[0].resources.limits.memory: must be a Kubernetes quantity such as 250m, 1.5, 512Mi',
     ]);
