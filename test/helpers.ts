@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Kafka, type Consumer } from 'kafkajs';
 import { type Config } from '../src/config/schema.js';
+import { type SyntheticMesh } from '../src/demo/mesh.js';
 import { RedisStateStore } from '../src/stores/redis/store.js';
 import { parseConfig } from '../src/config/load.js';
 import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../src/sources/kafka/client.js';
@@ -115,6 +116,29 @@ export async function redisStoreFor(config: Readonly<Config>, cleanups: (() => P
     await store.close();
   });
   return store;
+}
+
+/** Produces windows [from, to) of a synthetic mesh to the config's first envoy and cadvisor topics. */
+export async function produceMeshWindows(
+  run: string,
+  config: Readonly<Config>,
+  mesh: SyntheticMesh,
+  baseMs: number,
+  from: number,
+  to: number,
+): Promise<void> {
+  const producer = testKafka(run).producer();
+  await producer.connect();
+  for (let i = from; i < to; i++) {
+    const w = mesh.window(baseMs, i);
+    await producer.sendBatch({
+      topicMessages: [
+        { topic: config.kafka.topics.envoy[0]!, messages: w.envoy.map((value) => ({ value })) },
+        { topic: config.kafka.topics.cadvisor[0]!, messages: w.cadvisor.map((value) => ({ value })) },
+      ],
+    });
+  }
+  await producer.disconnect();
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

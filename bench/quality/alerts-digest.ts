@@ -33,7 +33,7 @@ import { type Config } from '../../src/config/schema.js';
 import { type Alert } from '../../src/core/alert/schema.js';
 import { type Injection, SyntheticMesh } from '../../src/demo/mesh.js';
 import { buildMesh } from './clean-mesh.js';
-import { buildConfig, fromRepoRoot, overridesOf } from './common.js';
+import { buildConfig, chunks, fromRepoRoot, overridesOf } from './common.js';
 import { SCENARIO_NAMES, buildScenario } from './scenarios.js';
 
 type Source = 'scenario' | 'mesh' | 'demo' | 'nab';
@@ -48,20 +48,7 @@ async function digestOf(tag: string, config: Readonly<Config>, input: NodeJS.Rea
   return out;
 }
 
-const streamOf = (lines: Iterable<string>): NodeJS.ReadableStream => {
-  function* chunks(): Generator<string> {
-    let buf = '';
-    for (const l of lines) {
-      buf += l + '\n';
-      if (buf.length >= 65536) {
-        yield buf;
-        buf = '';
-      }
-    }
-    if (buf) yield buf;
-  }
-  return Readable.from(chunks());
-};
+const streamOf = (lines: Iterable<string>): NodeJS.ReadableStream => Readable.from(chunks(lines));
 
 /** Demo mesh: 10 s windows, spikes and a new edge that returns after its episode resolved. */
 const DEMO_WINDOWS = 700;

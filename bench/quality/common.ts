@@ -88,7 +88,7 @@ export const firingOf = (a: Alert): Firing => {
 };
 
 /** Groups lines into ~64 KiB chunks (newline-terminated) for a Readable. */
-function* chunks(lines: Iterable<string>): Generator<string> {
+export function* chunks(lines: Iterable<string>): Generator<string> {
   let buf = '';
   for (const l of lines) {
     buf += l + '\n';

@@ -9,35 +9,13 @@ import { type Injection, SyntheticMesh } from '../../src/demo/mesh.js';
 import { type Running, startMeshwatch } from '../../src/runtime/app.js';
 import { type RedisStateStore } from '../../src/stores/redis/store.js';
 import { type Config } from '../../src/config/schema.js';
-import { Collector, createTopics, redisStoreFor, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
+import { Collector, createTopics, produceMeshWindows, redisStoreFor, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 
 const WINDOW_MS = 10_000;
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
-
-async function produceWindows(
-  run: string,
-  config: Readonly<Config>,
-  mesh: SyntheticMesh,
-  baseMs: number,
-  from: number,
-  to: number,
-): Promise<void> {
-  const producer = testKafka(run).producer();
-  await producer.connect();
-  for (let i = from; i < to; i++) {
-    const w = mesh.window(baseMs, i);
-    await producer.sendBatch({
-      topicMessages: [
-        { topic: config.kafka.topics.envoy[0]!, messages: w.envoy.map((value) => ({ value })) },
-        { topic: config.kafka.topics.cadvisor[0]!, messages: w.cadvisor.map((value) => ({ value })) },
-      ],
-    });
-  }
-  await producer.disconnect();
-}
 
 async function start(config: Readonly<Config>): Promise<Running> {
   const app = await startMeshwatch(config);
@@ -81,7 +59,7 @@ describe('pipeline through real Kafka and Redis', { timeout: 240_000 }, () => {
     const baseMs = recentBase(28);
     const app = await start(config);
     const alerts = await collectAlerts(run, config);
-    await produceWindows(run, config, mesh, baseMs, 0, 28);
+    await produceMeshWindows(run, config, mesh, baseMs, 0, 28);
 
     const got = await alerts.waitFor(
       (as) =>
@@ -119,7 +97,7 @@ describe('pipeline through real Kafka and Redis', { timeout: 240_000 }, () => {
 
     // Phase 1: warm-up (12 windows needed), then stop.
     const first = await start(config);
-    await produceWindows(run, config, mesh, baseMs, 0, 15);
+    await produceMeshWindows(run, config, mesh, baseMs, 0, 15);
     for (let t = 0; t < 300 && (await windowsOf()) < 15; t++) await sleep(100);
     expect(await windowsOf()).toBe(15);
     await first.stop();
@@ -127,13 +105,13 @@ describe('pipeline through real Kafka and Redis', { timeout: 240_000 }, () => {
 
     // Phase 2: a new process; the spike starts at once. Only a baseline loaded from Redis can judge it.
     const second = await start(config);
-    await produceWindows(run, config, mesh, baseMs, 15, 18);
+    await produceMeshWindows(run, config, mesh, baseMs, 15, 18);
     await alerts.waitFor((as) => as.some((a) => a.status === 'firing' && isCpuSpike(a)), 60_000, 'the CPU spike after restart');
     await second.stop(); // mid-episode
 
     // Phase 3: another process finishes the episode.
     await start(config);
-    await produceWindows(run, config, mesh, baseMs, 18, 28);
+    await produceMeshWindows(run, config, mesh, baseMs, 18, 28);
     await alerts.waitFor((as) => as.some((a) => a.status === 'resolved' && isCpuSpike(a)), 60_000, 'the resolution');
     await sleep(2000);
 

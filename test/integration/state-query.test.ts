@@ -10,7 +10,7 @@ import { serviceView } from '../../src/core/pipeline/service-view.js';
 import { DEMO_SERVICES, SyntheticMesh } from '../../src/demo/mesh.js';
 import { startMeshwatch } from '../../src/runtime/app.js';
 import { RedisStateStore } from '../../src/stores/redis/store.js';
-import { createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
+import { createTopics, produceMeshWindows, sleep, testConfig, uniqueId } from '../helpers.js';
 
 const WINDOW_MS = 10_000;
 const WINDOWS = 20;
@@ -37,18 +37,7 @@ describe('state query of a running process', { timeout: 180_000 }, () => {
 
     const mesh = new SyntheticMesh(WINDOW_MS, [], 5);
     const baseMs = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - (WINDOWS + 2) * WINDOW_MS;
-    const producer = testKafka(run).producer();
-    await producer.connect();
-    for (let i = 0; i < WINDOWS; i++) {
-      const w = mesh.window(baseMs, i);
-      await producer.sendBatch({
-        topicMessages: [
-          { topic: config.kafka.topics.envoy[0]!, messages: w.envoy.map((value) => ({ value })) },
-          { topic: config.kafka.topics.cadvisor[0]!, messages: w.cadvisor.map((value) => ({ value })) },
-        ],
-      });
-    }
-    await producer.disconnect();
+    await produceMeshWindows(run, config, mesh, baseMs, 0, WINDOWS);
 
     // Until every service's windows are closed and saved (the idle close ends the last ones).
     const names = DEMO_SERVICES.map((s) => s.name).sort();
