@@ -135,6 +135,17 @@ function utf8Bytes(s: string, limit: number): number {
   return n;
 }
 
+/** Non-empty, at most MAX_IDENTITY_PART_BYTES, printable ASCII only: a part `checkPart` accepts. */
+function plainAscii(value: string): boolean {
+  const n = value.length;
+  if (n === 0 || n > MAX_IDENTITY_PART_BYTES) return false;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 const excerpt = (s: string): string => JSON.stringify(s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS)}…` : s);
 
 function checkPart(value: string, path: string): Result<string> {
@@ -151,6 +162,8 @@ function checkPart(value: string, path: string): Result<string> {
  * came from in reasons (`service`, `edges.out:shop/db.peer`, `(pod identity)`).
  */
 export function validateServiceId(s: ServiceId, path: string): Result<ServiceId> {
+  // Fast path, allocation-free (it runs once per record): printable-ASCII parts of a valid length.
+  if (plainAscii(s.namespace) && plainAscii(s.name) && (s.cluster === undefined || plainAscii(s.cluster))) return ok(s);
   const parts: [string, string | undefined][] = [
     ['cluster', s.cluster],
     ['namespace', s.namespace],

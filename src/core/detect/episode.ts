@@ -25,6 +25,12 @@ export class EpisodeBook {
   /** Keys that may not fire again before the window start they map to. */
   readonly cooldowns: Record<string, number> = {};
   readonly alerts: Alert[] = [];
+  private openCount = 0;
+
+  /** No episode is open: a `step` that is not active can do nothing (callers skip building its arguments). */
+  get quiet(): boolean {
+    return this.openCount === 0;
+  }
 
   constructor(
     episodes: Readonly<Record<string, Episode>>,
@@ -33,6 +39,7 @@ export class EpisodeBook {
     private readonly rules: EpisodeRules,
   ) {
     this.episodes = { ...episodes };
+    this.openCount = Object.keys(this.episodes).length;
     for (const [k, until] of Object.entries(cooldowns)) if (until > ctx.windowStart) this.cooldowns[k] = until;
   }
 
@@ -55,6 +62,7 @@ export class EpisodeBook {
         return;
       }
       delete this.episodes[key];
+      this.openCount--;
       if (this.rules.cooldownWindows > 0) this.cooldowns[key] = this.ctx.windowStart + this.rules.cooldownWindows * this.ctx.windowMs;
       this.alerts.push(buildAlert('resolved', { ...open, calm, observed }, this.ctx));
       return;
@@ -62,6 +70,7 @@ export class EpisodeBook {
     if (!trigger || this.cooldowns[key] !== undefined) return;
     const e = fire();
     this.episodes[key] = e;
+    this.openCount++;
     this.alerts.push(buildAlert('firing', e, { ...this.ctx, details }));
   }
 }

@@ -30,6 +30,7 @@ export const leakDetector: Detector = {
     const holding = (next.leakRun ?? 0) >= d.persistWindows;
     const leakRun = active ? (b.leakRun ?? 0) + 1 : 0;
     m.next = { ...next, leakRun };
+    if (!active && book.quiet) return;
     book.step(
       `leak:${metric}`,
       climb >= bar / 2,

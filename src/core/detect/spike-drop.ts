@@ -41,6 +41,8 @@ export const spikeDropDetector: Detector = {
     const atOnce = v.status === 'anomalous' && firesAtOnce(v, b, m.y, d);
     for (const kind of KINDS) {
       const active = v.status === 'anomalous' && (v.direction === 'up') === (kind === 'spike');
+      // The common window: nothing to fire, hold or resolve (step would return at once).
+      if (!active && book.quiet) continue;
       const runLength = Math.abs(next.run) || Math.abs(b.run) + 1;
       book.step(
         `${kind}:${metric}`,

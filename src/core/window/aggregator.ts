@@ -35,6 +35,10 @@ export class WindowAggregator {
   /** Observations refused since start, by bound. */
   readonly refused: Record<AggregatorBound, number> = { partials: 0, edges: 0, containers: 0, metrics: 0 };
 
+  /** The ServiceId whose key was computed last, and that key. */
+  private keyOf: ServiceId | undefined;
+  private svcKey = '';
+
   constructor(private readonly opts: AggregatorOptions) {}
 
   get size(): number {
@@ -73,7 +77,12 @@ export class WindowAggregator {
 
   private partialFor(service: ServiceId, ts: number): WindowPartial | undefined {
     const start = windowStartOf(ts, this.opts.windowMs);
-    const key = `${serviceKey(service)}|${start}`;
+    // A record's observations share one ServiceId object: its key is computed once.
+    if (service !== this.keyOf) {
+      this.keyOf = service;
+      this.svcKey = serviceKey(service);
+    }
+    const key = `${this.svcKey}|${start}`;
     let p = this.open.get(key);
     if (!p) {
       if (this.open.size >= this.opts.maxOpenPartials) return undefined;
