@@ -33,6 +33,10 @@ export const ErrorCodes = {
   MW_PROFILE_INVALID: { retriable: false, summary: 'a resource profile file is not valid YAML/JSON or breaks the profile schema' },
   MW_PROFILE_TOO_LARGE: { retriable: false, summary: 'a resource profile file exceeds the size bound' },
   MW_PROFILE_UNREADABLE: { retriable: true, summary: 'the resource profile directory or one of its files cannot be read' },
+  MW_HTTP_LISTEN: { retriable: false, summary: 'the HTTP server cannot listen on its configured address' },
+  MW_HTTP_REQUEST: { retriable: false, summary: 'an HTTP request meshwatch does not serve (unknown route, method or parameter)' },
+  MW_HTTP_UNAUTHORIZED: { retriable: false, summary: 'an HTTP API request without the configured bearer token' },
+  MW_HTTP_INTERNAL: { retriable: false, summary: 'the HTTP server failed on a request (a meshwatch bug)' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

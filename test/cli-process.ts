@@ -23,7 +23,14 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliR
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
+    // Port 0 for the HTTP server: tests run side by side.
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      MESHWATCH_HTTP_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

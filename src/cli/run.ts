@@ -14,6 +14,8 @@ import { type Running, startMeshwatch } from '../runtime/app.js';
 import { type DependencyEvent, KafkaWatch, needsRedis, probeDependencies } from '../runtime/dependencies.js';
 import { brokersOf } from '../sources/kafka/probe.js';
 import { formatMs } from '../stores/redis/connection.js';
+import { type HttpServer, startHttpServer } from '../http/server.js';
+import { startTelemetry } from '../telemetry/sdk.js';
 
 /** How long a shutdown after a fatal outage may take before the process exits anyway. */
 const FATAL_STOP_MS = 5000;
@@ -29,7 +31,11 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
   const addressOf = (d: DependencyEvent['dependency']): string => (d === 'kafka' ? brokersOf(config) : redactUrl(config.redis.url));
   const codeOf = (d: DependencyEvent['dependency']): MeshwatchError['code'] =>
     d === 'kafka' ? 'MW_KAFKA_UNAVAILABLE' : 'MW_STORE_UNAVAILABLE';
+  /** Dependencies lost and not back yet (readiness). */
+  const down = new Set<DependencyEvent['dependency']>();
   const report = (e: DependencyEvent): void => {
+    if (e.type === 'lost') down.add(e.dependency);
+    else down.delete(e.dependency);
     if (e.type === 'lost') {
       count(codeOf(e.dependency), e.dependency);
       const boundMs = e.dependency === 'kafka' ? config.kafka.maxOutageMs : config.redis.maxOutageMs;
@@ -41,6 +47,9 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
     }
   };
 
+  // Before any Counters exists: instruments are bound to the meter provider in force when made.
+  // OTEL_* are OpenTelemetry's own variables, read by its SDK.
+  const telemetry = startTelemetry(process.env);
   let fail: (e: MeshwatchError) => void = () => undefined;
   const fatal = new Promise<MeshwatchError>((resolve) => (fail = resolve));
   try {
@@ -63,7 +72,37 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
   }
   const watch = new KafkaWatch(config, { onEvent: report, onOutage: fail });
   watch.start();
-  say(`running role=${config.role} brokers=${brokersOf(config)}${needsRedis(config) ? ` redis=${redactUrl(config.redis.url)}` : ''}`);
+  let stopping = false;
+  let http: HttpServer | undefined;
+  if (config.http.enabled) {
+    const started = running;
+    try {
+      http = await startHttpServer({
+        host: config.http.host,
+        port: config.http.port,
+        token: config.http.token,
+        query: started.query,
+        metrics: (req, res) => telemetry.metricsHandler(req, res),
+        readiness: [
+          { name: 'workers', check: () => (stopping ? 'shutting down' : true) },
+          ...(['kafka', 'redis'] as const)
+            .filter((d) => d === 'kafka' || needsRedis(config))
+            .map((d) => ({ name: d, check: () => (down.has(d) ? `${d} at ${addressOf(d)} is not answering` : true) })),
+        ],
+      });
+    } catch (e) {
+      await Promise.all([watch.stop(), started.stop()]).catch(() => undefined);
+      throw e;
+    }
+  }
+  const closeHttp = async (): Promise<void> => {
+    await http?.close();
+    await telemetry.shutdown().catch(() => undefined);
+  };
+  say(
+    `running role=${config.role} brokers=${brokersOf(config)}${needsRedis(config) ? ` redis=${redactUrl(config.redis.url)}` : ''}` +
+      (http ? ` http=${http.url}` : ''),
+  );
 
   const outcome = await Promise.race([
     fatal,
@@ -75,13 +114,16 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
   ]);
   if (outcome instanceof MeshwatchError) {
     // Stop what can be stopped in a bounded time; the error is the run's result either way.
-    const stopping = Promise.all([watch.stop(), running.stop()]).catch(() => undefined);
-    await Promise.race([stopping, new Promise((r) => setTimeout(r, FATAL_STOP_MS).unref())]);
+    stopping = true;
+    const stopped = Promise.all([watch.stop(), running.stop(), closeHttp()]).catch(() => undefined);
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, FATAL_STOP_MS).unref())]);
     throw outcome;
   }
   say('shutting down');
+  stopping = true;
   await watch.stop();
   await running.stop();
+  await closeHttp();
   say(`counters ${JSON.stringify(running.counters.snapshot())}`);
   return 0;
 }

@@ -202,6 +202,19 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The HTTP server of `meshwatch run` (src/http): probes, /metrics and the read-only API. */
+    http: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Loopback by default: the API shows service names and values; open it up deliberately. */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0: a port the system chooses (tests; two instances on one host). */
+        port: z.number().int().min(0).max(65_535).default(9464),
+        /** Bearer token the API (not the probes, not /metrics) requires; never logged. */
+        token: z.string().min(16, 'at least 16 characters').optional(),
+      })
+      .strict()
+      .prefault({}),
     sinks: z
       .object({
         /** PagerDuty Events API v2 (src/sinks/pagerduty): consumer group `meshwatch-sink-pagerduty` on the alerts topic. */

@@ -2,37 +2,45 @@
  * Every metric meshwatch reports, named once. Each stage reports the same events:
  * received, sent, dropped {reason}, error {code}. Values are kept in-process (for the
  * health endpoint, the replay summary and tests) and mirrored to OpenTelemetry
- * instruments, which are no-ops unless the SDK was started (src/telemetry/sdk.ts).
+ * instruments, which are no-ops unless the SDK was started (src/telemetry/sdk.ts, started before the first Counters).
  * Label values are bounded: stages and error codes are closed sets.
  */
-import { type Counter, metrics } from '@opentelemetry/api';
+import { type Counter, type Meter, metrics } from '@opentelemetry/api';
 
 export type Stage = 'ingest' | 'detect' | 'sink';
 
-const meter = metrics.getMeter('meshwatch');
+/**
+ * The instruments, made from the meter provider in force when a Counters is constructed: the
+ * metrics API has no proxy, so an instrument made before the SDK started stays a no-op forever.
+ */
+const instrumentsOf = (meter: Meter) =>
+  ({
+    received: meter.createCounter('meshwatch.records.received', { description: 'Records received by a stage' }),
+    sent: meter.createCounter('meshwatch.records.sent', { description: 'Records a stage produced downstream' }),
+    dropped: meter.createCounter('meshwatch.records.dropped', { description: 'Records dropped, by reason' }),
+    errors: meter.createCounter('meshwatch.errors', { description: 'Errors by code and stage' }),
+    alerts: meter.createCounter('meshwatch.alerts.published', { description: 'Alert state changes published' }),
+    windows: meter.createCounter('meshwatch.windows.closed', { description: 'Windows closed by stage 2' }),
+    verdicts: meter.createCounter('meshwatch.verdicts', { description: 'Detector verdicts by status' }),
+    produce_requests: meter.createCounter('meshwatch.kafka.produce.requests', { description: 'Produce requests sent, by topic role' }),
+    sink_retries: meter.createCounter('meshwatch.sink.retries', {
+      description: 'Alert deliveries a sink worker retried, by sink and code',
+    }),
+    sink_parked: meter.createCounter('meshwatch.sink.parked', { description: 'Alerts a sink refused for good, parked, by sink and code' }),
+    resets: meter.createCounter('meshwatch.partition.resets', { description: 'Partition states dropped and re-read from the last commit' }),
+  }) satisfies Record<string, Counter>;
 
-const INSTRUMENTS = {
-  received: meter.createCounter('meshwatch.records.received', { description: 'Records received by a stage' }),
-  sent: meter.createCounter('meshwatch.records.sent', { description: 'Records a stage produced downstream' }),
-  dropped: meter.createCounter('meshwatch.records.dropped', { description: 'Records dropped, by reason' }),
-  errors: meter.createCounter('meshwatch.errors', { description: 'Errors by code and stage' }),
-  alerts: meter.createCounter('meshwatch.alerts.published', { description: 'Alert state changes published' }),
-  windows: meter.createCounter('meshwatch.windows.closed', { description: 'Windows closed by stage 2' }),
-  verdicts: meter.createCounter('meshwatch.verdicts', { description: 'Detector verdicts by status' }),
-  produce_requests: meter.createCounter('meshwatch.kafka.produce.requests', { description: 'Produce requests sent, by topic role' }),
-  sink_retries: meter.createCounter('meshwatch.sink.retries', { description: 'Alert deliveries a sink worker retried, by sink and code' }),
-  sink_parked: meter.createCounter('meshwatch.sink.parked', { description: 'Alerts a sink refused for good, parked, by sink and code' }),
-  resets: meter.createCounter('meshwatch.partition.resets', { description: 'Partition states dropped and re-read from the last commit' }),
-} satisfies Record<string, Counter>;
+type Instruments = ReturnType<typeof instrumentsOf>;
 
-export type CounterName = keyof typeof INSTRUMENTS;
+export type CounterName = keyof Instruments;
 
 export class Counters {
   private readonly values = new Map<string, number>();
+  private readonly instruments: Instruments = instrumentsOf(metrics.getMeter('meshwatch'));
 
   add(name: CounterName, n: number, attrs: Record<string, string> = {}): void {
     if (n === 0) return;
-    INSTRUMENTS[name].add(n, attrs);
+    this.instruments[name].add(n, attrs);
     const key = name + labelSuffix(attrs);
     this.values.set(key, (this.values.get(key) ?? 0) + n);
   }
