@@ -11,6 +11,7 @@
  * Errors: a handler's error goes back to the source, which re-reads the batch when it is
  * retriable and otherwise reports a fatal error to the composition root.
  */
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type Problem } from '../core/result.js';
 import { MeshwatchError } from '../errors.js';
 import { deadLetterOf, payloadBytesFor } from '../sinks/kafka/dlq.js';
@@ -42,10 +43,35 @@ export class ConsumeLoop {
   /** Runs `handler` for each batch, never concurrently with another batch or an `exclusive` section. */
   run(handler: (batch: SourceBatch) => Promise<void>): Promise<void> {
     return this.o.source.run((batch) =>
-      this.mutex.run(async () => {
-        await handler(batch);
-        this.o.counters.add('received', batch.records.length, { stage: this.o.stage });
-      }),
+      this.mutex.run(() =>
+        // One span per batch, active while the handler runs: what it publishes (alerts, windows,
+        // dead letters) is traced as its children. No-op unless the SDK was started.
+        trace.getTracer('meshwatch').startActiveSpan(
+          `${this.o.stage} batch`,
+          {
+            kind: SpanKind.CONSUMER,
+            attributes: {
+              'messaging.system': 'kafka',
+              'messaging.operation.type': 'process',
+              'messaging.destination.name': batch.topic,
+              'messaging.destination.partition.id': String(batch.partition),
+              'messaging.batch.message_count': batch.records.length,
+              'meshwatch.stage': this.o.stage,
+            },
+          },
+          async (span) => {
+            try {
+              await handler(batch);
+              this.o.counters.add('received', batch.records.length, { stage: this.o.stage });
+            } catch (e) {
+              span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof MeshwatchError ? e.code : 'error' });
+              throw e;
+            } finally {
+              span.end();
+            }
+          },
+        ),
+      ),
     );
   }
 

@@ -12,6 +12,7 @@
  * (not retriable: sending it again cannot work); a broker or network failure is
  * MW_KAFKA_PRODUCE_FAILED, retriable unless kafkajs says otherwise, with the cause attached.
  */
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type Producer } from 'kafkajs';
 import { MeshwatchError } from '../../errors.js';
 import { type OutRecord, type RecordSink } from '../../runtime/ports.js';
@@ -99,6 +100,32 @@ export class BoundedProducer implements RecordSink {
   /** Sends the records (acks=all) in order, in as many requests as the topic's limit needs. */
   async send(topic: string, records: readonly OutRecord[]): Promise<void> {
     if (records.length === 0) return;
+    // A child of the batch span that produced the records (consume-loop.ts), when tracing is on.
+    await trace.getTracer('meshwatch').startActiveSpan(
+      `send ${topic}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': topic,
+          'messaging.batch.message_count': records.length,
+        },
+      },
+      async (span) => {
+        try {
+          await this.sendChunks(topic, records);
+        } catch (e) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof MeshwatchError ? e.code : 'error' });
+          throw e;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async sendChunks(topic: string, records: readonly OutRecord[]): Promise<void> {
     const messages = records.map((r) => ({
       key: r.key,
       value: r.value,
