@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { debugFromEnv, loadConfig } from '../config/load.js';
-import { redactText } from '../config/redact.js';
+import { redactConfig, redactText } from '../config/redact.js';
 import { type ErrorCode, MeshwatchError } from '../errors.js';
 import { debugFlag, parseFlags } from './args.js';
 import { demoCommand } from './demo.js';
@@ -24,6 +24,7 @@ commands:
   run --role sink-pagerduty        deliver the alerts topic to PagerDuty (also in role all when enabled)
   replay FILE|-                    run NDJSON records through the pipeline in memory; alerts to stdout
   demo                             a synthetic mesh through the real topics, with injected anomalies
+  config check                     validate the configuration and print it in effect, secrets redacted
 
 options:
   -c, --config FILE      JSON config file (see README: configuration)
@@ -70,10 +71,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  if (!['run', 'replay', 'demo'].includes(command)) throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
+  if (!['run', 'replay', 'demo', 'config'].includes(command)) throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
   const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), overrides: flags.overrides as never });
   debug ||= config.logLevel === 'debug';
   switch (command) {
+    case 'config': {
+      if (flags.positionals[0] !== 'check') throw new MeshwatchError('MW_USAGE', "config: the subcommand is 'check'");
+      process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
+      return 0;
+    }
     case 'run':
       return runCommand(config);
     case 'replay': {

@@ -16,6 +16,7 @@ import { brokersOf } from '../sources/kafka/probe.js';
 import { formatMs } from '../stores/redis/connection.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
 import { startTelemetry } from '../telemetry/sdk.js';
+import { progressLine, totalsOf } from './progress.js';
 
 /** How long a shutdown after a fatal outage may take before the process exits anyway. */
 const FATAL_STOP_MS = 5000;
@@ -74,8 +75,8 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
   watch.start();
   let stopping = false;
   let http: HttpServer | undefined;
+  const started = running;
   if (config.http.enabled) {
-    const started = running;
     try {
       http = await startHttpServer({
         host: config.http.host,
@@ -104,6 +105,16 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
       (http ? ` http=${http.url}` : ''),
   );
 
+  let last = { at: Date.now(), totals: totalsOf(running.counters) };
+  const progress =
+    config.progressIntervalMs > 0
+      ? setInterval(() => {
+          const now = { at: Date.now(), totals: totalsOf(started.counters) };
+          say(progressLine(last.totals, now.totals, now.at - last.at));
+          last = now;
+        }, config.progressIntervalMs)
+      : undefined;
+  progress?.unref();
   const outcome = await Promise.race([
     fatal,
     running.fatal,
@@ -112,6 +123,7 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
       process.once('SIGTERM', () => resolve('signal'));
     }),
   ]);
+  clearInterval(progress);
   if (outcome instanceof MeshwatchError) {
     // Stop what can be stopped in a bounded time; the error is the run's result either way.
     stopping = true;

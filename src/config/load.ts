@@ -14,6 +14,7 @@ type Obj = { [k: string]: Json };
 export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' | 'boolean' | 'list' }> = {
   MESHWATCH_ROLE: { path: 'role', type: 'string' },
   MESHWATCH_LOG_LEVEL: { path: 'logLevel', type: 'string' },
+  MESHWATCH_PROGRESS_INTERVAL_MS: { path: 'progressIntervalMs', type: 'number' },
   MESHWATCH_KAFKA_BROKERS: { path: 'kafka.brokers', type: 'list' },
   MESHWATCH_KAFKA_CLIENT_ID: { path: 'kafka.clientId', type: 'string' },
   MESHWATCH_TOPIC_ENVOY: { path: 'kafka.topics.envoy', type: 'list' },

@@ -50,3 +50,21 @@ export function scrub(text: string, url: string): string {
 export function redactText(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/@:]*):[^\s/@]*@/gi, `$1:${MASK}@`);
 }
+
+/** Field names whose values are secrets wherever they appear in a configuration. */
+const SECRET_FIELD = /(password|secret|token|routingkey|apikey|passphrase)$/i;
+
+/**
+ * A configuration (or any JSON-like value) safe to print: fields named like secrets become
+ * `***`, and every string loses URL passwords. Pure; the input is not changed.
+ */
+export function redactConfig(value: unknown): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (Array.isArray(value)) return value.map(redactConfig);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) && v !== undefined && v !== null ? MASK : redactConfig(v);
+    return out;
+  }
+  return value;
+}

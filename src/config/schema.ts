@@ -30,6 +30,8 @@ export const ConfigSchema = z
     role: z.enum(['all', 'ingest', 'detect', 'sink-pagerduty']).default('all'),
     /** debug: client libraries' own log lines and stack traces of unexpected errors go to stderr. */
     logLevel: z.enum(['info', 'debug']).default('info'),
+    /** `meshwatch run` logs one progress line this often (0: never). */
+    progressIntervalMs: z.number().int().min(0).default(60_000),
     kafka: z
       .object({
         brokers: z

@@ -51,6 +51,33 @@ describe('meshwatch command line', { timeout: 60_000 }, () => {
     expect(linesOf(r.stderr)).toEqual(['meshwatch: MW_CONFIG_INVALID: config file /nonexistent/meshwatch.json: cannot be read']);
   });
 
+  it('config check prints the configuration in effect with every secret redacted', async () => {
+    const r = await runCli(['config', 'check', '--set', 'window.ms=20000'], {
+      MESHWATCH_REDIS_URL: 'redis://meshwatch:s3cret-pass@redis.internal:6380/2',
+      MESHWATCH_HTTP_TOKEN: 'http-token-0123456789',
+      MESHWATCH_PAGERDUTY_ROUTING_KEY: 'R0123456789abcdef0123456789abcde',
+    });
+    expect(r.code).toBe(0);
+    const config = JSON.parse(r.stdout) as {
+      window: { ms: number };
+      redis: { url: string };
+      http: { token: string };
+      sinks: { pagerduty: { routingKey: string } };
+    };
+    expect(config.window.ms).toBe(20_000);
+    expect(config.redis.url).toBe('redis://meshwatch:***@redis.internal:6380/2');
+    expect(config.http.token).toBe('***');
+    expect(config.sinks.pagerduty.routingKey).toBe('***');
+    for (const secret of ['s3cret-pass', 'http-token-0123456789', 'R0123456789abcdef0123456789abcde'])
+      expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+
+  it('config with no subcommand is a usage error', async () => {
+    const r = await runCli(['config']);
+    expect(r.code).toBe(2);
+    expect(linesOf(r.stderr)[0]).toBe("meshwatch: MW_USAGE: config: the subcommand is 'check'");
+  });
+
   it('an unexpected error is one line (exit 1); the debug switch is named, not taken', async () => {
     const r = await runCli(['replay', '/nonexistent/input.ndjson']);
     expect(r.code).toBe(1);

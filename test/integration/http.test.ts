@@ -2,7 +2,7 @@
  * `meshwatch run`'s HTTP server, through the real command, broker and Redis: the probes, the
  * Prometheus exposition of the stage counters after a known input (N samples, one malformed
  * record), the read-only API (bearer token required, services listed once their windows close),
- * and a clean exit on SIGTERM.
+ * the progress lines, and a clean exit on SIGTERM.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,7 @@ describe('meshwatch run: HTTP server', { timeout: 120_000 }, () => {
         redis: base.redis,
         window: base.window,
         http: { port: 0, token: TOKEN },
+        progressIntervalMs: 1000,
       }),
     );
     const cli = startCli(['run', '--config', file]);
@@ -119,6 +120,11 @@ describe('meshwatch run: HTTP server', { timeout: 120_000 }, () => {
     expect(view.windows).toBeGreaterThan(0);
     expect((await fetch(`${url}/api/v1/services/${encodeURIComponent('shop/nobody')}`, auth)).status).toBe(404);
     expect((await fetch(`${url}/api/v1/services?limit=x`, auth)).status).toBe(400);
+
+    // The progress lines account for every record ingest received.
+    const ingested = (): number =>
+      [...cli.stderr().matchAll(/meshwatch: progress \d+ s: ingest (\d+) records \([\d.]+\/s\)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    await until('progress lines adding up to the input', 30_000, () => Promise.resolve(ingested() === N + 1 ? true : undefined));
 
     cli.child.kill('SIGTERM');
     const { code } = await cli.exited;
