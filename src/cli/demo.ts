@@ -166,6 +166,8 @@ function describe(j: Injection): string {
       return `latency ×${j.factor} on ${j.service}`;
     case 'new_edge':
       return `new call ${j.source} → ${j.destination}`;
+    case 'memory':
+      return `working set ${j.bytes} bytes on ${j.service}`;
   }
 }
 

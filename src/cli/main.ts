@@ -14,6 +14,7 @@ import { redactConfig, redactText } from '../config/redact.js';
 import { type ErrorCode, MeshwatchError } from '../errors.js';
 import { debugFlag, parseFlags } from './args.js';
 import { demoCommand } from './demo.js';
+import { profilesDeclareCommand, profilesRemoveCommand } from './profiles-declare.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
 
@@ -25,6 +26,8 @@ commands:
   replay FILE|-                    run NDJSON records through the pipeline in memory; alerts to stdout
   demo                             a synthetic mesh through the real topics, with injected anomalies
   config check                     validate the configuration and print it in effect, secrets redacted
+  profiles declare FILE...         check profile files and put them in force (in Redis) for every detect instance
+  profiles remove WORKLOAD...      remove profiles declared that way ([cluster:]namespace/name)
 
 options:
   -c, --config FILE      JSON config file (see README: configuration)
@@ -40,6 +43,9 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   MW_CONFIG_INVALID: 2,
   MW_KAFKA_UNAVAILABLE: 3,
   MW_STORE_UNAVAILABLE: 3,
+  MW_PROFILE_INVALID: 2,
+  MW_PROFILE_TOO_LARGE: 2,
+  MW_PROFILE_UNREADABLE: 2,
 };
 
 /** The package's version, from the package.json two levels above this module (src/cli or dist/cli). */
@@ -71,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  if (!['run', 'replay', 'demo', 'config'].includes(command)) throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
+  if (!['run', 'replay', 'demo', 'config', 'profiles'].includes(command))
+    throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
   const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), overrides: flags.overrides as never });
   debug ||= config.logLevel === 'debug';
   switch (command) {
@@ -82,6 +89,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run':
       return runCommand(config);
+    case 'profiles': {
+      const [sub, ...args] = flags.positionals;
+      if (sub === 'declare') return profilesDeclareCommand(config, args);
+      if (sub === 'remove') return profilesRemoveCommand(config, args);
+      throw new MeshwatchError('MW_USAGE', `profiles: unknown sub-command '${sub ?? ''}' (declare, remove)`);
+    }
     case 'replay': {
       const file = flags.positionals[0];
       if (!file) throw new MeshwatchError('MW_USAGE', 'replay: give a file, or - for standard input');

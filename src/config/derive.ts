@@ -44,6 +44,13 @@ export const engineParamsOf = (c: Config): EngineParams => ({
   maxSourceLagMs: c.window.maxSourceLagWindows * c.window.ms,
   sourceSilenceMs: c.window.sourceSilenceMs,
   sourceIdleMs: c.window.sourceIdleMs,
+  enforcement: {
+    memoryLimitRatio: c.profiles.memoryLimitRatio,
+    cpuThrottledRatio: c.profiles.cpuThrottledRatio,
+    overProvisionedRatio: c.profiles.overProvisionedRatio,
+    underProvisionedRatio: c.profiles.underProvisionedRatio,
+    driftPeriodMs: c.profiles.driftPeriodMs,
+  },
 });
 
 export const aggregatorOptionsOf = (c: Config): AggregatorOptions => ({

@@ -53,6 +53,7 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_PAGERDUTY_URL: { path: 'sinks.pagerduty.url', type: 'string' },
   MESHWATCH_PAGERDUTY_ROUTING_KEY: { path: 'sinks.pagerduty.routingKey', type: 'string' },
   MESHWATCH_PAGERDUTY_ROUTING_KEY_FILE: { path: 'sinks.pagerduty.routingKeyFile', type: 'string' },
+  MESHWATCH_PROFILES_DIR: { path: 'profiles.dir', type: 'string' },
 };
 
 function setPath(obj: Obj, path: string, value: Json): void {

@@ -255,6 +255,30 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Declared resource profiles (src/profiles, src/stores/redis/profiles.ts) and how detection enforces them. */
+    profiles: z
+      .object({
+        /** Directory of profile files (*.yaml, *.yml, *.json), watched; each good load replaces the directory's set in Redis. */
+        dir: z.string().min(1).optional(),
+        /** A reload starts this long after the last change in the directory. */
+        reloadDebounceMs: positiveInt.default(500),
+        /** Detect processes read the set in force from Redis this often (one GET when nothing changed). */
+        refreshMs: positiveInt.default(5000),
+        /** Largest profile file read (bytes); a larger one fails its load. */
+        maxFileBytes: positiveInt.default(1024 * 1024),
+        /** limit_breach: a container's working set at this share of its declared memory limit. */
+        memoryLimitRatio: z.number().gt(0).max(1).default(0.9),
+        /** limit_breach: throttled in this share of CFS periods under a declared CPU limit. */
+        cpuThrottledRatio: z.number().gt(0).max(1).default(0.25),
+        /** profile_drift: the declared amount at least this many times the learned per-pod usage. */
+        overProvisionedRatio: z.number().gt(1).default(4),
+        /** profile_drift: the learned per-pod usage above the declared request times this. */
+        underProvisionedRatio: z.number().positive().default(1),
+        /** profile_drift: how long a profile must stay off (event time). */
+        driftPeriodMs: positiveInt.default(24 * 3600_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .refine((c) => c.role !== 'sink-pagerduty' || c.sinks.pagerduty.enabled, {

@@ -19,7 +19,9 @@ export interface DemoService {
 export type Injection =
   | { kind: 'cpu_spike'; service: string; factor: number; from: number; to: number }
   | { kind: 'latency_spike'; service: string; factor: number; from: number; to: number }
-  | { kind: 'new_edge'; source: string; destination: string; from: number; to: number };
+  | { kind: 'new_edge'; source: string; destination: string; from: number; to: number }
+  /** The service's app container's working set is `bytes` (± 1 %) in [from, to). */
+  | { kind: 'memory'; service: string; bytes: number; from: number; to: number };
 
 export const NAMESPACE = 'shop';
 
@@ -201,7 +203,8 @@ export class SyntheticMesh {
         p.cpuNs += cores * (1 + gauss(this.r) * 0.05) * stepMs * 1e6;
         p.rxBytes += (2000 + rps * 600) * (stepMs / 1000) * (1 + gauss(this.r) * 0.05);
         p.txBytes += (2000 + rps * 3000) * (stepMs / 1000) * (1 + gauss(this.r) * 0.05);
-        const mem = Math.round(p.service.memoryBytes * (1 + gauss(this.r) * 0.01));
+        const memory = this.active('memory', index).find((j) => j.kind === 'memory' && j.service === p.service.name);
+        const mem = Math.round((memory && memory.kind === 'memory' ? memory.bytes : p.service.memoryBytes) * (1 + gauss(this.r) * 0.01));
         cadvisor.push(this.cadvisorMessage(p, ts, 'app', { cpuNs: p.cpuNs, mem }));
         cadvisor.push(this.cadvisorMessage(p, ts, 'sandbox', { cpuNs: 0, mem: 0 }));
       }

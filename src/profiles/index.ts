@@ -4,6 +4,7 @@ export {
   formatFieldPath,
   formatProfileError,
   loadProfileDir,
+  loadProfileFile,
   type ProfileLoadError,
   type ProfileLoadOptions,
   type ProfileLoadResult,

@@ -232,3 +232,45 @@ export async function loadProfileDir(dir: string, options: Partial<ProfileLoadOp
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, profiles };
 }
+
+/**
+ * Loads one profile file (any name; `.json` is read as JSON, anything else as YAML): all its
+ * profiles or all its problems, named with `path` as given. Same bounds and checks as a
+ * directory load, including one profile per workload.
+ */
+export async function loadProfileFile(path: string, options: Partial<ProfileLoadOptions> = {}): Promise<ProfileLoadResult> {
+  const opts = { ...DEFAULT_PROFILE_LOAD_OPTIONS, ...options };
+  let read: Awaited<ReturnType<typeof readBounded>>;
+  try {
+    read = await readBounded(path, opts.maxFileBytes);
+  } catch (err) {
+    return { ok: false, errors: [{ code: 'MW_PROFILE_UNREADABLE', file: path, path: '', message: `cannot read: ${describeError(err)}` }] };
+  }
+  if ('notFile' in read)
+    return { ok: false, errors: [{ code: 'MW_PROFILE_UNREADABLE', file: path, path: '', message: 'not a regular file' }] };
+  if ('tooLarge' in read) {
+    return {
+      ok: false,
+      errors: [{ code: 'MW_PROFILE_TOO_LARGE', file: path, path: '', message: `larger than the bound of ${opts.maxFileBytes} bytes` }],
+    };
+  }
+  const { found, errors } = profilesOfFile(path, read.text);
+  const seen = new Map<string, string>();
+  for (const { profile, at } of found) {
+    const key = workloadKey(profile.metadata);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      errors.push({
+        code: 'MW_PROFILE_INVALID',
+        file: path,
+        path: formatFieldPath([at, 'metadata'].filter((p) => p !== '')),
+        message: `a second profile for workload ${key} (the first is at ${first || 'the top'})`,
+      });
+    }
+    seen.set(key, at);
+  }
+  if (found.length > opts.maxProfiles) {
+    errors.push({ code: 'MW_PROFILE_INVALID', file: path, path: '', message: `more than the bound of ${opts.maxProfiles} profiles` });
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, profiles: found.map((f) => f.profile) };
+}

@@ -30,6 +30,9 @@ import { IngestWorker } from './ingest.js';
 import { type AlertSink, type StateQuery } from './ports.js';
 import { startPagerDutyWorker } from './sink-pagerduty.js';
 import { EngineStateQuery } from './state-query.js';
+import { RedisConnection } from '../stores/redis/connection.js';
+import { RedisProfileStore } from '../stores/redis/profiles.js';
+import { type ProfilesRunning, startProfiles } from './profiles.js';
 
 export interface Running {
   counters: Counters;
@@ -39,6 +42,8 @@ export interface Running {
   topics: TopicCheck;
   /** Read-only view of stage 2's state (runtime/state-query.ts); absent when the process runs no stage 2. */
   query?: StateQuery;
+  /** The declared profiles stage 2 enforces (runtime/profiles.ts); absent when the process runs no stage 2. */
+  profiles?: ProfilesRunning;
   stop(): Promise<void>;
 }
 
@@ -110,6 +115,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
   };
 
   let query: StateQuery | undefined;
+  let profiles: ProfilesRunning | undefined;
   try {
     if (config.role === 'all' || config.role === 'detect') {
       let store = opts.store;
@@ -119,6 +125,12 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
         stoppers.push(() => redis.close());
         store = redis;
       }
+      const profileRedis = new RedisConnection({ ...redisStoreOptionsOf(config), ...opts.redis });
+      await profileRedis.connect();
+      stoppers.push(() => profileRedis.close());
+      const running = await startProfiles(new RedisProfileStore(profileRedis, config.redis.keyPrefix), config, warn);
+      stoppers.unshift(() => Promise.resolve(running.stop()));
+      profiles = running;
       const producer = await producerFor('detect');
       const source = new KafkaRecordSource(kafka, {
         groupId: config.kafka.groups.detect,
@@ -133,6 +145,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       const detect = new DetectWorker(loop, sink, store, config, counters, topics.rawPartitions, onFatal, {
         ...(opts.onAlert ? { onAlert: opts.onAlert } : {}),
         onWarning: warn,
+        profiles: running.lookup,
       });
       await detect.start();
       stoppers.unshift(() => detect.stop());
@@ -169,5 +182,5 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     await stop();
     throw e;
   }
-  return { counters, fatal, topics, stop, ...(query ? { query } : {}) };
+  return { counters, fatal, topics, stop, ...(query ? { query } : {}), ...(profiles ? { profiles } : {}) };
 }

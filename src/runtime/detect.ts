@@ -26,6 +26,7 @@ import { DetectEngine, admissionParamsOf } from '../core/pipeline/engine.js';
 import { type ServiceState, emptyServiceState } from '../core/pipeline/service-state.js';
 import { type DetectStepResult, detectStep, idleCloseStep } from '../core/pipeline/steps.js';
 import { parseServiceKey, serviceKey } from '../core/model.js';
+import { type ProfileLookup } from '../core/profile/enforce.js';
 import { type WindowsMessage, parseWindowsMessage } from '../core/window/partial-codec.js';
 import { MeshwatchError } from '../errors.js';
 import { type StateStore } from '../stores/types.js';
@@ -53,6 +54,8 @@ export interface DetectWorkerOptions {
   backoffMs?: { first: number; max: number };
   /** One line when a bound refused input (at most once per `REFUSAL_LOG_MS`); default: none. */
   onWarning?: (message: string) => void;
+  /** The declared profiles in force (runtime/profiles.ts); none when absent. */
+  profiles?: ProfileLookup;
 }
 
 /** Refusals by a bound are logged at most this often (processing time). */
@@ -136,7 +139,10 @@ export class DetectWorker {
       if (!this.resumeAt.has(p)) this.resumeAt.set(p, firstOffset);
       const now = this.now();
       s = {
-        engine: new DetectEngine(engineParamsOf(this.config), this.admission),
+        engine: new DetectEngine(
+          this.opts.profiles ? { ...engineParamsOf(this.config), profiles: this.opts.profiles } : engineParamsOf(this.config),
+          this.admission,
+        ),
         open: new Map(),
         next: -1n,
         committed: this.resumeAt.get(p) ?? -1n,

@@ -19,6 +19,7 @@ export function encodeState(s: ServiceState): Record<string, string> {
     cooldowns: JSON.stringify(s.cooldowns),
   };
   if (s.last) fields.last = JSON.stringify(s.last);
+  if (s.since) fields.since = JSON.stringify(s.since);
   for (const [metric, b] of Object.entries(s.baselines)) fields[BASELINE_PREFIX + metric] = JSON.stringify(b);
   return fields;
 }
@@ -47,6 +48,7 @@ export function decodeState(key: string, fields: Record<string, string>): Servic
       cooldowns: JSON.parse(fields.cooldowns ?? '{}') as ServiceState['cooldowns'],
     };
     if (fields.last !== undefined) state.last = JSON.parse(fields.last) as Record<string, number>;
+    if (fields.since !== undefined) state.since = JSON.parse(fields.since) as Record<string, number>;
     return state;
   } catch (cause) {
     throw new MeshwatchError('MW_STORE_CODEC', `state of ${key} cannot be read`, { cause });

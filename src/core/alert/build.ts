@@ -18,6 +18,8 @@ export interface Episode {
   score: number;
   observed: number;
   expected: { value: number; lower: number; upper: number } | null;
+  /** What the episode was judged against when not the learned baseline: `declared`, the profile in force. */
+  basis?: 'declared';
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -39,14 +41,39 @@ const fmt = (x: number): string => {
 function summaryOf(status: 'firing' | 'resolved', svc: string, e: Episode): string {
   if (e.kind === 'new_peer') {
     const peer = e.peer ? serviceKey(e.peer) : 'unknown';
-    return status === 'firing'
-      ? `${svc} called ${peer}, a peer it never talked to before (possible lateral movement)`
-      : `${svc}: no more calls to new peer ${peer}`;
+    if (status === 'resolved') return `${svc}: no more calls to new peer ${peer}`;
+    return e.basis === 'declared'
+      ? `${svc} called ${peer}, a peer its declared profile does not allow (possible lateral movement)`
+      : `${svc} called ${peer}, a peer it never talked to before (possible lateral movement)`;
   }
+  if (e.kind === 'limit_breach' || e.kind === 'profile_drift') return profileSummary(status, svc, e);
   const band = e.expected ? ` (expected ${fmt(e.expected.value)}, band ${fmt(e.expected.lower)}..${fmt(e.expected.upper)})` : '';
   return status === 'firing'
     ? `${svc} ${e.metric} ${e.kind === 'drop' ? 'dropped' : 'spiked'} to ${fmt(e.observed)}${band}`
     : `${svc} ${e.metric} back to normal at ${fmt(e.observed)}${band}`;
+}
+
+/** limit_breach: the value against the declared amount; profile_drift: which way the profile is off. */
+function profileSummary(status: 'firing' | 'resolved', svc: string, e: Episode): string {
+  const x = e.expected;
+  if (e.kind === 'limit_breach') {
+    const share = x && x.value > 0 ? ` (${Math.round((100 * e.observed) / x.value)} % of the declared ${fmt(x.value)})` : '';
+    return status === 'firing'
+      ? `${svc} ${e.metric} at ${fmt(e.observed)}${share}: over the bar of ${fmt(x?.upper ?? 0)} its declared profile sets`
+      : `${svc} ${e.metric} back under its declared bar at ${fmt(e.observed)}${share}`;
+  }
+  if (e.metric === 'edge') {
+    const example = e.peer ? ` (e.g. ${serviceKey(e.peer)})` : '';
+    return status === 'firing'
+      ? `${svc} declares ${fmt(e.observed)} outbound peer(s) it does not call${example}: the profile allows more than it needs`
+      : `${svc} calls every outbound peer its profile declares, or the profile changed`;
+  }
+  if (status === 'resolved') return `${svc} ${e.metric} back in line with its declared profile at ${fmt(e.observed)}`;
+  const side =
+    x && e.observed < x.lower
+      ? `over-provisioned: declares ${fmt(x.value)} per pod, ${fmt(x.value / Math.max(e.observed, Number.MIN_VALUE))}× the learned usage of ${fmt(e.observed)}`
+      : `under-provisioned: learned usage of ${fmt(e.observed)} per pod is above the declared ${fmt(x?.value ?? 0)}`;
+  return `${svc} ${e.metric} ${side}`;
 }
 
 export interface AlertContext {

@@ -15,6 +15,7 @@ import { type AlertKind } from '../alert/schema.js';
 import { type Baseline } from '../baseline/record.js';
 import { type ServiceId } from '../model.js';
 import { type DetectionParams, type MetricPolicy } from '../params.js';
+import { type EnforcedProfile, type EnforcementParams } from '../profile/enforce.js';
 import { type PeerRecord } from '../pipeline/service-state.js';
 import { type WindowPartial } from '../window/partial.js';
 import { type Verdict } from './deviation.js';
@@ -55,6 +56,15 @@ export interface ServiceWindow extends DetectorContext {
   readonly maxPeersPerService: number;
   /** Peers (or other entries) refused by a bound in this window. */
   overflow: number;
+  /** The declared profile in force for this service, if any, and how it is enforced. */
+  readonly profile: EnforcedProfile | undefined;
+  readonly enforcement: EnforcementParams;
+  /** This window's metric values and containers, and the baselines after learning it. */
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly containers: WindowPartial['containers'];
+  readonly baselines: Readonly<Record<string, Baseline>>;
+  /** Since when each enforcement condition has held (window starts; this window's copy). */
+  readonly since: Record<string, number>;
 }
 
 export interface Detector {

@@ -16,11 +16,14 @@ import { type Detector, type DetectorContext, type MetricWindow, type ServiceWin
 import { type VerdictStatus, deviationOf, judge } from '../detect/deviation.js';
 import { EpisodeBook } from '../detect/episode.js';
 import { leakDetector } from '../detect/leak.js';
+import { limitBreachDetector } from '../detect/limit-breach.js';
 import { newPeerDetector } from '../detect/new-peer.js';
+import { profileDriftDetector } from '../detect/profile-drift.js';
 import { scaleOf, toScale } from '../detect/scale.js';
 import { spikeDropDetector } from '../detect/spike-drop.js';
 import { serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
+import { DEFAULT_ENFORCEMENT, type EnforcementParams, type ProfileLookup } from '../profile/enforce.js';
 import { type WindowPartial } from '../window/partial.js';
 import { closeWindow } from '../window/metrics.js';
 import { type ServiceState } from './service-state.js';
@@ -30,6 +33,9 @@ export interface CloseParams {
   counterIdleWindows: number;
   maxMetricsPerService: number;
   maxPeersPerService: number;
+  /** The declared profiles in force (none when absent) and how they are enforced (DEFAULT_ENFORCEMENT when absent). */
+  profiles?: ProfileLookup;
+  enforcement?: EnforcementParams;
 }
 
 export interface CloseOutcome {
@@ -41,7 +47,7 @@ export interface CloseOutcome {
 }
 
 /** The detectors every window runs, in order (their alerts come out in this order per metric). */
-export const DETECTORS: readonly Detector[] = [spikeDropDetector, leakDetector, newPeerDetector];
+export const DETECTORS: readonly Detector[] = [spikeDropDetector, leakDetector, newPeerDetector, limitBreachDetector, profileDriftDetector];
 
 export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params: CloseParams, detectors = DETECTORS): CloseOutcome {
   const svc = serviceKey(prev.service);
@@ -110,6 +116,12 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     peers: { ...prev.peers },
     maxPeersPerService: params.maxPeersPerService,
     overflow: 0,
+    profile: params.profiles?.get(svc),
+    enforcement: params.enforcement ?? DEFAULT_ENFORCEMENT,
+    metrics,
+    containers: p.containers,
+    baselines,
+    since: { ...prev.since },
   };
   for (const det of detectors) det.window?.(w, book);
   overflow += w.overflow;
@@ -126,5 +138,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     cooldowns: book.cooldowns,
     last,
   };
+  // Written once it has held anything, so an emptied map replaces the stored one.
+  if (prev.since !== undefined || Object.keys(w.since).length > 0) state.since = w.since;
   return { state, alerts: book.alerts, verdicts, overflow };
 }

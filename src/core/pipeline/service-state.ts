@@ -35,6 +35,11 @@ export interface ServiceState {
    * learned; absent in records written before it existed). Read by the state query only.
    */
   last?: Record<string, number>;
+  /**
+   * Since when each declared-profile condition has held (window starts, keyed by condition:
+   * `budget:requests_per_s`, `drift:cpu_cores:over`, …); absent in records written before it existed.
+   */
+  since?: Record<string, number>;
 }
 
 export const emptyServiceState = (service: ServiceId): ServiceState => ({

@@ -15,8 +15,20 @@
 export interface Keys {
   /** `serviceKey` is an encoded key from `serviceKey()`, never a raw name. */
   state(serviceKey: string): string;
+  /**
+   * The declared profiles in force, shared by every detect instance (src/stores/redis/profiles.ts):
+   *
+   *   <prefix>:{profiles}:dir       hash: workload key → profile JSON, the profile directory's set
+   *   <prefix>:{profiles}:cli       hash: workload key → profile JSON, declared on the command line
+   *   <prefix>:{profiles}:version   integer, incremented by every change
+   *
+   * One hash tag (`profiles` is never a service key: those hold a `/`), so a Redis Cluster keeps
+   * the three in one slot and one MULTI changes them together.
+   */
+  profiles(part: 'dir' | 'cli' | 'version'): string;
 }
 
 export const keysFor = (prefix: string): Keys => ({
   state: (serviceKey) => `${prefix}:{${serviceKey}}:state`,
+  profiles: (part) => `${prefix}:{profiles}:${part}`,
 });
