@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * meshwatch command line: run | replay | demo, and --version. Configuration: defaults ←
+ * meshwatch command line: run | replay | demo | profiles, and --version. Configuration: defaults ←
  * --config FILE (or MESHWATCH_CONFIG) ← MESHWATCH_* environment ← flags.
  * Every failure is one line on stderr, `meshwatch: MW_CODE: message`, never a stack trace
  * unless debug output was asked for (`--log-level debug`, MESHWATCH_LOG_LEVEL=debug or
@@ -14,6 +14,7 @@ import { redactText } from '../config/redact.js';
 import { type ErrorCode, MeshwatchError } from '../errors.js';
 import { debugFlag, parseFlags } from './args.js';
 import { demoCommand } from './demo.js';
+import { PROFILE_FLAGS, profilesCommand } from './profiles.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
 
@@ -24,6 +25,9 @@ commands:
   run --role sink-pagerduty        deliver the alerts topic to PagerDuty (also in role all when enabled)
   replay FILE|-                    run NDJSON records through the pipeline in memory; alerts to stdout
   demo                             a synthetic mesh through the real topics, with injected anomalies
+  profiles list|show|recommend|export [SERVICE]
+                                   learned profiles in Redis: recommendations (VPA estimators) and
+                                   --format k8s|istio|networkpolicy|profile manifests (README: profiles)
 
 options:
   -c, --config FILE      JSON config file (see README: configuration)
@@ -61,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command.startsWith('-')) throw new MeshwatchError('MW_USAGE', `a command comes first, got '${command}'`);
-  const flags = parseFlags(rest);
+  const flags = parseFlags(rest, command === 'profiles' ? PROFILE_FLAGS : {});
   if (flags.values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -70,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  if (!['run', 'replay', 'demo'].includes(command)) throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
+  if (!['run', 'replay', 'demo', 'profiles'].includes(command)) throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
   const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), overrides: flags.overrides as never });
   debug ||= config.logLevel === 'debug';
   switch (command) {
@@ -81,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       if (!file) throw new MeshwatchError('MW_USAGE', 'replay: give a file, or - for standard input');
       return replayCommand(config, file);
     }
+    case 'profiles':
+      return profilesCommand(config, flags);
     default:
       return demoCommand(config);
   }

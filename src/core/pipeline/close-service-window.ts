@@ -21,6 +21,7 @@ import { scaleOf, toScale } from '../detect/scale.js';
 import { spikeDropDetector } from '../detect/spike-drop.js';
 import { serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
+import { DEFAULT_PROFILE_LEARN, type ProfileLearnParams, emptyLearnedProfile, learnProfile } from '../profile/learn.js';
 import { type WindowPartial } from '../window/partial.js';
 import { closeWindow } from '../window/metrics.js';
 import { type ServiceState } from './service-state.js';
@@ -30,6 +31,8 @@ export interface CloseParams {
   counterIdleWindows: number;
   maxMetricsPerService: number;
   maxPeersPerService: number;
+  /** Learned-profile bounds and VPA memory/OOM settings (default DEFAULT_PROFILE_LEARN). */
+  profile?: ProfileLearnParams;
 }
 
 export interface CloseOutcome {
@@ -114,6 +117,9 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
   for (const det of detectors) det.window?.(w, book);
   overflow += w.overflow;
 
+  // Profile learning reads the same window: per-container CPU/memory, traffic, peers (profile/learn.ts).
+  const profile = learnProfile(prev.profile ?? emptyLearnedProfile(), p, prev.counters, metrics, params.profile ?? DEFAULT_PROFILE_LEARN);
+
   const state: ServiceState = {
     v: 1,
     service: prev.service,
@@ -125,6 +131,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     episodes: book.episodes,
     cooldowns: book.cooldowns,
     last,
+    profile,
   };
   return { state, alerts: book.alerts, verdicts, overflow };
 }
