@@ -1,4 +1,5 @@
 /** Turns the validated configuration into the pure core's parameter objects. */
+import { DEFAULT_PROFILE_LEARN } from '../core/profile/learn.js';
 import { type DecodeOptions, type DecoderHint } from '../core/decode/types.js';
 import { type EngineParams } from '../core/pipeline/engine.js';
 import { type AggregatorOptions } from '../core/window/aggregator.js';
@@ -44,6 +45,12 @@ export const engineParamsOf = (c: Config): EngineParams => ({
   maxSourceLagMs: c.window.maxSourceLagWindows * c.window.ms,
   sourceSilenceMs: c.window.sourceSilenceMs,
   sourceIdleMs: c.window.sourceIdleMs,
+  profile: {
+    ...DEFAULT_PROFILE_LEARN,
+    maxContainers: c.learnedProfiles.maxContainers,
+    maxInstances: c.learnedProfiles.maxInstancesPerContainer,
+    maxPeers: c.learnedProfiles.maxPeers,
+  },
 });
 
 export const aggregatorOptionsOf = (c: Config): AggregatorOptions => ({
