@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * meshwatch command line: run | replay | demo, and --version. Configuration: defaults ←
+ * meshwatch command line: run | replay | demo | profiles, and --version. Configuration: defaults ←
  * --config FILE (or MESHWATCH_CONFIG) ← MESHWATCH_* environment ← flags.
  * Every failure is one line on stderr, `meshwatch: MW_CODE: message`, never a stack trace
  * unless debug output was asked for (`--log-level debug`, MESHWATCH_LOG_LEVEL=debug or
@@ -15,6 +15,7 @@ import { type ErrorCode, MeshwatchError } from '../errors.js';
 import { debugFlag, parseFlags } from './args.js';
 import { demoCommand } from './demo.js';
 import { profilesDeclareCommand, profilesRemoveCommand } from './profiles-declare.js';
+import { PROFILE_FLAGS, profilesCommand } from './profiles.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
 
@@ -28,6 +29,9 @@ commands:
   config check                     validate the configuration and print it in effect, secrets redacted
   profiles declare FILE...         check profile files and put them in force (in Redis) for every detect instance
   profiles remove WORKLOAD...      remove profiles declared that way ([cluster:]namespace/name)
+  profiles list|show|recommend|export [SERVICE]
+                                   learned profiles in Redis: recommendations (VPA estimators) and
+                                   --format k8s|istio|networkpolicy|profile manifests (README: profiles)
 
 options:
   -c, --config FILE      JSON config file (see README: configuration)
@@ -68,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command.startsWith('-')) throw new MeshwatchError('MW_USAGE', `a command comes first, got '${command}'`);
-  const flags = parseFlags(rest);
+  const flags = parseFlags(rest, command === 'profiles' ? PROFILE_FLAGS : {});
   if (flags.values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -93,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
       const [sub, ...args] = flags.positionals;
       if (sub === 'declare') return profilesDeclareCommand(config, args);
       if (sub === 'remove') return profilesRemoveCommand(config, args);
-      throw new MeshwatchError('MW_USAGE', `profiles: unknown sub-command '${sub ?? ''}' (declare, remove)`);
+      return profilesCommand(config, flags);
     }
     case 'replay': {
       const file = flags.positionals[0];

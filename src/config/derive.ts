@@ -1,4 +1,5 @@
 /** Turns the validated configuration into the pure core's parameter objects. */
+import { DEFAULT_PROFILE_LEARN } from '../core/profile/learn.js';
 import { type DecodeOptions, type DecoderHint } from '../core/decode/types.js';
 import { type EngineParams } from '../core/pipeline/engine.js';
 import { type AggregatorOptions } from '../core/window/aggregator.js';
@@ -50,6 +51,12 @@ export const engineParamsOf = (c: Config): EngineParams => ({
     overProvisionedRatio: c.profiles.overProvisionedRatio,
     underProvisionedRatio: c.profiles.underProvisionedRatio,
     driftPeriodMs: c.profiles.driftPeriodMs,
+  },
+  profile: {
+    ...DEFAULT_PROFILE_LEARN,
+    maxContainers: c.learnedProfiles.maxContainers,
+    maxInstances: c.learnedProfiles.maxInstancesPerContainer,
+    maxPeers: c.learnedProfiles.maxPeers,
   },
 });
 

@@ -279,6 +279,18 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Learned resource profiles (src/core/profile/learn.ts): what each service's profile may hold. */
+    learnedProfiles: z
+      .object({
+        /** Container names per service; more are refused and counted. */
+        maxContainers: positiveInt.max(64).default(16),
+        /** Instances (pods) remembered per container name; the one seen longest ago is forgotten first. */
+        maxInstancesPerContainer: positiveInt.max(1024).default(64),
+        /** Edges per service in the peer graph; the least recently seen is evicted. */
+        maxPeers: positiveInt.max(4096).default(256),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .refine((c) => c.role !== 'sink-pagerduty' || c.sinks.pagerduty.enabled, {

@@ -135,6 +135,7 @@ export const COUNTER_NAMES = [
   'cpu_cfs_throttled_periods',
   'network_rx_bytes',
   'network_tx_bytes',
+  'oom_events',
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 

@@ -22,10 +22,12 @@
 import { type Alert } from '../core/alert/schema.js';
 import { type ServiceId } from '../core/model.js';
 import { type ServiceView } from '../core/pipeline/service-view.js';
+import { type ProfileView } from '../core/profile/view.js';
 import { type MeshwatchError } from '../errors.js';
 
 export type { StateStore } from '../stores/types.js';
 export type { MetricView, ServiceView } from '../core/pipeline/service-view.js';
+export type { ProfileView } from '../core/profile/view.js';
 
 export type Delivery = { ok: true } | { ok: false; retriable: boolean; error: MeshwatchError };
 
@@ -45,6 +47,8 @@ export interface StateQuery {
   services(page?: ServicePage): Promise<ServiceId[]>;
   /** One service by its `serviceKey`; undefined when nothing is known of it. */
   service(key: string): Promise<ServiceView | undefined>;
+  /** One service's learned profile and its recommendation (core/profile/recommend.ts); undefined when none is learned. */
+  profile(key: string): Promise<ProfileView | undefined>;
 }
 
 export interface SourceRecord {

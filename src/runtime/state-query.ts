@@ -10,12 +10,16 @@
  * than MAX_PAGE) after the key `after`. Services only the store knows are not listed (the store
  * has no listing), but `service(key)` finds them.
  *
+ * `profile(key)` reads the same state: the learned profile and its recommendation, with the
+ * VPA defaults (core/profile/view.ts).
+ *
  * Failure: a store that cannot answer rejects `service()` with its MeshwatchError
  * (MW_STORE_UNAVAILABLE, MW_STORE_CODEC); `services()` never touches the store.
  */
 import { type ServiceId, parseServiceKey, serviceKey } from '../core/model.js';
 import { type ServiceState } from '../core/pipeline/service-state.js';
 import { type ServiceView, type ViewParams, serviceView } from '../core/pipeline/service-view.js';
+import { type ProfileView, profileView } from '../core/profile/view.js';
 import { type StateStore } from '../stores/types.js';
 import { type ServicePage, type StateQuery } from './ports.js';
 
@@ -51,5 +55,11 @@ export class EngineStateQuery implements StateQuery {
     const k = serviceKey(parseServiceKey(key));
     const state = this.held.heldState(k) ?? (await this.store.load([k])).get(k);
     return state ? serviceView(state, this.params) : undefined;
+  }
+
+  async profile(key: string): Promise<ProfileView | undefined> {
+    const k = serviceKey(parseServiceKey(key));
+    const state = this.held.heldState(k) ?? (await this.store.load([k])).get(k);
+    return state ? profileView(state) : undefined;
   }
 }

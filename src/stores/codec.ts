@@ -5,6 +5,7 @@
  */
 import { type Baseline } from '../core/baseline/index.js';
 import { type ServiceState } from '../core/pipeline/service-state.js';
+import { type LearnedProfile } from '../core/profile/learn.js';
 import { MeshwatchError } from '../errors.js';
 import { loadBaseline } from './baseline-record.js';
 
@@ -20,6 +21,7 @@ export function encodeState(s: ServiceState): Record<string, string> {
   };
   if (s.last) fields.last = JSON.stringify(s.last);
   if (s.since) fields.since = JSON.stringify(s.since);
+  if (s.profile) fields.profile = JSON.stringify(s.profile);
   for (const [metric, b] of Object.entries(s.baselines)) fields[BASELINE_PREFIX + metric] = JSON.stringify(b);
   return fields;
 }
@@ -49,6 +51,11 @@ export function decodeState(key: string, fields: Record<string, string>): Servic
     };
     if (fields.last !== undefined) state.last = JSON.parse(fields.last) as Record<string, number>;
     if (fields.since !== undefined) state.since = JSON.parse(fields.since) as Record<string, number>;
+    if (fields.profile !== undefined) {
+      const profile = JSON.parse(fields.profile) as LearnedProfile;
+      if (profile.v !== 1) throw new Error(`unknown learned profile version ${String(profile.v)}`);
+      state.profile = profile;
+    }
     return state;
   } catch (cause) {
     throw new MeshwatchError('MW_STORE_CODEC', `state of ${key} cannot be read`, { cause });

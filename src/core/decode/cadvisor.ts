@@ -110,6 +110,10 @@ function readUsage(
     if (throttled !== undefined) counters.cpu_cfs_throttled_periods = throttled;
   }
 
+  // Cumulative; cAdvisor omits it while 0. Learned profiles read its increase as an OOM kill.
+  const ooms = f.amount(stats, 'oom_events', S, LIMITS.processes);
+  if (ooms !== undefined && ooms > 0) counters.oom_events = ooms;
+
   const memory = f.obj(stats, 'memory', S);
   const workingSet = f.amount(memory, 'working_set', `${S}.memory`, LIMITS.memoryBytes);
   if (workingSet !== undefined && anyPositive(workingSet, f.amount(memory, 'usage', `${S}.memory`, LIMITS.memoryBytes))) {

@@ -24,6 +24,7 @@ import { spikeDropDetector } from '../detect/spike-drop.js';
 import { serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
 import { DEFAULT_ENFORCEMENT, type EnforcementParams, type ProfileLookup } from '../profile/enforce.js';
+import { DEFAULT_PROFILE_LEARN, type ProfileLearnParams, emptyLearnedProfile, learnProfile } from '../profile/learn.js';
 import { type WindowPartial } from '../window/partial.js';
 import { closeWindow } from '../window/metrics.js';
 import { type ServiceState } from './service-state.js';
@@ -36,6 +37,8 @@ export interface CloseParams {
   /** The declared profiles in force (none when absent) and how they are enforced (DEFAULT_ENFORCEMENT when absent). */
   profiles?: ProfileLookup;
   enforcement?: EnforcementParams;
+  /** Learned-profile bounds and VPA memory/OOM settings (default DEFAULT_PROFILE_LEARN). */
+  profile?: ProfileLearnParams;
 }
 
 export interface CloseOutcome {
@@ -126,6 +129,9 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
   for (const det of detectors) det.window?.(w, book);
   overflow += w.overflow;
 
+  // Profile learning reads the same window: per-container CPU/memory, traffic, peers (profile/learn.ts).
+  const profile = learnProfile(prev.profile ?? emptyLearnedProfile(), p, prev.counters, metrics, params.profile ?? DEFAULT_PROFILE_LEARN);
+
   const state: ServiceState = {
     v: 1,
     service: prev.service,
@@ -137,6 +143,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     episodes: book.episodes,
     cooldowns: book.cooldowns,
     last,
+    profile,
   };
   // Written once it has held anything, so an emptied map replaces the stored one.
   if (prev.since !== undefined || Object.keys(w.since).length > 0) state.since = w.since;

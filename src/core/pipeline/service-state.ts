@@ -5,6 +5,7 @@
 import { type Episode } from '../alert/build.js';
 import { type Baseline } from '../baseline/index.js';
 import { type ServiceId } from '../model.js';
+import { type LearnedProfile } from '../profile/learn.js';
 import { type CounterState } from '../window/metrics.js';
 
 export interface PeerRecord {
@@ -40,6 +41,8 @@ export interface ServiceState {
    * `budget:requests_per_s`, `drift:cpu_cores:over`, …); absent in records written before it existed.
    */
   since?: Record<string, number>;
+  /** The learned resource profile (core/profile/learn.ts); absent in records written before it existed. */
+  profile?: LearnedProfile;
 }
 
 export const emptyServiceState = (service: ServiceId): ServiceState => ({

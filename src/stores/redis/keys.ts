@@ -3,7 +3,7 @@
  *
  * Layout (one service = one identity = one hash tag):
  *
- *   <prefix>:{<serviceKey>}:state    hash: meta, counters, peers, episodes, cooldowns, b:<metric>
+ *   <prefix>:{<serviceKey>}:state    hash: meta, counters, peers, episodes, cooldowns, last, profile, b:<metric>
  *
  * `<serviceKey>` is `serviceKey(service)` from src/core/model.ts: `[<cluster>:]<namespace>/<name>`
  * with every part percent-escaped, so it never contains `{` or `}`. Redis Cluster hashes only

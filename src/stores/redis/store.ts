@@ -86,6 +86,24 @@ export class RedisStateStore implements StateStore {
   }
 
   /**
+   * The service keys stored under this store's prefix, in key order, at most `max` (SCAN: never
+   * blocks Redis; a listing is a snapshot that may miss services written meanwhile).
+   */
+  async serviceKeys(max = 100_000): Promise<string[]> {
+    const pattern = this.keys.state('*');
+    const head = this.keys.state('');
+    const before = head.indexOf('{') + 1;
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.connection.roundTrip('scan', () => this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
+      cursor = next;
+      for (const k of keys) if (out.length < max) out.push(k.slice(before, k.length - (head.length - before)));
+    } while (cursor !== '0' && out.length < max);
+    return out.sort();
+  }
+
+  /**
    * Removes every key under this store's prefix (default) or the given one (tests and the demo's
    * reset); keys of other prefixes, even ones that start with this one, stay.
    */

@@ -30,6 +30,7 @@ const query: StateQuery = {
     if (key === 'shop/broken') return Promise.reject(new MeshwatchError('MW_STORE_UNAVAILABLE', 'redis at redis://h:6379 did not answer'));
     return Promise.resolve(views.find((v) => `shop/${v.service.name}` === key));
   },
+  profile: () => Promise.resolve(undefined),
 };
 
 let server: HttpServer;

@@ -8,6 +8,9 @@ import { type ServiceState, emptyServiceState } from '../../../src/core/pipeline
 import { serviceView } from '../../../src/core/pipeline/service-view.js';
 import { type HeldStates, EngineStateQuery, MAX_PAGE } from '../../../src/runtime/state-query.js';
 import { MemoryStateStore } from '../../../src/stores/memory/store.js';
+import { DEFAULT_PROFILE_LEARN, emptyLearnedProfile, learnProfile } from '../../../src/core/profile/learn.js';
+import { profileView } from '../../../src/core/profile/view.js';
+import { emptyPartial } from '../../../src/core/window/partial.js';
 import { storyState } from '../../contract/state-store.js';
 import { DETECTION, WINDOW_MS } from '../pipeline/story.js';
 
@@ -40,6 +43,31 @@ describe('EngineStateQuery', () => {
     expect(await q.service('eu:shop/cart%2fx')).toEqual(serviceView(stored, PARAMS));
     expect(await q.service('shop/nobody')).toBeUndefined();
     expect(await q.services()).toEqual([]);
+  });
+
+  it('profile(): the learned profile and its recommendation, held or stored; undefined when none is learned', async () => {
+    const svc: ServiceId = { namespace: 'shop', name: 'cart' };
+    const withProfile = (windows: number): ServiceState => {
+      let profile = emptyLearnedProfile();
+      for (let k = 0; k < windows; k++) {
+        const p = emptyPartial(svc, k * WINDOW_MS, WINDOW_MS);
+        p.edges['out:shop/db'] = { direction: 'outbound', peer: { namespace: 'shop', name: 'db' }, requests: 3, errors: 0, bytes: 10 };
+        profile = learnProfile(profile, p, {}, { requests_per_s: 2 + k }, DEFAULT_PROFILE_LEARN);
+      }
+      return { ...emptyServiceState(svc), profile };
+    };
+    const stored = withProfile(5);
+    const held = withProfile(8);
+    const store = new MemoryStateStore();
+    await store.save([stored, emptyServiceState({ namespace: 'shop', name: 'bare' })]);
+    expect(await new EngineStateQuery(heldOf([]), store, PARAMS).profile('shop/cart')).toEqual(profileView(stored));
+    const q = new EngineStateQuery(heldOf([held]), store, PARAMS);
+    const view = await q.profile('shop/cart');
+    expect(view).toEqual(profileView(held));
+    expect(view?.recommendation.windows).toBe(8);
+    expect(view?.recommendation.peers.map((p) => p.requests)).toEqual([24]);
+    expect(await q.profile('shop/bare')).toBeUndefined();
+    expect(await q.profile('shop/nobody')).toBeUndefined();
   });
 
   it('lists held services in key order, one capped page at a time', async () => {
