@@ -19,6 +19,8 @@ export function encodeState(s: ServiceState): Record<string, string> {
     cooldowns: JSON.stringify(s.cooldowns),
   };
   if (s.last) fields.last = JSON.stringify(s.last);
+  // Always written (a save removes no field): `null` once the incident resolved.
+  fields.incident = JSON.stringify(s.incident ?? null);
   for (const [metric, b] of Object.entries(s.baselines)) fields[BASELINE_PREFIX + metric] = JSON.stringify(b);
   return fields;
 }
@@ -47,6 +49,8 @@ export function decodeState(key: string, fields: Record<string, string>): Servic
       cooldowns: JSON.parse(fields.cooldowns ?? '{}') as ServiceState['cooldowns'],
     };
     if (fields.last !== undefined) state.last = JSON.parse(fields.last) as Record<string, number>;
+    const incident = fields.incident === undefined ? null : (JSON.parse(fields.incident) as ServiceState['incident'] | null);
+    if (incident) state.incident = incident;
     return state;
   } catch (cause) {
     throw new MeshwatchError('MW_STORE_CODEC', `state of ${key} cannot be read`, { cause });

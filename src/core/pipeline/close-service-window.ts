@@ -8,7 +8,8 @@
  * detectors (detect/spike-drop.ts, leak.ts, new-peer.ts: their claims are there) decide when
  * an episode is active and when it triggers; one state machine (detect/episode.ts) fires, holds,
  * resolves and cools down every alert kind, at most one open episode per (service, kind,
- * metric or peer).
+ * metric or peer). The episodes' alerts of the window then move the service's incident
+ * (incident/service.ts): the metrics of one service that break together are one incident.
  */
 import { type Alert } from '../alert/schema.js';
 import { type Baseline, emptyBaseline, learn } from '../baseline/index.js';
@@ -23,6 +24,8 @@ import { serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
 import { type WindowPartial } from '../window/partial.js';
 import { closeWindow } from '../window/metrics.js';
+import { type Incident } from '../incident/schema.js';
+import { incidentStep } from '../incident/service.js';
 import { type ServiceState } from './service-state.js';
 
 export interface CloseParams {
@@ -35,6 +38,8 @@ export interface CloseParams {
 export interface CloseOutcome {
   state: ServiceState;
   alerts: Alert[];
+  /** The change of the service's incident this window made (incident/service.ts), if any. */
+  incident: Incident | undefined;
   verdicts: Partial<Record<VerdictStatus, number>>;
   /** Metrics or peers refused by a bound. */
   overflow: number;
@@ -113,6 +118,14 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
   };
   for (const det of detectors) det.window?.(w, book);
   overflow += w.overflow;
+  const inc =
+    prev.incident || book.alerts.length
+      ? incidentStep(prev.incident, book.alerts, Object.keys(book.episodes).length, {
+          service: prev.service,
+          windowStart: p.windowStart,
+          windowMs: p.windowMs,
+        })
+      : { state: undefined, incident: undefined };
 
   const state: ServiceState = {
     v: 1,
@@ -126,5 +139,6 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     cooldowns: book.cooldowns,
     last,
   };
-  return { state, alerts: book.alerts, verdicts, overflow };
+  if (inc.state) state.incident = inc.state;
+  return { state, alerts: book.alerts, incident: inc.incident, verdicts, overflow };
 }

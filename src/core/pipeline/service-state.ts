@@ -4,6 +4,7 @@
  */
 import { type Episode } from '../alert/build.js';
 import { type Baseline } from '../baseline/index.js';
+import { type IncidentState } from '../incident/service.js';
 import { type ServiceId } from '../model.js';
 import { type CounterState } from '../window/metrics.js';
 
@@ -35,6 +36,8 @@ export interface ServiceState {
    * learned; absent in records written before it existed). Read by the state query only.
    */
   last?: Record<string, number>;
+  /** The service's open incident (absent when none is open). */
+  incident?: IncidentState;
 }
 
 export const emptyServiceState = (service: ServiceId): ServiceState => ({
