@@ -210,6 +210,8 @@ export const ConfigSchema = z
         pagerduty: z
           .object({
             enabled: z.boolean().default(false),
+            /** What it pages from: incidents (meshwatch.incidents; dedup_key = incident id) or per-metric alerts (meshwatch.alerts). */
+            input: z.enum(['incidents', 'alerts']).default('incidents'),
             url: z
               .string()
               .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http:// or https:// URL')
