@@ -22,6 +22,8 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_TOPIC_WINDOWS: { path: 'kafka.topics.windows', type: 'string' },
   MESHWATCH_TOPIC_ALERTS: { path: 'kafka.topics.alerts', type: 'string' },
   MESHWATCH_TOPIC_DLQ: { path: 'kafka.topics.dlq', type: 'string' },
+  MESHWATCH_TOPIC_INCIDENTS: { path: 'kafka.topics.incidents', type: 'string' },
+  MESHWATCH_STORM_ENABLED: { path: 'incidents.storm.enabled', type: 'boolean' },
   MESHWATCH_GROUP_INGEST: { path: 'kafka.groups.ingest', type: 'string' },
   MESHWATCH_GROUP_DETECT: { path: 'kafka.groups.detect', type: 'string' },
   MESHWATCH_KAFKA_PARTITIONS: { path: 'kafka.partitions', type: 'number' },
@@ -46,6 +48,7 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_HALF_LIFE_WINDOWS: { path: 'detection.halfLifeWindows', type: 'number' },
   MESHWATCH_PAGERDUTY_ENABLED: { path: 'sinks.pagerduty.enabled', type: 'boolean' },
   MESHWATCH_PAGERDUTY_URL: { path: 'sinks.pagerduty.url', type: 'string' },
+  MESHWATCH_PAGERDUTY_INPUT: { path: 'sinks.pagerduty.input', type: 'string' },
   MESHWATCH_PAGERDUTY_ROUTING_KEY: { path: 'sinks.pagerduty.routingKey', type: 'string' },
   MESHWATCH_PAGERDUTY_ROUTING_KEY_FILE: { path: 'sinks.pagerduty.routingKeyFile', type: 'string' },
 };
