@@ -28,6 +28,7 @@ export function testConfig(run: string, overrides: Record<string, unknown> = {})
         samples: [`${run}.samples`],
         windows: `${run}.windows`,
         alerts: `${run}.alerts`,
+        incidents: `${run}.incidents`,
         dlq: `${run}.dlq`,
       },
       groups: { ingest: `${run}-ingest`, detect: `${run}-detect` },
@@ -148,9 +149,15 @@ export async function createTopics(config: Readonly<Config>): Promise<void> {
   const admin = testKafka(config.kafka.clientId).admin();
   await admin.connect();
   const t = config.kafka.topics;
-  await ensureTopics(admin, [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.dlq], config.kafka.partitions, 1, {
-    [t.dlq]: DLQ_TOPIC_CONFIG,
-    [t.windows]: WINDOWS_TOPIC_CONFIG,
-  });
+  await ensureTopics(
+    admin,
+    [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.incidents, t.dlq],
+    config.kafka.partitions,
+    1,
+    {
+      [t.dlq]: DLQ_TOPIC_CONFIG,
+      [t.windows]: WINDOWS_TOPIC_CONFIG,
+    },
+  );
   await admin.disconnect();
 }

@@ -1,5 +1,6 @@
 /** Turns the validated configuration into the pure core's parameter objects. */
 import { DEFAULT_PROFILE_LEARN } from '../core/profile/learn.js';
+import { type StormParams } from '../core/incident/storm.js';
 import { type DecodeOptions, type DecoderHint } from '../core/decode/types.js';
 import { type EngineParams } from '../core/pipeline/engine.js';
 import { type AggregatorOptions } from '../core/window/aggregator.js';
@@ -78,3 +79,5 @@ export const decodeOptionsOf = (c: Config, hint: DecoderHint): DecodeOptions => 
 
 /** The event-time guard's bounds (`ingest.eventTime`). */
 export const timeGuardParamsOf = (c: Config): TimeGuardParams => ({ ...c.ingest.eventTime });
+
+export const stormParamsOf = (c: Config): StormParams => ({ ...c.incidents.storm });

@@ -46,6 +46,8 @@ export const ConfigSchema = z
             samples: z.array(topicName).default(['meshwatch.samples']),
             windows: topicName.default('meshwatch.windows'),
             alerts: topicName.default('meshwatch.alerts'),
+            /** Incident documents (meshwatch.incident/v1): what paging sinks read. */
+            incidents: topicName.default('meshwatch.incidents'),
             dlq: topicName.default('meshwatch.dlq'),
           })
           .strict()
@@ -223,6 +225,8 @@ export const ConfigSchema = z
         pagerduty: z
           .object({
             enabled: z.boolean().default(false),
+            /** What it pages from: incidents (meshwatch.incidents; dedup_key = incident id) or per-metric alerts (meshwatch.alerts). */
+            input: z.enum(['incidents', 'alerts']).default('incidents'),
             url: z
               .string()
               .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http:// or https:// URL')
@@ -288,6 +292,24 @@ export const ConfigSchema = z
         maxInstancesPerContainer: positiveInt.max(1024).default(64),
         /** Edges per service in the peer graph; the least recently seen is evicted. */
         maxPeers: positiveInt.max(4096).default(256),
+      })
+      .strict()
+      .prefault({}),
+    /** Incidents (src/core/incident): a service's metrics that break together are one incident; the storm guard. */
+    incidents: z
+      .object({
+        storm: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Share of the services seen within windowMs whose incidents must open within it (0 < share ≤ 1) … */
+            share: z.number().gt(0).max(1).default(0.5),
+            /** … and at least this many, for one storm incident instead of a page per service. */
+            minServices: positiveInt.default(10),
+            /** Span in which those incidents open (ms, event time). */
+            windowMs: positiveInt.default(30_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

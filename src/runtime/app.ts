@@ -12,11 +12,13 @@
  * A process that runs stage 2 also returns `query`, the read-only StateQuery over its detect
  * worker's engines and its state store (runtime/state-query.ts), for an API or page.
  */
-import { engineParamsOf } from '../config/derive.js';
+import { engineParamsOf, stormParamsOf } from '../config/derive.js';
 import { type Config } from '../config/schema.js';
 import { type Alert } from '../core/alert/schema.js';
 import { type MeshwatchError } from '../errors.js';
-import { KafkaAlertSink } from '../sinks/kafka/alerts.js';
+import { KafkaAlertSink, KafkaIncidentSink } from '../sinks/kafka/alerts.js';
+import { MemoryStormLedger } from '../core/incident/ledger.js';
+import { RedisStormLedger } from '../stores/redis/storm.js';
 import { BoundedProducer } from '../sinks/kafka/produce.js';
 import { kafkaOf } from '../sources/kafka/client.js';
 import { KafkaRecordSource } from '../sources/kafka/source.js';
@@ -27,7 +29,7 @@ import { Counters, type Stage } from '../telemetry/counters.js';
 import { ConsumeLoop } from './consume-loop.js';
 import { DetectWorker } from './detect.js';
 import { IngestWorker } from './ingest.js';
-import { type AlertSink, type StateQuery } from './ports.js';
+import { type AlertSink, type StateQuery, type StormLedger } from './ports.js';
 import { startPagerDutyWorker } from './sink-pagerduty.js';
 import { EngineStateQuery } from './state-query.js';
 import { RedisConnection } from '../stores/redis/connection.js';
@@ -102,7 +104,8 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     stoppers.push(() => producer.disconnect());
-    const role = (topic: string): string => (topic === t.dlq ? 'dlq' : topic === t.alerts ? 'alerts' : 'windows');
+    const role = (topic: string): string =>
+      topic === t.dlq ? 'dlq' : topic === t.alerts ? 'alerts' : topic === t.incidents ? 'incidents' : 'windows';
     return new BoundedProducer(
       producer,
       {
@@ -119,11 +122,13 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
   try {
     if (config.role === 'all' || config.role === 'detect') {
       let store = opts.store;
+      let ledger: StormLedger | undefined;
       if (!store) {
         const redis = new RedisStateStore({ ...redisStoreOptionsOf(config), ...opts.redis });
         await redis.connect();
         stoppers.push(() => redis.close());
         store = redis;
+        ledger = new RedisStormLedger(redis.connection, config.redis.keyPrefix, stormParamsOf(config));
       }
       const profileRedis = new RedisConnection({ ...redisStoreOptionsOf(config), ...opts.redis });
       await profileRedis.connect();
@@ -131,6 +136,9 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       const running = await startProfiles(new RedisProfileStore(profileRedis, config.redis.keyPrefix), config, warn);
       stoppers.unshift(() => Promise.resolve(running.stop()));
       profiles = running;
+      // An injected store (tests) has no shared view: the storm guard sees this process only.
+      const memory = new MemoryStormLedger(stormParamsOf(config));
+      ledger ??= { step: (closed, incidents) => Promise.resolve(memory.step(closed, incidents)) };
       const producer = await producerFor('detect');
       const source = new KafkaRecordSource(kafka, {
         groupId: config.kafka.groups.detect,
@@ -146,6 +154,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
         ...(opts.onAlert ? { onAlert: opts.onAlert } : {}),
         onWarning: warn,
         profiles: running.lookup,
+        incidents: { sink: new KafkaIncidentSink(producer, t.incidents), ledger },
       });
       await detect.start();
       stoppers.unshift(() => detect.stop());

@@ -32,7 +32,9 @@ import { MeshwatchError } from '../errors.js';
 import { type StateStore } from '../stores/types.js';
 import { type Counters } from '../telemetry/counters.js';
 import { type ConsumeLoop, type OnFatal } from './consume-loop.js';
-import { type AlertSink, type OutRecord, type SourceBatch } from './ports.js';
+import { type AlertSink, type IncidentSink, type OutRecord, type SourceBatch, type StormLedger } from './ports.js';
+import { type Incident, IncidentSchema } from '../core/incident/schema.js';
+import { withStorms } from '../core/incident/ledger.js';
 
 interface PartitionState {
   engine: DetectEngine;
@@ -56,6 +58,8 @@ export interface DetectWorkerOptions {
   onWarning?: (message: string) => void;
   /** The declared profiles in force (runtime/profiles.ts); none when absent. */
   profiles?: ProfileLookup;
+  /** Where service and storm incidents go, and the storm guard's shared ledger (default: incidents not published). */
+  incidents?: { sink: IncidentSink; ledger: StormLedger };
 }
 
 /** Refusals by a bound are logged at most this often (processing time). */
@@ -66,6 +70,7 @@ const DELIVERED_MEMORY = 50_000;
 const BACKOFF_MS = { first: 200, max: 5000 };
 
 const deliveredKey = (a: Alert): string => `${a.id}|${a.status}|${a.window.start}`;
+const incidentKey = (i: Incident): string => `${i.id}|r${i.revision}|${i.storm ?? ''}`;
 
 export class DetectWorker {
   private readonly partitions = new Map<number, PartitionState>();
@@ -267,6 +272,27 @@ export class DetectWorker {
     this.refusalsLoggedAt = now;
   }
 
+  /**
+   * Reports the closed windows to the storm ledger and delivers the service incidents (with
+   * their storm) and the storm documents; those acknowledged before are not sent again.
+   */
+  private async publishIncidents(step: DetectStepResult): Promise<void> {
+    const inc = this.opts.incidents;
+    if (!inc || (step.incidents.length === 0 && step.closed.length === 0)) return;
+    const r = await inc.ledger.step(step.closed, step.incidents);
+    if (step.incidents.length === 0 && r.storms.length === 0) return;
+    const docs = withStorms(step.incidents, r)
+      .map((i) => IncidentSchema.parse(i))
+      .filter((i) => !this.delivered.has(incidentKey(i)));
+    if (docs.length === 0) return;
+    const d = await inc.sink.deliver(docs);
+    if (!d.ok) throw d.retriable ? d.error : new MeshwatchError(d.error.code, d.error.message, { cause: d.error, retriable: false });
+    for (const i of docs) {
+      this.remember(incidentKey(i));
+      this.counters.add('incidents', 1, { scope: i.scope, change: i.change });
+    }
+  }
+
   /** Delivers the closed windows' alerts (those not acknowledged before), then saves the changed state. */
   private async publish(step: DetectStepResult): Promise<void> {
     this.counters.add('windows', step.windowsClosed, { stage: 'detect' });
@@ -281,6 +307,7 @@ export class DetectWorker {
         this.opts.onAlert?.(a);
       }
     }
+    await this.publishIncidents(step);
     await this.store.save(step.dirty);
   }
 

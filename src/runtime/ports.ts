@@ -13,6 +13,8 @@
  *   expected failure. A sink may have delivered some of a failed call's alerts: callers
  *   re-deliver the same alerts (same ids), so a downstream consumer sees at least once,
  *   deduplicated by id.
+ * - IncidentSink: the same for incident documents (meshwatch.incident/v1).
+ * - StormLedger: the storm guard's view shared by every detect instance.
  * - StateStore: src/stores/types.ts.
  * - StateQuery: a read-only view of stage 2's state (services, each metric's last value and
  *   the band its next window is judged against, open alert episodes: core/pipeline/service-view.ts),
@@ -20,6 +22,8 @@
  *   store by src/runtime/state-query.ts.
  */
 import { type Alert } from '../core/alert/schema.js';
+import { type Incident } from '../core/incident/schema.js';
+import { type StormStepResult } from '../core/incident/storm.js';
 import { type ServiceId } from '../core/model.js';
 import { type ServiceView } from '../core/pipeline/service-view.js';
 import { type ProfileView } from '../core/profile/view.js';
@@ -34,6 +38,25 @@ export type Delivery = { ok: true } | { ok: false; retriable: boolean; error: Me
 export interface AlertSink {
   deliver(alerts: readonly Alert[]): Promise<Delivery>;
   close(): Promise<void>;
+}
+
+/** Incident documents (meshwatch.incident/v1) out: the incidents topic, a paging sink. Same contract as AlertSink. */
+export interface IncidentSink {
+  deliver(incidents: readonly Incident[]): Promise<Delivery>;
+  close(): Promise<void>;
+}
+
+/**
+ * The storm guard's shared view (core/incident/storm.ts): each batch of closed windows reports
+ * the services that closed one (service key, window start) and the service incidents it
+ * changed; the answer says which storm each belongs to and the storm documents to publish.
+ * Memory (core/incident/ledger.ts) and Redis (stores/redis/storm.ts). Failures: MW_STORE_UNAVAILABLE.
+ */
+export interface StormLedger {
+  step(
+    closed: readonly (readonly [string, number])[],
+    incidents: readonly Incident[],
+  ): Promise<Pick<StormStepResult, 'storms' | 'stormOf'>>;
 }
 
 /** One page of services: those whose `serviceKey` sorts after `after`, at most `limit`. */

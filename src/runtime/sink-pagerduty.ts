@@ -61,7 +61,7 @@ export async function startPagerDutyWorker(
   });
   const source = new KafkaRecordSource(kafka, {
     groupId,
-    topics: [config.kafka.topics.alerts],
+    topics: [pd.input === 'incidents' ? config.kafka.topics.incidents : config.kafka.topics.alerts],
     fromBeginning: opts.fromBeginning ?? false,
     stage: 'sink',
     counters,
@@ -73,6 +73,7 @@ export async function startPagerDutyWorker(
     name: 'pagerduty',
     loop,
     sink,
+    ...(pd.input === 'incidents' ? { incidents: sink.incidents } : {}),
     parking,
     parkingTopic,
     counters,

@@ -18,10 +18,11 @@
  *   messages, which the sink keeps free of secrets (src/sinks/pagerduty/sink.ts).
  */
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
+import { type Incident, IncidentSchema } from '../core/incident/schema.js';
 import { type ErrorCode, MeshwatchError } from '../errors.js';
 import { type Counters } from '../telemetry/counters.js';
 import { type ConsumeLoop } from './consume-loop.js';
-import { type AlertSink, type OutRecord, type RecordSink, type SourceBatch, type SourceRecord } from './ports.js';
+import { type AlertSink, type IncidentSink, type OutRecord, type RecordSink, type SourceBatch, type SourceRecord } from './ports.js';
 
 export const PARKED_SCHEMA_ID = 'meshwatch.parked/v1';
 export const sinkGroupOf = (name: string): string => `meshwatch-sink-${name}`;
@@ -38,6 +39,8 @@ export interface ParkedRecord {
   offset: string;
   /** The alert, when the record was one. */
   alert: Alert | null;
+  /** The incident, when the worker reads incidents and the record was one. */
+  incident?: Incident;
   /** The record's text (its first 64 KiB) when it was not an alert. */
   value?: string;
 }
@@ -46,6 +49,8 @@ export interface SinkWorkerOptions {
   name: string;
   loop: ConsumeLoop;
   sink: AlertSink;
+  /** When set, the worker reads incident documents (the incidents topic) and delivers them here instead. */
+  incidents?: IncidentSink;
   /** Where parked records go (acks=all). */
   parking: RecordSink;
   parkingTopic: string;
@@ -84,24 +89,25 @@ export class SinkWorker {
     let next = BigInt(first.offset);
     for (const record of batch.records) {
       if (this.stopping || !batch.isCurrent()) return;
-      const parsed = alertOf(record);
+      const parsed = this.o.incidents ? incidentOf(record) : alertOf(record);
       if ('code' in parsed) {
         await this.park(batch, record, parsed.code, parsed.reason, null);
       } else {
-        const outcome = await this.deliver(batch, parsed.alert, next);
+        const outcome = await this.deliver(batch, parsed, next);
         if (outcome === 'stopped') return;
-        if (outcome !== 'sent') await this.park(batch, record, outcome.code, outcome.message, parsed.alert);
+        if (outcome !== 'sent') await this.park(batch, record, outcome.code, outcome.message, parsed);
       }
       next = BigInt(record.offset) + 1n;
     }
     await this.o.loop.commit(batch.topic, batch.partition, next);
   }
 
-  /** Delivers one alert, retrying retriable failures until it goes through or the worker stops. */
-  private async deliver(batch: SourceBatch, alert: Alert, doneUpTo: bigint): Promise<'sent' | 'stopped' | MeshwatchError> {
+  /** Delivers one alert or incident, retrying retriable failures until it goes through or the worker stops. */
+  private async deliver(batch: SourceBatch, doc: Doc, doneUpTo: bigint): Promise<'sent' | 'stopped' | MeshwatchError> {
     const { counters, name } = this.o;
+    const id = 'alert' in doc ? doc.alert.id : doc.incident.id;
     for (let attempt = 0; ; attempt++) {
-      const d = await this.o.sink.deliver([alert]);
+      const d = 'alert' in doc ? await this.o.sink.deliver([doc.alert]) : await (this.o.incidents as IncidentSink).deliver([doc.incident]);
       if (d.ok) {
         counters.add('sent', 1, { stage: 'sink', sink: name });
         return 'sent';
@@ -111,14 +117,16 @@ export class SinkWorker {
       if (attempt === 0) await this.o.loop.commit(batch.topic, batch.partition, doneUpTo).catch(() => undefined);
       const waitMs = this.backoffMs(attempt);
       this.o.log?.(
-        `sink ${name}: alert ${alert.id} not delivered (${d.error.code}: ${d.error.message}); retry ${attempt + 1} in ${waitMs} ms`,
+        `sink ${name}: ${'alert' in doc ? 'alert' : 'incident'} ${id} not delivered (${d.error.code}: ${d.error.message}); retry ${attempt + 1} in ${waitMs} ms`,
       );
       if (!(await this.wait(batch, waitMs))) return 'stopped';
     }
   }
 
-  private async park(batch: SourceBatch, record: SourceRecord, code: ErrorCode, reason: string, alert: Alert | null): Promise<void> {
+  private async park(batch: SourceBatch, record: SourceRecord, code: ErrorCode, reason: string, doc: Doc | null): Promise<void> {
     const { counters, name } = this.o;
+    const alert = doc && 'alert' in doc ? doc.alert : null;
+    const incident = doc && 'incident' in doc ? doc.incident : undefined;
     const parked: ParkedRecord = {
       schema: PARKED_SCHEMA_ID,
       sink: name,
@@ -128,7 +136,8 @@ export class SinkWorker {
       partition: batch.partition,
       offset: record.offset,
       alert,
-      ...(alert ? {} : { value: (record.value?.toString('utf8') ?? '').slice(0, MAX_PARKED_VALUE_CHARS) }),
+      ...(incident ? { incident } : {}),
+      ...(doc ? {} : { value: (record.value?.toString('utf8') ?? '').slice(0, MAX_PARKED_VALUE_CHARS) }),
     };
     const out: OutRecord = {
       key: record.key ? record.key.toString('utf8') : null,
@@ -147,7 +156,7 @@ export class SinkWorker {
     }
     counters.add('sink_parked', 1, { sink: name, code });
     this.o.log?.(
-      `sink ${name}: parked ${alert ? `alert ${alert.id}` : 'a record'} from ${batch.topic}/${batch.partition}@${record.offset}: ${code}: ${reason}`,
+      `sink ${name}: parked ${alert ? `alert ${alert.id}` : incident ? `incident ${incident.id}` : 'a record'} from ${batch.topic}/${batch.partition}@${record.offset}: ${code}: ${reason}`,
     );
   }
 
@@ -182,6 +191,27 @@ export class SinkWorker {
       this.wakeUp.signal.addEventListener('abort', done);
     });
   }
+}
+
+type Doc = { alert: Alert } | { incident: Incident };
+
+/** The incident a record holds, or why it holds none. */
+function incidentOf(record: SourceRecord): { incident: Incident } | { code: ErrorCode; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(record.value?.toString('utf8') ?? '');
+  } catch {
+    return { code: 'MW_DECODE_INVALID_JSON', reason: 'the record is not valid JSON' };
+  }
+  const r = IncidentSchema.safeParse(json);
+  if (!r.success) {
+    const first = r.error.issues[0];
+    return {
+      code: 'MW_DECODE_SCHEMA',
+      reason: `not a meshwatch incident: ${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'}`,
+    };
+  }
+  return { incident: r.data };
 }
 
 /** The alert a record holds, or why it holds none. */

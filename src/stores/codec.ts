@@ -22,6 +22,8 @@ export function encodeState(s: ServiceState): Record<string, string> {
   if (s.last) fields.last = JSON.stringify(s.last);
   if (s.since) fields.since = JSON.stringify(s.since);
   if (s.profile) fields.profile = JSON.stringify(s.profile);
+  // Always written (a save removes no field): `null` once the incident resolved.
+  fields.incident = JSON.stringify(s.incident ?? null);
   for (const [metric, b] of Object.entries(s.baselines)) fields[BASELINE_PREFIX + metric] = JSON.stringify(b);
   return fields;
 }
@@ -56,6 +58,8 @@ export function decodeState(key: string, fields: Record<string, string>): Servic
       if (profile.v !== 1) throw new Error(`unknown learned profile version ${String(profile.v)}`);
       state.profile = profile;
     }
+    const incident = fields.incident === undefined ? null : (JSON.parse(fields.incident) as ServiceState['incident'] | null);
+    if (incident) state.incident = incident;
     return state;
   } catch (cause) {
     throw new MeshwatchError('MW_STORE_CODEC', `state of ${key} cannot be read`, { cause });

@@ -20,6 +20,7 @@ const instrumentsOf = (meter: Meter) =>
     dropped: meter.createCounter('meshwatch.records.dropped', { description: 'Records dropped, by reason' }),
     errors: meter.createCounter('meshwatch.errors', { description: 'Errors by code and stage' }),
     alerts: meter.createCounter('meshwatch.alerts.published', { description: 'Alert state changes published' }),
+    incidents: meter.createCounter('meshwatch.incidents.published', { description: 'Incident changes published, by scope and change' }),
     windows: meter.createCounter('meshwatch.windows.closed', { description: 'Windows closed by stage 2' }),
     verdicts: meter.createCounter('meshwatch.verdicts', { description: 'Detector verdicts by status' }),
     produce_requests: meter.createCounter('meshwatch.kafka.produce.requests', { description: 'Produce requests sent, by topic role' }),

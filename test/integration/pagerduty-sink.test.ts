@@ -31,7 +31,17 @@ describe('PagerDuty sink worker', { timeout: 180_000 }, () => {
     cleanups.push(() => pd.stop());
     const run = uniqueId('pd');
     const config = testConfig(run, {
-      sinks: { pagerduty: { enabled: true, routingKey: ROUTING_KEY, url: pd.url, timeoutMs: 5000, retryInitialMs: 50, retryMaxMs: 400 } },
+      sinks: {
+        pagerduty: {
+          enabled: true,
+          input: 'alerts',
+          routingKey: ROUTING_KEY,
+          url: pd.url,
+          timeoutMs: 5000,
+          retryInitialMs: 50,
+          retryMaxMs: 400,
+        },
+      },
     });
     await createTopics(config);
     const kafka = testKafka(run);
@@ -131,7 +141,7 @@ describe('PagerDuty sink worker', { timeout: 180_000 }, () => {
     const run = uniqueId('pdrole');
     const config = testConfig(run, {
       role: 'sink-pagerduty',
-      sinks: { pagerduty: { enabled: true, routingKey: ROUTING_KEY, url: pd.url, retryInitialMs: 50, retryMaxMs: 400 } },
+      sinks: { pagerduty: { enabled: true, input: 'alerts', routingKey: ROUTING_KEY, url: pd.url, retryInitialMs: 50, retryMaxMs: 400 } },
     });
     await createTopics(config);
     const kafka = testKafka(run);

@@ -8,7 +8,8 @@
  * detectors (detect/spike-drop.ts, leak.ts, new-peer.ts: their claims are there) decide when
  * an episode is active and when it triggers; one state machine (detect/episode.ts) fires, holds,
  * resolves and cools down every alert kind, at most one open episode per (service, kind,
- * metric or peer).
+ * metric or peer). The episodes' alerts of the window then move the service's incident
+ * (incident/service.ts): the metrics of one service that break together are one incident.
  */
 import { type Alert } from '../alert/schema.js';
 import { type Baseline, emptyBaseline, learn } from '../baseline/index.js';
@@ -27,6 +28,8 @@ import { DEFAULT_ENFORCEMENT, type EnforcementParams, type ProfileLookup } from 
 import { DEFAULT_PROFILE_LEARN, type ProfileLearnParams, emptyLearnedProfile, learnProfile } from '../profile/learn.js';
 import { type WindowPartial } from '../window/partial.js';
 import { closeWindow } from '../window/metrics.js';
+import { type Incident } from '../incident/schema.js';
+import { incidentStep } from '../incident/service.js';
 import { type ServiceState } from './service-state.js';
 
 export interface CloseParams {
@@ -44,6 +47,8 @@ export interface CloseParams {
 export interface CloseOutcome {
   state: ServiceState;
   alerts: Alert[];
+  /** The change of the service's incident this window made (incident/service.ts), if any. */
+  incident: Incident | undefined;
   verdicts: Partial<Record<VerdictStatus, number>>;
   /** Metrics or peers refused by a bound. */
   overflow: number;
@@ -128,6 +133,14 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
   };
   for (const det of detectors) det.window?.(w, book);
   overflow += w.overflow;
+  const inc =
+    prev.incident || book.alerts.length
+      ? incidentStep(prev.incident, book.alerts, Object.keys(book.episodes).length, {
+          service: prev.service,
+          windowStart: p.windowStart,
+          windowMs: p.windowMs,
+        })
+      : { state: undefined, incident: undefined };
 
   // Profile learning reads the same window: per-container CPU/memory, traffic, peers (profile/learn.ts).
   const profile = learnProfile(prev.profile ?? emptyLearnedProfile(), p, prev.counters, metrics, params.profile ?? DEFAULT_PROFILE_LEARN);
@@ -147,5 +160,6 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
   };
   // Written once it has held anything, so an emptied map replaces the stored one.
   if (prev.since !== undefined || Object.keys(w.since).length > 0) state.since = w.since;
-  return { state, alerts: book.alerts, verdicts, overflow };
+  if (inc.state) state.incident = inc.state;
+  return { state, alerts: book.alerts, incident: inc.incident, verdicts, overflow };
 }

@@ -22,6 +22,7 @@
  * `flush` carry the ones due (each once per process, whichever engine polls first).
  */
 import { type Alert } from '../alert/schema.js';
+import { type Incident } from '../incident/schema.js';
 import { serviceKey } from '../model.js';
 import { type VerdictStatus } from '../detect/deviation.js';
 import { type WindowPartial, mergePartials } from '../window/partial.js';
@@ -69,6 +70,10 @@ export interface EngineStats {
 
 export interface AdvanceResult {
   alerts: Alert[];
+  /** Service incidents changed by the windows closed (in close order). */
+  incidents: Incident[];
+  /** Each window closed: (service key, window start), in close order (the storm guard's denominator). */
+  closed: [string, number][];
   /** States changed by this call (to persist). */
   dirty: ServiceState[];
 }
@@ -270,6 +275,8 @@ export class DetectEngine {
 
   private closeWhere(shouldClose: (start: number, p: WindowPartial, held: Held) => boolean): AdvanceResult {
     const alerts: Alert[] = [];
+    const incidents: Incident[] = [];
+    const closed: [string, number][] = [];
     const dirty: ServiceState[] = [];
     for (const held of this.services.values()) {
       if (held.pending.size === 0) continue;
@@ -283,6 +290,8 @@ export class DetectEngine {
         if (out.overflow > 0) this.countRefused(out.state, p);
         held.state = out.state;
         alerts.push(...out.alerts);
+        if (out.incident) incidents.push(out.incident);
+        closed.push([serviceKey(held.state.service), start]);
         this.stats.windows_closed++;
         this.stats.overflow += out.overflow + p.overflow;
         for (const [s, n] of Object.entries(out.verdicts) as [VerdictStatus, number][]) {
@@ -294,7 +303,7 @@ export class DetectEngine {
     }
     alerts.push(...this.admission.poll());
     this.stats.alerts += alerts.length;
-    return { alerts, dirty };
+    return { alerts, incidents, closed, dirty };
   }
 
   /** Names what closeServiceWindow refused (peers and metrics past their bounds) to the admission. O(edges + gauges) of one partial. */

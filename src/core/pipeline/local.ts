@@ -11,6 +11,9 @@ import { ServiceAdmission } from './admission.js';
 import { DetectEngine, type EngineParams, type EngineStats, admissionParamsOf } from './engine.js';
 import { DEFAULT_TIME_GUARD, EventTimeGuard, type TimeGuardParams } from '../window/time-guard.js';
 import { detectStep, ingestStep } from './steps.js';
+import { type Incident } from '../incident/schema.js';
+import { MemoryStormLedger, withStorms } from '../incident/ledger.js';
+import { DEFAULT_STORM, type StormParams } from '../incident/storm.js';
 
 export interface LocalPipelineOptions {
   aggregator: AggregatorOptions;
@@ -20,6 +23,8 @@ export interface LocalPipelineOptions {
   batchRecords: number;
   /** Event-time plausibility (default DEFAULT_TIME_GUARD). */
   eventTime?: TimeGuardParams;
+  /** The storm guard (default DEFAULT_STORM). */
+  storm?: StormParams;
 }
 
 export interface LocalStats {
@@ -40,11 +45,14 @@ export class LocalPipeline {
   private readonly timeGuard: EventTimeGuard;
   private pending: string[] = [];
   private newestTs = -Infinity;
+  private readonly storms: MemoryStormLedger;
+  private incidents: Incident[] = [];
   readonly stats: LocalStats;
 
   constructor(private readonly opts: LocalPipelineOptions) {
     this.engine = new DetectEngine(opts.engine, new ServiceAdmission(admissionParamsOf(opts.engine)));
     this.timeGuard = new EventTimeGuard(opts.eventTime ?? DEFAULT_TIME_GUARD);
+    this.storms = new MemoryStormLedger(opts.storm ?? DEFAULT_STORM);
     this.stats = {
       records: 0,
       observations: 0,
@@ -66,6 +74,13 @@ export class LocalPipeline {
   /** Closes everything (end of input) and returns the remaining alerts. */
   end(): Alert[] {
     return this.handOver(true);
+  }
+
+  /** The incident documents (service incidents with their storm, then storm incidents) made due since the last call. */
+  takeIncidents(): Incident[] {
+    const out = this.incidents;
+    this.incidents = [];
+    return out;
   }
 
   /** Stage 1 then stage 2 on the pending records: the same step functions as the Kafka workers. */
@@ -93,6 +108,11 @@ export class LocalPipeline {
       eventTimeMs: Number.isFinite(this.newestTs) ? this.newestTs : null,
       caughtUp: false,
     });
-    return detectStep(this.engine, messages, { final }).alerts;
+    const step = detectStep(this.engine, messages, { final });
+    if (step.incidents.length || step.closed.length) {
+      const r = this.storms.step(step.closed, step.incidents);
+      if (step.incidents.length) this.incidents.push(...withStorms(step.incidents, r));
+    }
+    return step.alerts;
   }
 }

@@ -4,6 +4,7 @@
  */
 import { type Episode } from '../alert/build.js';
 import { type Baseline } from '../baseline/index.js';
+import { type IncidentState } from '../incident/service.js';
 import { type ServiceId } from '../model.js';
 import { type LearnedProfile } from '../profile/learn.js';
 import { type CounterState } from '../window/metrics.js';
@@ -43,6 +44,8 @@ export interface ServiceState {
   since?: Record<string, number>;
   /** The learned resource profile (core/profile/learn.ts); absent in records written before it existed. */
   profile?: LearnedProfile;
+  /** The service's open incident (absent when none is open). */
+  incident?: IncidentState;
 }
 
 export const emptyServiceState = (service: ServiceId): ServiceState => ({

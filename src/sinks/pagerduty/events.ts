@@ -13,6 +13,7 @@
  * - The routing key travels only in the body; callers never log the event.
  */
 import { type Alert } from '../../core/alert/schema.js';
+import { type Incident } from '../../core/incident/schema.js';
 import { serviceKey } from '../../core/model.js';
 
 export const DEFAULT_PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue';
@@ -33,7 +34,7 @@ export interface PagerDutyEvent {
     component: string;
     group: string;
     class: string;
-    custom_details: CustomDetails;
+    custom_details: CustomDetails | IncidentDetails;
   };
   client: 'meshwatch';
 }
@@ -99,7 +100,7 @@ export function eventOf(alert: Alert, routingKey: string): PagerDutyEvent {
 
 /** The alert an event was made from (for readers of PagerDuty's event log and for tests). */
 export function alertOfEvent(e: Pick<PagerDutyEvent, 'payload'>): Alert {
-  const d = e.payload.custom_details;
+  const d = e.payload.custom_details as CustomDetails;
   return {
     schema: d.schema,
     id: d.alert_id,
@@ -121,5 +122,70 @@ export function alertOfEvent(e: Pick<PagerDutyEvent, 'payload'>): Alert {
     summary: e.payload.summary,
     details: d.details,
     ...(d.peer ? { peer: d.peer } : {}),
+  };
+}
+
+/** An incident's fields that have no place of their own in the payload. */
+export interface IncidentDetails {
+  schema: Incident['schema'];
+  incident_id: string;
+  revision: number;
+  scope: Incident['scope'];
+  status: Incident['status'];
+  change: Incident['change'];
+  starts_at: string;
+  ends_at: string | null;
+  window: Incident['window'];
+  metrics: Incident['metrics'];
+  metrics_omitted: number;
+  services: Incident['services'];
+  services_omitted: number;
+  services_seen: number;
+  cluster?: string;
+}
+
+/** Storm incidents' PagerDuty source, component and group: they are about the mesh, not one service. */
+export const STORM_SOURCE = 'mesh';
+
+/**
+ * Incident → event: `dedup_key` = incident id, so the metrics of one service are one PagerDuty
+ * alert that each change updates (`trigger` while firing) and the last resolves; a storm is one
+ * alert for the whole mesh. A service incident that is part of a storm is paged through the storm:
+ * null (nothing to send). custom_details carry every contributing metric (observed, expected, score).
+ */
+export function eventOfIncident(i: Incident, routingKey: string): PagerDutyEvent | null {
+  if (i.storm !== null) return null;
+  const details: IncidentDetails = {
+    schema: i.schema,
+    incident_id: i.id,
+    revision: i.revision,
+    scope: i.scope,
+    status: i.status,
+    change: i.change,
+    starts_at: i.startsAt,
+    ends_at: i.endsAt,
+    window: i.window,
+    metrics: i.metrics,
+    metrics_omitted: i.metricsOmitted,
+    services: i.services,
+    services_omitted: i.servicesOmitted,
+    services_seen: i.servicesSeen,
+    ...(i.service?.cluster !== undefined ? { cluster: i.service.cluster } : {}),
+  };
+  return {
+    routing_key: routingKey,
+    event_action: i.status === 'firing' ? 'trigger' : 'resolve',
+    dedup_key: i.id,
+    payload: {
+      summary: truncateChars(i.summary, MAX_SUMMARY_CHARS),
+      source: i.service ? serviceKey(i.service) : STORM_SOURCE,
+      severity: i.severity,
+      timestamp: i.window.end,
+      component: i.service ? i.service.name : STORM_SOURCE,
+      group: i.service ? i.service.namespace : STORM_SOURCE,
+      class: `incident/${i.scope}`,
+      custom_details: details,
+    },
+    client: 'meshwatch',
   };
 }

@@ -11,9 +11,10 @@
  * error or value this sink returns contains it (`scrubbed`).
  */
 import { type Alert } from '../../core/alert/schema.js';
+import { type Incident } from '../../core/incident/schema.js';
 import { MeshwatchError } from '../../errors.js';
-import { type AlertSink, type Delivery } from '../../runtime/ports.js';
-import { DEFAULT_PAGERDUTY_URL, MAX_EVENT_BYTES, eventOf } from './events.js';
+import { type AlertSink, type Delivery, type IncidentSink } from '../../runtime/ports.js';
+import { DEFAULT_PAGERDUTY_URL, MAX_EVENT_BYTES, type PagerDutyEvent, eventOf, eventOfIncident } from './events.js';
 
 export interface PagerDutySinkOptions {
   routingKey: string;
@@ -48,11 +49,29 @@ export class PagerDutySink implements AlertSink {
     return Promise.resolve();
   }
 
-  private async send(alert: Alert): Promise<Delivery> {
-    const body = JSON.stringify(eventOf(alert, this.opts.routingKey));
+  /** The incidents as an IncidentSink: one event per change (none for a storm's members: the storm pages for them). */
+  readonly incidents: IncidentSink = {
+    deliver: async (incidents: readonly Incident[]): Promise<Delivery> => {
+      for (const i of incidents) {
+        const e = eventOfIncident(i, this.opts.routingKey);
+        if (!e) continue;
+        const d = await this.post(`incident ${i.id}`, e);
+        if (!d.ok) return d;
+      }
+      return { ok: true };
+    },
+    close: () => Promise.resolve(),
+  };
+
+  private send(alert: Alert): Promise<Delivery> {
+    return this.post(`alert ${alert.id}`, eventOf(alert, this.opts.routingKey));
+  }
+
+  private async post(what: string, event: PagerDutyEvent): Promise<Delivery> {
+    const body = JSON.stringify(event);
     const bytes = Buffer.byteLength(body, 'utf8');
     if (bytes > this.maxEventBytes) {
-      return this.failure('MW_SINK_REJECTED', `alert ${alert.id}: event of ${bytes} bytes exceeds PagerDuty's ${this.maxEventBytes}`);
+      return this.failure('MW_SINK_REJECTED', `${what}: event of ${bytes} bytes exceeds PagerDuty's ${this.maxEventBytes}`);
     }
     let res: Response;
     let text: string;
@@ -67,10 +86,10 @@ export class PagerDutySink implements AlertSink {
     } catch (cause) {
       const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
       const why = timedOut ? `no answer within ${this.timeoutMs} ms` : describe(cause);
-      return this.failure('MW_SINK_DELIVERY', `alert ${alert.id}: PagerDuty ${this.where()}: ${why}`);
+      return this.failure('MW_SINK_DELIVERY', `${what}: PagerDuty ${this.where()}: ${why}`);
     }
     if (res.status >= 200 && res.status < 300) return { ok: true };
-    const why = `alert ${alert.id}: PagerDuty answered ${res.status}${reasonOf(text)}`;
+    const why = `${what}: PagerDuty answered ${res.status}${reasonOf(text)}`;
     const retriable = res.status === 408 || res.status === 429 || res.status >= 500;
     return this.failure(retriable ? 'MW_SINK_DELIVERY' : 'MW_SINK_REJECTED', why);
   }

@@ -48,12 +48,12 @@ export async function prepareTopics(admin: Admin, config: Readonly<Pick<Config, 
   const t = config.kafka.topics;
   await ensureTopics(
     admin,
-    [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.dlq],
+    [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.incidents, t.dlq],
     config.kafka.partitions,
     config.kafka.replicationFactor,
     { [t.windows]: WINDOWS_TOPIC_CONFIG, [t.dlq]: DLQ_TOPIC_CONFIG },
   );
-  const own = [...new Set([t.windows, t.alerts, t.dlq])];
+  const own = [...new Set([t.windows, t.alerts, t.incidents, t.dlq])];
   const described = await admin.describeConfigs({
     includeSynonyms: false,
     resources: own.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes', 'cleanup.policy'] })),
