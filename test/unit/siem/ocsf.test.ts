@@ -48,8 +48,10 @@ function check(path: string, obj: Record<string, unknown>, s: ObjSpec | undefine
   for (const r of s.required ?? []) if (!present(obj[r])) out.push(`${path}.${r}: required`);
   if (s.at_least_one && !s.at_least_one.some((k) => present(obj[k]))) out.push(`${path}: one of ${s.at_least_one.join(', ')}`);
   for (const [k, t] of Object.entries(s.types ?? {})) if (obj[k] !== undefined && !typeOk(t, obj[k])) out.push(`${path}.${k}: not ${t}`);
-  for (const [k, e] of Object.entries(s.enums ?? {}))
-    if (obj[k] !== undefined && !(String(obj[k]) in e)) out.push(`${path}.${k}: ${String(obj[k])} not in enum`);
+  for (const [k, e] of Object.entries(s.enums ?? {})) {
+    const v = JSON.stringify(obj[k]);
+    if (obj[k] !== undefined && !(v in e)) out.push(`${path}.${k}: ${v} not in enum`);
+  }
   return out;
 }
 
@@ -81,7 +83,7 @@ function validate(f: OcsfDetectionFinding): string[] {
     ] as const) {
       list.forEach((x, j) => {
         out.push(...check(`${p}.${kind}[${j}]`, x, o[kind]));
-        x.observations.forEach((ob, k) => out.push(...check(`${p}.${kind}[${j}].observations[${k}]`, ob, o.observation)));
+        x.observations.forEach((ob, k) => out.push(...check(`${p}.${kind}[${j}].observations[${k}]`, { ...ob }, o.observation)));
       });
     }
   });
