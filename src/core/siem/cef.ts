@@ -29,8 +29,7 @@ const cut = (s: string, max: number): string => {
 export const escapeHeader = (s: string): string => s.replace(/[\\|]/g, (c) => `\\${c}`).replace(/\r\n|[\r\n]/g, ' ');
 
 /** An extension value: backslash and equals escaped, line breaks written as \n and \r. */
-export const escapeExtension = (s: string): string =>
-  s.replace(/[\\=\r\n]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\${c}`));
+export const escapeExtension = (s: string): string => s.replace(/[\\=\r\n]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\${c}`));
 
 /** Cut before escaping, so a limit never splits an escape sequence. */
 const header = (s: string, max: number): string => escapeHeader(cut(s, max));
