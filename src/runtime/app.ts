@@ -30,6 +30,7 @@ import { IngestWorker } from './ingest.js';
 import { type AlertSink, type StateQuery } from './ports.js';
 import { startPagerDutyWorker } from './sink-pagerduty.js';
 import { SIEM_FORMATS, startSiemWorker } from './sink-siem.js';
+import { startSplunkWorker } from './sink-splunk.js';
 import { EngineStateQuery } from './state-query.js';
 
 export interface Running {
@@ -167,6 +168,13 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     if ((config.role === 'all' || config.role === 'sink-pagerduty') && config.sinks.pagerduty.enabled) {
       const pagerduty = await startPagerDutyWorker(kafka, config, counters, onFatal, { log: warn });
       stoppers.unshift(() => pagerduty.stop());
+    }
+    if ((config.role === 'all' || config.role === 'sink-splunk') && config.sinks.splunk.enabled) {
+      const splunk = await startSplunkWorker(kafka, config, counters, onFatal, {
+        log: warn,
+        ...(opts.productVersion ? { productVersion: opts.productVersion } : {}),
+      });
+      stoppers.unshift(() => splunk.stop());
     }
     for (const format of SIEM_FORMATS) {
       if ((config.role === 'all' || config.role === 'sink-siem') && config.sinks[format].enabled) {
