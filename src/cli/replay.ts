@@ -7,7 +7,8 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type Config } from '../config/schema.js';
-import { aggregatorOptionsOf, decodeOptionsOf, engineParamsOf, timeGuardParamsOf } from '../config/derive.js';
+import { aggregatorOptionsOf, alertEnrichmentOf, decodeOptionsOf, engineParamsOf, timeGuardParamsOf } from '../config/derive.js';
+import { enrichAlert } from '../core/alert/links.js';
 import { type Alert } from '../core/alert/schema.js';
 import { LocalPipeline, type LocalStats } from '../core/pipeline/local.js';
 
@@ -29,11 +30,12 @@ export async function replay(config: Readonly<Config>, input: NodeJS.ReadableStr
   });
   let alerts = 0;
   let firing = 0;
+  const enrichment = alertEnrichmentOf(config);
   const out = (list: Alert[]): void => {
     for (const a of list) {
       alerts++;
       if (a.status === 'firing') firing++;
-      emit(a);
+      emit(enrichAlert(a, enrichment));
     }
   };
   const rl = createInterface({ input, crlfDelay: Infinity });

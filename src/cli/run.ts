@@ -7,6 +7,7 @@
  * main prints as one line and turns into exit code 3. So does a worker that stops for good
  * (its consumer hit an error it will not retry: `Running.fatal`), never an idle process.
  */
+import { readFileSync } from 'node:fs';
 import { type Config } from '../config/schema.js';
 import { redactUrl } from '../config/redact.js';
 import { MeshwatchError } from '../errors.js';
@@ -56,6 +57,7 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
   try {
     running = await startMeshwatch(config, {
       onAlert: (a) => process.stdout.write(JSON.stringify(a) + '\n'),
+      productVersion: packageVersion(),
       redis: {
         onEvent: (e) => {
           if (e.type === 'retry') count('MW_STORE_UNAVAILABLE', 'redis');
@@ -138,4 +140,14 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
   await closeHttp();
   say(`counters ${JSON.stringify(running.counters.snapshot())}`);
   return 0;
+}
+
+/** meshwatch's version from its package.json (src/cli or dist/cli are two levels below it). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

@@ -1,6 +1,7 @@
 /** Turns the validated configuration into the pure core's parameter objects. */
 import { DEFAULT_PROFILE_LEARN } from '../core/profile/learn.js';
 import { type StormParams } from '../core/incident/storm.js';
+import { type AlertEnrichment, type LinkRule } from '../core/alert/links.js';
 import { type DecodeOptions, type DecoderHint } from '../core/decode/types.js';
 import { type EngineParams } from '../core/pipeline/engine.js';
 import { type AggregatorOptions } from '../core/window/aggregator.js';
@@ -81,3 +82,15 @@ export const decodeOptionsOf = (c: Config, hint: DecoderHint): DecodeOptions => 
 export const timeGuardParamsOf = (c: Config): TimeGuardParams => ({ ...c.ingest.eventTime });
 
 export const stormParamsOf = (c: Config): StormParams => ({ ...c.incidents.storm });
+/** What every published alert carries beyond detection (`alerts`): the default cluster and link templates. */
+export const alertEnrichmentOf = (c: Config): AlertEnrichment => ({
+  ...(c.alerts.cluster === undefined ? {} : { cluster: c.alerts.cluster }),
+  links: c.alerts.links.map((r) => {
+    const rule: LinkRule = {};
+    if (r.namespace !== undefined) rule.namespace = r.namespace;
+    if (r.service !== undefined) rule.service = r.service;
+    if (r.runbook !== undefined) rule.runbook = r.runbook;
+    if (r.dashboard !== undefined) rule.dashboard = r.dashboard;
+    return rule;
+  }),
+});

@@ -57,6 +57,14 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_PAGERDUTY_ROUTING_KEY: { path: 'sinks.pagerduty.routingKey', type: 'string' },
   MESHWATCH_PAGERDUTY_ROUTING_KEY_FILE: { path: 'sinks.pagerduty.routingKeyFile', type: 'string' },
   MESHWATCH_PROFILES_DIR: { path: 'profiles.dir', type: 'string' },
+  MESHWATCH_OCSF_ENABLED: { path: 'sinks.ocsf.enabled', type: 'boolean' },
+  MESHWATCH_ECS_ENABLED: { path: 'sinks.ecs.enabled', type: 'boolean' },
+  MESHWATCH_CEF_ENABLED: { path: 'sinks.cef.enabled', type: 'boolean' },
+  MESHWATCH_SPLUNK_ENABLED: { path: 'sinks.splunk.enabled', type: 'boolean' },
+  MESHWATCH_SPLUNK_URL: { path: 'sinks.splunk.url', type: 'string' },
+  MESHWATCH_SPLUNK_TOKEN: { path: 'sinks.splunk.token', type: 'string' },
+  MESHWATCH_SPLUNK_TOKEN_FILE: { path: 'sinks.splunk.tokenFile', type: 'string' },
+  MESHWATCH_ALERTS_CLUSTER: { path: 'alerts.cluster', type: 'string' },
 };
 
 function setPath(obj: Obj, path: string, value: Json): void {

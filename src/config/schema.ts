@@ -3,6 +3,7 @@
  * at start-up and the result is frozen. A bad value fails fast naming its field path.
  */
 import { z } from 'zod';
+import { unknownPlaceholders } from '../core/alert/links.js';
 import { DEFAULT_DETECTION, DEFAULT_METRIC_POLICIES } from '../core/params.js';
 
 const positiveInt = z.number().int().positive();
@@ -22,12 +23,37 @@ const metricPolicy = z
     path: ['absFloor'],
   });
 
+/** A runbook/dashboard URL template: http(s), placeholders from core/alert/links.ts only. */
+const urlTemplate = z
+  .string()
+  .max(2048)
+  .regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL template')
+  .refine((t) => unknownPlaceholders(t).length === 0, {
+    message: 'unknown placeholder; use {cluster}, {namespace}, {service}, {metric}, {kind}, {severity} or {id}',
+  });
+
+/** A SIEM topic sink (sinks/kafka/formatted.ts): one consumer group, one output topic. */
+const siemTopicSink = (defaultTopic: string) =>
+  z
+    .object({
+      enabled: z.boolean().default(false),
+      topic: topicName.default(defaultTopic),
+      retryInitialMs: positiveInt.default(1000),
+      retryMaxMs: positiveInt.default(60_000),
+    })
+    .strict()
+    .refine((p) => p.retryMaxMs >= p.retryInitialMs, { message: 'retryMaxMs must be ≥ retryInitialMs', path: ['retryMaxMs'] })
+    .prefault({});
+
 const d = DEFAULT_DETECTION;
 
 export const ConfigSchema = z
   .object({
-    /** `sink-pagerduty`: only the PagerDuty sink worker; `all` also runs it when sinks.pagerduty.enabled. */
-    role: z.enum(['all', 'ingest', 'detect', 'sink-pagerduty']).default('all'),
+    /**
+     * `sink-pagerduty`: only the PagerDuty sink worker; `all` also runs it when sinks.pagerduty.enabled.
+     * `sink-siem`: only the enabled SIEM topic workers (ocsf, ecs, cef); `sink-splunk`: only the Splunk HEC worker.
+     */
+    role: z.enum(['all', 'ingest', 'detect', 'sink-pagerduty', 'sink-siem', 'sink-splunk']).default('all'),
     /** debug: client libraries' own log lines and stack traces of unexpected errors go to stderr. */
     logLevel: z.enum(['info', 'debug']).default('info'),
     /** `meshwatch run` logs one progress line this often (0: never). */
@@ -256,6 +282,78 @@ export const ConfigSchema = z
           })
           .refine((p) => p.retryMaxMs >= p.retryInitialMs, { message: 'retryMaxMs must be ≥ retryInitialMs', path: ['retryMaxMs'] })
           .prefault({}),
+        /** SIEM formats, each written by its own sink worker to its own topic (src/core/siem). */
+        ocsf: siemTopicSink('meshwatch.alerts.ocsf'),
+        ecs: siemTopicSink('meshwatch.alerts.ecs'),
+        cef: siemTopicSink('meshwatch.alerts.cef'),
+        /** Splunk HTTP Event Collector (src/sinks/splunk): consumer group `meshwatch-sink-splunk`. */
+        splunk: z
+          .object({
+            enabled: z.boolean().default(false),
+            /** The collector's base URL, e.g. https://splunk.example.com:8088 (events go to /services/collector/event). */
+            url: z
+              .string()
+              .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http:// or https:// URL')
+              .optional(),
+            /** The HEC token (or MESHWATCH_SPLUNK_TOKEN); never logged. */
+            token: z
+              .string()
+              .regex(/^[A-Za-z0-9-]{1,128}$/, 'a HEC token (letters, digits, dashes)')
+              .optional(),
+            /** A file holding the token (a mounted secret), read at start-up. */
+            tokenFile: z.string().min(1).optional(),
+            index: z.string().min(1).max(80).optional(),
+            sourcetype: z.string().min(1).max(256).default('meshwatch:alert'),
+            source: z.string().min(1).max(256).default('meshwatch'),
+            /** The event body: the meshwatch alert, or its OCSF or ECS rendering. */
+            format: z.enum(['alert', 'ocsf', 'ecs']).default('alert'),
+            /** Indexer acknowledgement: wait until Splunk says the events are indexed before committing. */
+            ack: z.boolean().default(false),
+            /** How long to poll /services/collector/ack before sending the events again. */
+            ackTimeoutMs: positiveInt.default(60_000),
+            ackPollMs: positiveInt.default(1000),
+            timeoutMs: positiveInt.default(10_000),
+            retryInitialMs: positiveInt.default(1000),
+            retryMaxMs: positiveInt.default(60_000),
+          })
+          .strict()
+          .refine((p) => !(p.token !== undefined && p.tokenFile !== undefined), {
+            message: 'give token or tokenFile, not both',
+            path: ['tokenFile'],
+          })
+          .refine((p) => !p.enabled || p.url !== undefined, { message: 'an enabled Splunk sink needs url', path: ['url'] })
+          .refine((p) => !p.enabled || p.token !== undefined || p.tokenFile !== undefined, {
+            message: 'an enabled Splunk sink needs token, tokenFile or MESHWATCH_SPLUNK_TOKEN',
+            path: ['token'],
+          })
+          .refine((p) => p.retryMaxMs >= p.retryInitialMs, { message: 'retryMaxMs must be ≥ retryInitialMs', path: ['retryMaxMs'] })
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /** What every alert carries beyond detection (core/alert/links.ts). */
+    alerts: z
+      .object({
+        /** The cluster name for alerts whose input named none. */
+        cluster: z.string().min(1).max(253).optional(),
+        /** Runbook and dashboard URL templates per namespace and/or service; the most specific wins. */
+        links: z
+          .array(
+            z
+              .object({
+                namespace: z.string().min(1).optional(),
+                service: z.string().min(1).optional(),
+                runbook: urlTemplate.optional(),
+                dashboard: urlTemplate.optional(),
+              })
+              .strict()
+              .refine((r) => r.runbook !== undefined || r.dashboard !== undefined, {
+                message: 'give runbook or dashboard',
+                path: ['runbook'],
+              }),
+          )
+          .max(1000)
+          .default([]),
       })
       .strict()
       .prefault({}),
@@ -317,6 +415,14 @@ export const ConfigSchema = z
   .strict()
   .refine((c) => c.role !== 'sink-pagerduty' || c.sinks.pagerduty.enabled, {
     message: "role 'sink-pagerduty' needs sinks.pagerduty.enabled",
+    path: ['role'],
+  })
+  .refine((c) => c.role !== 'sink-siem' || c.sinks.ocsf.enabled || c.sinks.ecs.enabled || c.sinks.cef.enabled, {
+    message: "role 'sink-siem' needs sinks.ocsf, sinks.ecs or sinks.cef enabled",
+    path: ['role'],
+  })
+  .refine((c) => c.role !== 'sink-splunk' || c.sinks.splunk.enabled, {
+    message: "role 'sink-splunk' needs sinks.splunk.enabled",
     path: ['role'],
   });
 

@@ -31,6 +31,8 @@ import { DetectWorker } from './detect.js';
 import { IngestWorker } from './ingest.js';
 import { type AlertSink, type StateQuery, type StormLedger } from './ports.js';
 import { startPagerDutyWorker } from './sink-pagerduty.js';
+import { SIEM_FORMATS, startSiemWorker } from './sink-siem.js';
+import { startSplunkWorker } from './sink-splunk.js';
 import { EngineStateQuery } from './state-query.js';
 import { RedisConnection } from '../stores/redis/connection.js';
 import { RedisProfileStore } from '../stores/redis/profiles.js';
@@ -61,6 +63,8 @@ export interface StartOptions {
   redis?: Pick<RedisStoreOptions, 'onEvent' | 'onOutage'>;
   /** Stage 2's state store (default: Redis from the config). Tests inject failing wrappers here. */
   store?: StateStore;
+  /** meshwatch's version, reported by the SIEM renderings. */
+  productVersion?: string;
   /** Stage 2's alert sink (default: the alerts topic). Tests inject failing sinks here. */
   alertSink?: AlertSink;
 }
@@ -186,6 +190,22 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     if ((config.role === 'all' || config.role === 'sink-pagerduty') && config.sinks.pagerduty.enabled) {
       const pagerduty = await startPagerDutyWorker(kafka, config, counters, onFatal, { log: warn });
       stoppers.unshift(() => pagerduty.stop());
+    }
+    if ((config.role === 'all' || config.role === 'sink-splunk') && config.sinks.splunk.enabled) {
+      const splunk = await startSplunkWorker(kafka, config, counters, onFatal, {
+        log: warn,
+        ...(opts.productVersion ? { productVersion: opts.productVersion } : {}),
+      });
+      stoppers.unshift(() => splunk.stop());
+    }
+    for (const format of SIEM_FORMATS) {
+      if ((config.role === 'all' || config.role === 'sink-siem') && config.sinks[format].enabled) {
+        const siem = await startSiemWorker(kafka, config, format, counters, onFatal, {
+          log: warn,
+          ...(opts.productVersion ? { productVersion: opts.productVersion } : {}),
+        });
+        stoppers.unshift(() => siem.stop());
+      }
     }
   } catch (e) {
     await stop();

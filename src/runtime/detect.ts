@@ -19,7 +19,8 @@
  * A processing-time timer closes the open windows of partitions that went quiet.
  */
 import { type Config } from '../config/schema.js';
-import { engineParamsOf } from '../config/derive.js';
+import { alertEnrichmentOf, engineParamsOf } from '../config/derive.js';
+import { enrichAlert } from '../core/alert/links.js';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
 import { type Bound, ServiceAdmission } from '../core/pipeline/admission.js';
 import { DetectEngine, admissionParamsOf } from '../core/pipeline/engine.js';
@@ -297,7 +298,10 @@ export class DetectWorker {
   private async publish(step: DetectStepResult): Promise<void> {
     this.counters.add('windows', step.windowsClosed, { stage: 'detect' });
     this.noteRefusals();
-    const alerts = step.alerts.map((a) => AlertSchema.parse(a)).filter((a) => !this.delivered.has(deliveredKey(a)));
+    const enrichment = alertEnrichmentOf(this.config);
+    const alerts = step.alerts
+      .map((a) => AlertSchema.parse(enrichAlert(a, enrichment)))
+      .filter((a) => !this.delivered.has(deliveredKey(a)));
     if (alerts.length) {
       const d = await this.sink.deliver(alerts);
       if (!d.ok) throw d.retriable ? d.error : new MeshwatchError(d.error.code, d.error.message, { cause: d.error, retriable: false });

@@ -54,7 +54,7 @@ async function stack(run: string, overrides: Record<string, unknown> = {}) {
   const fatal: unknown[] = [];
   const worker = await startPagerDutyWorker(
     kafka,
-    { ...config, sinks: { pagerduty: { ...config.sinks.pagerduty, enabled: true } } },
+    { ...config, sinks: { ...config.sinks, pagerduty: { ...config.sinks.pagerduty, enabled: true } } },
     new Counters(),
     (e) => fatal.push(e),
     {

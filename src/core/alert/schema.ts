@@ -5,6 +5,7 @@
  * anything else is a new `schema` value.
  */
 import { z } from 'zod';
+import { ALERT_UNITS } from './units.js';
 
 export const ALERT_SCHEMA_ID = 'meshwatch.alert/v1';
 
@@ -49,6 +50,20 @@ export const AlertSchema = z
     summary: z.string().min(1).max(1024),
     details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
     peer: serviceRef.optional().describe('The other side of the edge, for new_peer alerts.'),
+    unit: z
+      .enum(ALERT_UNITS)
+      .optional()
+      .describe(
+        'Unit of observed and expected (ratio: 0..1, ms, 1/s, bytes, bytes/s, cores, count); absent for metrics meshwatch does not derive.',
+      ),
+    links: z
+      .object({
+        runbook: z.url().max(2048).optional(),
+        dashboard: z.url().max(2048).optional(),
+      })
+      .strict()
+      .optional()
+      .describe("Where to look and what to do: the configured templates (alerts.links) filled in for this alert's service."),
   })
   .strict();
 

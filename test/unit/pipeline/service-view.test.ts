@@ -4,6 +4,7 @@
  * view of the state before the firing window must give the alert's `expected` exactly.
  */
 import { describe, expect, it, test } from 'vitest';
+import { bandFor } from '../../../src/core/alert/units.js';
 import { type Alert } from '../../../src/core/alert/schema.js';
 import { serviceKey } from '../../../src/core/model.js';
 import { closeServiceWindow } from '../../../src/core/pipeline/close-service-window.js';
@@ -42,7 +43,9 @@ describe('the band of a metric is the band the next window is judged against', (
     expect(alert.metric).toBe(metric);
     expect(alert.expected).not.toBeNull();
     const view = serviceView(before, VIEW);
-    expect(view.metrics.find((m) => m.metric === metric)?.expected).toEqual(alert.expected);
+    const band = view.metrics.find((m) => m.metric === metric)?.expected;
+    // The alert presents the same band, rounded to what it means (core/alert/units.ts).
+    expect(band ? bandFor(metric, band) : band).toEqual(alert.expected);
   });
 
   it('uses the service’s own sensitivity, as the detector does', () => {
@@ -50,7 +53,7 @@ describe('the band of a metric is the band the next window is judged against', (
     const { before, alert } = untilFiring([...quiet(30), ...spike(3, 3)], { ...PARAMS, detection });
     const mine = serviceView(before, { detection, windowMs: WINDOW_MS }).metrics.find((m) => m.metric === 'cpu_cores');
     const global = serviceView(before, VIEW).metrics.find((m) => m.metric === 'cpu_cores');
-    expect(mine?.expected).toEqual(alert.expected);
+    expect(mine?.expected ? bandFor('cpu_cores', mine.expected) : null).toEqual(alert.expected);
     expect(mine?.expected?.upper).toBeGreaterThan(global?.expected?.upper ?? Infinity);
   });
 });
