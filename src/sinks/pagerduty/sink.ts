@@ -13,13 +13,22 @@
 import { type Alert } from '../../core/alert/schema.js';
 import { MeshwatchError } from '../../errors.js';
 import { type AlertSink, type Delivery } from '../../runtime/ports.js';
+import { retryAfterMs } from '../http/post.js';
+import { renderUrl } from '../template.js';
 import { DEFAULT_PAGERDUTY_URL, MAX_EVENT_BYTES, eventOf } from './events.js';
+import { type Router } from './routes.js';
 
 export interface PagerDutySinkOptions {
-  routingKey: string;
+  /** The one key for every alert, or … */
+  routingKey?: string;
+  /** … a key per alert (routing rules); an alert without one is refused (parked). */
+  router?: Router;
   url?: string;
   timeoutMs?: number;
   maxEventBytes?: number;
+  /** Links on every event: text and a URL template over the alert. */
+  links?: readonly { text: string; url: string }[];
+  now?: () => number;
 }
 
 /** Longest part of PagerDuty’s answer kept in an error (characters). */
@@ -49,7 +58,12 @@ export class PagerDutySink implements AlertSink {
   }
 
   private async send(alert: Alert): Promise<Delivery> {
-    const body = JSON.stringify(eventOf(alert, this.opts.routingKey));
+    const key = this.opts.router ? this.opts.router.keyFor(alert) : this.opts.routingKey;
+    if (key === undefined) {
+      return this.failure('MW_SINK_REJECTED', `alert ${alert.id}: no PagerDuty routing rule matches and no default routing key is set`);
+    }
+    const links = (this.opts.links ?? []).map((l) => ({ href: renderUrl(l.url, alert), text: l.text }));
+    const body = JSON.stringify(eventOf(alert, key, links));
     const bytes = Buffer.byteLength(body, 'utf8');
     if (bytes > this.maxEventBytes) {
       return this.failure('MW_SINK_REJECTED', `alert ${alert.id}: event of ${bytes} bytes exceeds PagerDuty's ${this.maxEventBytes}`);
@@ -72,7 +86,10 @@ export class PagerDutySink implements AlertSink {
     if (res.status >= 200 && res.status < 300) return { ok: true };
     const why = `alert ${alert.id}: PagerDuty answered ${res.status}${reasonOf(text)}`;
     const retriable = res.status === 408 || res.status === 429 || res.status >= 500;
-    return this.failure(retriable ? 'MW_SINK_DELIVERY' : 'MW_SINK_REJECTED', why);
+    const d = this.failure(retriable ? 'MW_SINK_DELIVERY' : 'MW_SINK_REJECTED', why);
+    // PagerDuty's throttle may say how long to wait: the worker waits at least that.
+    const after = retriable ? retryAfterMs(res.headers.get('retry-after'), (this.opts.now ?? Date.now)()) : undefined;
+    return after === undefined || d.ok ? d : { ...d, retryAfterMs: after };
   }
 
   private failure(code: 'MW_SINK_DELIVERY' | 'MW_SINK_REJECTED', message: string): Delivery {
@@ -91,8 +108,8 @@ export class PagerDutySink implements AlertSink {
   }
 
   private scrubbed(text: string): string {
-    const key = this.opts.routingKey;
-    return key.length > 0 ? text.split(key).join('***') : text;
+    const keys = [...(this.opts.routingKey ? [this.opts.routingKey] : []), ...(this.opts.router?.secrets ?? [])];
+    return keys.filter((k) => k.length > 0).reduce((t, k) => t.split(k).join('***'), text);
   }
 }
 

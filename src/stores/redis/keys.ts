@@ -20,3 +20,9 @@ export interface Keys {
 export const keysFor = (prefix: string): Keys => ({
   state: (serviceKey) => `${prefix}:{${serviceKey}}:state`,
 });
+
+/**
+ * A sink's own state (not a service's): `<prefix>:sink:{<name>}:<what>`, e.g. the
+ * Alertmanager sink's active alerts `mw:sink:{alertmanager}:active` (one hash).
+ */
+export const sinkKey = (prefix: string, name: string, what: string): string => `${prefix}:sink:{${name}}:${what}`;
