@@ -16,12 +16,16 @@ import { debugFlag, parseFlags } from './args.js';
 import { demoCommand } from './demo.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
+import { sinksCommand } from './sinks.js';
 
 const USAGE = `usage: meshwatch <command> [options]
 
 commands:
   run [--role all|ingest|detect]   consume the raw topics, detect, publish alerts (default role: all)
   run --role sink-pagerduty        deliver the alerts topic to PagerDuty (also in role all when enabled)
+  run --role sink-alertmanager     … to Alertmanager; --role sink-webhook: to the webhook
+  sinks test --sink NAME           send a synthetic firing and resolved incident through a sink
+  sinks replay-parked --sink NAME  re-deliver the alerts parked on meshwatch.alerts.parked.NAME
   replay FILE|-                    run NDJSON records through the pipeline in memory; alerts to stdout
   demo                             a synthetic mesh through the real topics, with injected anomalies
 
@@ -61,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command.startsWith('-')) throw new MeshwatchError('MW_USAGE', `a command comes first, got '${command}'`);
-  const flags = parseFlags(rest);
+  const flags = parseFlags(rest, command === 'sinks' ? { sink: { type: 'string' } } : {});
   if (flags.values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -70,12 +74,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  if (!['run', 'replay', 'demo'].includes(command)) throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
+  if (!['run', 'replay', 'demo', 'sinks'].includes(command)) throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
   const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), overrides: flags.overrides as never });
   debug ||= config.logLevel === 'debug';
   switch (command) {
     case 'run':
       return runCommand(config);
+    case 'sinks':
+      return sinksCommand(config, flags.positionals[0], typeof flags.values.sink === 'string' ? flags.values.sink : undefined);
     case 'replay': {
       const file = flags.positionals[0];
       if (!file) throw new MeshwatchError('MW_USAGE', 'replay: give a file, or - for standard input');

@@ -80,6 +80,8 @@ export const ConfigSchema = z
           .object({
             ingest: z.string().min(1).default('meshwatch-ingest'),
             detect: z.string().min(1).default('meshwatch-detect'),
+            /** Sink workers' groups: `<sinks>-<name>` (meshwatch-sink-pagerduty), replays `<sinks>-<name>-replay`. */
+            sinks: z.string().min(1).default('meshwatch-sink'),
           })
           .strict()
           .prefault({}),

@@ -28,8 +28,10 @@ import { type ConsumeLoop } from './consume-loop.js';
 import { type AlertSink, type OutRecord, type RecordSink, type SourceBatch, type SourceRecord } from './ports.js';
 
 export const PARKED_SCHEMA_ID = 'meshwatch.parked/v1';
-export const sinkGroupOf = (name: string): string => `meshwatch-sink-${name}`;
-export const parkingTopicOf = (name: string): string => `meshwatch.alerts.parked.${name}`;
+/** A sink's consumer group: `<kafka.groups.sinks>-<name>`, by default `meshwatch-sink-<name>`. */
+export const sinkGroupOf = (name: string, prefix = 'meshwatch-sink'): string => `${prefix}-${name}`;
+/** A sink's parking topic: `<alerts topic>.parked.<name>`, by default `meshwatch.alerts.parked.<name>`. */
+export const parkingTopicOf = (name: string, alertsTopic = 'meshwatch.alerts'): string => `${alertsTopic}.parked.${name}`;
 
 /** A record a sink refused for good, as written to its parking topic. */
 export interface ParkedRecord {

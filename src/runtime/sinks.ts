@@ -135,8 +135,8 @@ export async function startSinkWorker(
   onFatal: (e: MeshwatchError) => void,
   opts: SinkWorkerStartOptions = {},
 ): Promise<RunningSink> {
-  const groupId = opts.groupId ?? sinkGroupOf(built.name);
-  const parkingTopic = opts.parkingTopic ?? parkingTopicOf(built.name);
+  const groupId = opts.groupId ?? sinkGroupOf(built.name, config.kafka.groups.sinks);
+  const parkingTopic = opts.parkingTopic ?? parkingTopicOf(built.name, config.kafka.topics.alerts);
   const admin = kafka.admin();
   await admin.connect();
   try {

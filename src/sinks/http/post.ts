@@ -58,7 +58,8 @@ export function retryAfterMs(header: string | null, nowMs: number): number | und
   if (header === null) return undefined;
   const h = header.trim();
   if (/^\d+$/.test(h)) return Math.min(Number(h) * 1000, MAX_RETRY_AFTER_MS);
-  const at = Date.parse(h);
+  // An HTTP date starts with the day's name (`Sun, 06 Nov 1994 08:49:37 GMT`, or the obsolete forms).
+  const at = /^[A-Za-z]{3}/.test(h) ? Date.parse(h) : Number.NaN;
   if (Number.isNaN(at)) return undefined;
   return Math.min(Math.max(0, at - nowMs), MAX_RETRY_AFTER_MS);
 }
