@@ -11,7 +11,7 @@
  */
 import { type Config } from '../config/schema.js';
 import { type MeshwatchError } from '../errors.js';
-import { AlertmanagerSink, type ActiveSet, MemoryActiveSet, RedisActiveSet } from '../sinks/alertmanager/index.js';
+import { AlertmanagerSink, type ActiveSet, MemoryActiveSet } from '../sinks/alertmanager/index.js';
 import { BoundedProducer } from '../sinks/kafka/produce.js';
 import { PagerDutySink, routerOf } from '../sinks/pagerduty/index.js';
 import { readSecret } from '../sinks/secret.js';
@@ -19,6 +19,7 @@ import { WebhookSink } from '../sinks/webhook/index.js';
 import { ensureTopics, type kafkaOf } from '../sources/kafka/client.js';
 import { KafkaRecordSource } from '../sources/kafka/source.js';
 import { BROKER_DEFAULT_MESSAGE_BYTES } from '../sources/kafka/topics.js';
+import { RedisActiveSet } from '../stores/redis/active-alerts.js';
 import { RedisConnection } from '../stores/redis/connection.js';
 import { sinkKey } from '../stores/redis/keys.js';
 import { type Counters } from '../telemetry/counters.js';
