@@ -18,12 +18,16 @@ import { profilesDeclareCommand, profilesRemoveCommand } from './profiles-declar
 import { PROFILE_FLAGS, profilesCommand } from './profiles.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
+import { sinksCommand } from './sinks.js';
 
 const USAGE = `usage: meshwatch <command> [options]
 
 commands:
   run [--role all|ingest|detect]   consume the raw topics, detect, publish alerts (default role: all)
   run --role sink-pagerduty        deliver the alerts topic to PagerDuty (also in role all when enabled)
+  run --role sink-alertmanager     … to Alertmanager; --role sink-webhook: to the webhook
+  sinks test --sink NAME           send a synthetic firing and resolved incident through a sink
+  sinks replay-parked --sink NAME  re-deliver the alerts parked on meshwatch.alerts.parked.NAME
   replay FILE|-                    run NDJSON records through the pipeline in memory; alerts to stdout
   demo                             a synthetic mesh through the real topics, with injected anomalies
   config check                     validate the configuration and print it in effect, secrets redacted
@@ -72,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command.startsWith('-')) throw new MeshwatchError('MW_USAGE', `a command comes first, got '${command}'`);
-  const flags = parseFlags(rest, command === 'profiles' ? PROFILE_FLAGS : {});
+  const flags = parseFlags(rest, command === 'profiles' ? PROFILE_FLAGS : command === 'sinks' ? { sink: { type: 'string' } } : {});
   if (flags.values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -81,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  if (!['run', 'replay', 'demo', 'config', 'profiles'].includes(command))
+  if (!['run', 'replay', 'demo', 'config', 'profiles', 'sinks'].includes(command))
     throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
   const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), overrides: flags.overrides as never });
   debug ||= config.logLevel === 'debug';
@@ -99,6 +103,8 @@ async function main(argv: string[]): Promise<number> {
       if (sub === 'remove') return profilesRemoveCommand(config, args);
       return profilesCommand(config, flags);
     }
+    case 'sinks':
+      return sinksCommand(config, flags.positionals[0], typeof flags.values.sink === 'string' ? flags.values.sink : undefined);
     case 'replay': {
       const file = flags.positionals[0];
       if (!file) throw new MeshwatchError('MW_USAGE', 'replay: give a file, or - for standard input');

@@ -65,6 +65,12 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_SPLUNK_TOKEN: { path: 'sinks.splunk.token', type: 'string' },
   MESHWATCH_SPLUNK_TOKEN_FILE: { path: 'sinks.splunk.tokenFile', type: 'string' },
   MESHWATCH_ALERTS_CLUSTER: { path: 'alerts.cluster', type: 'string' },
+  MESHWATCH_ALERTMANAGER_ENABLED: { path: 'sinks.alertmanager.enabled', type: 'boolean' },
+  MESHWATCH_ALERTMANAGER_URLS: { path: 'sinks.alertmanager.urls', type: 'list' },
+  MESHWATCH_WEBHOOK_ENABLED: { path: 'sinks.webhook.enabled', type: 'boolean' },
+  MESHWATCH_WEBHOOK_URL: { path: 'sinks.webhook.url', type: 'string' },
+  MESHWATCH_WEBHOOK_SECRET: { path: 'sinks.webhook.secret', type: 'string' },
+  MESHWATCH_WEBHOOK_SECRET_FILE: { path: 'sinks.webhook.secretFile', type: 'string' },
 };
 
 function setPath(obj: Obj, path: string, value: Json): void {
@@ -129,7 +135,24 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     if (v !== undefined && v !== '') setPath(raw, spec.path, coerce(v, spec.type));
   }
   for (const [path, v] of Object.entries(opts.overrides ?? {})) setPath(raw, path, v);
+  resolveRouteKeys(raw, env);
   return parseConfig(raw);
+}
+
+/** PagerDuty routing rules may name the environment variable holding their key (`routingKeyEnv`): read here, never shown. */
+function resolveRouteKeys(raw: Obj, env: Record<string, string | undefined>): void {
+  const sinks = raw.sinks;
+  const pd = sinks && typeof sinks === 'object' && !Array.isArray(sinks) ? sinks.pagerduty : undefined;
+  const routes = pd && typeof pd === 'object' && !Array.isArray(pd) ? pd.routes : undefined;
+  if (!Array.isArray(routes)) return;
+  routes.forEach((r, i) => {
+    if (!r || typeof r !== 'object' || Array.isArray(r) || typeof r.routingKeyEnv !== 'string') return;
+    const v = env[r.routingKeyEnv];
+    if (v === undefined || v === '') {
+      throw new MeshwatchError('MW_CONFIG_INVALID', `sinks.pagerduty.routes.${i}.routingKeyEnv: ${r.routingKeyEnv} is not set`);
+    }
+    r.routingKey = v.trim();
+  });
 }
 
 /**

@@ -47,13 +47,43 @@ const siemTopicSink = (defaultTopic: string) =>
 
 const d = DEFAULT_DETECTION;
 
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http:// or https:// URL');
+const routingKey = z.string().regex(/^[A-Za-z0-9]{32}$/, 'a PagerDuty integration key: 32 letters and digits');
+
+/** A PagerDuty routing rule: the alerts it matches (every given field must match) and where their key comes from. */
+const pagerDutyRoute = z
+  .object({
+    namespace: z.string().min(1).optional(),
+    service: z.string().min(1).optional(),
+    severity: z
+      .array(z.enum(['critical', 'error', 'warning', 'info']))
+      .min(1)
+      .optional(),
+    routingKey: routingKey.optional(),
+    routingKeyFile: z.string().min(1).optional(),
+    /** The name of an environment variable holding the key (read by the config loader). */
+    routingKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+      .optional(),
+  })
+  .strict()
+  .refine((r) => [r.routingKey, r.routingKeyFile].filter((x) => x !== undefined).length === 1, {
+    message: 'give one of routingKey, routingKeyFile, routingKeyEnv',
+    path: ['routingKey'],
+  });
+
+const linkTemplate = z.object({ text: z.string().min(1).max(200), url: httpUrl }).strict();
+
 export const ConfigSchema = z
   .object({
     /**
-     * `sink-pagerduty`: only the PagerDuty sink worker; `all` also runs it when sinks.pagerduty.enabled.
-     * `sink-siem`: only the enabled SIEM topic workers (ocsf, ecs, cef); `sink-splunk`: only the Splunk HEC worker.
+     * `sink-<name>`: only that sink's worker (pagerduty, alertmanager, webhook, splunk); `sink-siem`: only the
+     * enabled SIEM topic workers (ocsf, ecs, cef). `all` also runs every enabled sink.
      */
-    role: z.enum(['all', 'ingest', 'detect', 'sink-pagerduty', 'sink-siem', 'sink-splunk']).default('all'),
+    role: z
+      .enum(['all', 'ingest', 'detect', 'sink-pagerduty', 'sink-alertmanager', 'sink-webhook', 'sink-siem', 'sink-splunk'])
+      .default('all'),
     /** debug: client libraries' own log lines and stack traces of unexpected errors go to stderr. */
     logLevel: z.enum(['info', 'debug']).default('info'),
     /** `meshwatch run` logs one progress line this often (0: never). */
@@ -82,6 +112,8 @@ export const ConfigSchema = z
           .object({
             ingest: z.string().min(1).default('meshwatch-ingest'),
             detect: z.string().min(1).default('meshwatch-detect'),
+            /** Sink workers' groups: `<sinks>-<name>` (meshwatch-sink-pagerduty), replays `<sinks>-<name>-replay`. */
+            sinks: z.string().min(1).default('meshwatch-sink'),
           })
           .strict()
           .prefault({}),
@@ -270,13 +302,17 @@ export const ConfigSchema = z
             retryInitialMs: positiveInt.default(1000),
             /** … up to this (PagerDuty asks for minutes after a 429). */
             retryMaxMs: positiveInt.default(120_000),
+            /** Routing rules, first match wins; an alert no rule matches goes to routingKey / routingKeyFile. */
+            routes: z.array(pagerDutyRoute).max(100).default([]),
+            /** Links on every event (`links[]` and custom_details.links): URL templates over the alert (src/sinks/template.ts). */
+            links: z.array(linkTemplate).max(10).default([]),
           })
           .strict()
           .refine((p) => !(p.routingKey !== undefined && p.routingKeyFile !== undefined), {
             message: 'give routingKey or routingKeyFile, not both',
             path: ['routingKeyFile'],
           })
-          .refine((p) => !p.enabled || p.routingKey !== undefined || p.routingKeyFile !== undefined, {
+          .refine((p) => !p.enabled || p.routingKey !== undefined || p.routingKeyFile !== undefined || p.routes.length > 0, {
             message: 'an enabled PagerDuty sink needs routingKey, routingKeyFile or MESHWATCH_PAGERDUTY_ROUTING_KEY',
             path: ['routingKey'],
           })
@@ -325,6 +361,51 @@ export const ConfigSchema = z
           .refine((p) => !p.enabled || p.token !== undefined || p.tokenFile !== undefined, {
             message: 'an enabled Splunk sink needs token, tokenFile or MESHWATCH_SPLUNK_TOKEN',
             path: ['token'],
+          })
+          .refine((p) => p.retryMaxMs >= p.retryInitialMs, { message: 'retryMaxMs must be ≥ retryInitialMs', path: ['retryMaxMs'] })
+          .prefault({}),
+        /** Alertmanager API v2 (src/sinks/alertmanager): group `meshwatch-sink-alertmanager`; active alerts kept in Redis. */
+        alertmanager: z
+          .object({
+            enabled: z.boolean().default(false),
+            /** Every Alertmanager of the HA cluster (base URLs; /api/v2/alerts is appended): each gets every alert. */
+            urls: z.array(httpUrl).min(1).max(16).default(['http://127.0.0.1:9093']),
+            timeoutMs: positiveInt.default(10_000),
+            /** Firing alerts are re-sent this often, valid for 4 × this (Prometheus: 1 min). */
+            resendIntervalMs: positiveInt.min(100).default(60_000),
+            /** Resolved alerts are re-sent this long after they resolved (Prometheus: 15 min). */
+            resolvedRetentionMs: positiveInt.default(15 * 60_000),
+            /** Label sets kept for resending (firing + recently resolved); past it a new one is sent once and counted. */
+            maxActive: positiveInt.max(1_000_000).default(10_000),
+            /** `generatorURL` of every alert: a URL template over the alert. */
+            generatorUrl: httpUrl.optional(),
+            /** The `runbook` annotation when the alert carries no details.runbook_url: a URL template over the alert. */
+            runbookUrl: httpUrl.optional(),
+            retryInitialMs: positiveInt.default(1000),
+            retryMaxMs: positiveInt.default(60_000),
+          })
+          .strict()
+          .refine((p) => p.retryMaxMs >= p.retryInitialMs, { message: 'retryMaxMs must be ≥ retryInitialMs', path: ['retryMaxMs'] })
+          .prefault({}),
+        /** A generic JSON webhook (src/sinks/webhook): group `meshwatch-sink-webhook`; optional HMAC-SHA256 signature. */
+        webhook: z
+          .object({
+            enabled: z.boolean().default(false),
+            url: httpUrl.optional(),
+            /** HMAC-SHA256 secret (or MESHWATCH_WEBHOOK_SECRET); never logged. */
+            secret: z.string().min(16, 'at least 16 characters').max(1024).optional(),
+            /** A file holding the secret instead (a mounted secret), read at start-up. */
+            secretFile: z.string().min(1).optional(),
+            timeoutMs: positiveInt.default(10_000),
+            maxBodyBytes: positiveInt.default(1024 * 1024),
+            retryInitialMs: positiveInt.default(1000),
+            retryMaxMs: positiveInt.default(60_000),
+          })
+          .strict()
+          .refine((w) => !w.enabled || w.url !== undefined, { message: 'an enabled webhook sink needs url', path: ['url'] })
+          .refine((w) => !(w.secret !== undefined && w.secretFile !== undefined), {
+            message: 'give secret or secretFile, not both',
+            path: ['secretFile'],
           })
           .refine((p) => p.retryMaxMs >= p.retryInitialMs, { message: 'retryMaxMs must be ≥ retryInitialMs', path: ['retryMaxMs'] })
           .prefault({}),
@@ -413,6 +494,14 @@ export const ConfigSchema = z
       .prefault({}),
   })
   .strict()
+  .refine((c) => c.role !== 'sink-alertmanager' || c.sinks.alertmanager.enabled, {
+    message: "role 'sink-alertmanager' needs sinks.alertmanager.enabled",
+    path: ['role'],
+  })
+  .refine((c) => c.role !== 'sink-webhook' || c.sinks.webhook.enabled, {
+    message: "role 'sink-webhook' needs sinks.webhook.enabled",
+    path: ['role'],
+  })
   .refine((c) => c.role !== 'sink-pagerduty' || c.sinks.pagerduty.enabled, {
     message: "role 'sink-pagerduty' needs sinks.pagerduty.enabled",
     path: ['role'],

@@ -1,7 +1,7 @@
 /**
  * Wires one meshwatch process: Kafka client, topics, state store and the workers of its
- * role (`all` runs both stages in one process, through the same topics, and the PagerDuty
- * sink worker when sinks.pagerduty.enabled; `sink-pagerduty` runs only that worker).
+ * role (`all` runs both stages in one process, through the same topics, and every enabled
+ * sink's worker; `sink-pagerduty`, `sink-alertmanager`, `sink-webhook` run only that worker).
  *
  * Start-up creates missing topics and checks meshwatch's own (src/sources/kafka/topics.ts):
  * a setting it cannot work with fails the start with MW_KAFKA_TOPIC_CONFIG; one that works
@@ -30,9 +30,9 @@ import { ConsumeLoop } from './consume-loop.js';
 import { DetectWorker } from './detect.js';
 import { IngestWorker } from './ingest.js';
 import { type AlertSink, type StateQuery, type StormLedger } from './ports.js';
-import { startPagerDutyWorker } from './sink-pagerduty.js';
 import { SIEM_FORMATS, startSiemWorker } from './sink-siem.js';
 import { startSplunkWorker } from './sink-splunk.js';
+import { buildSink, enabledSinks, startSinkWorker } from './sinks.js';
 import { EngineStateQuery } from './state-query.js';
 import { RedisConnection } from '../stores/redis/connection.js';
 import { RedisProfileStore } from '../stores/redis/profiles.js';
@@ -187,9 +187,11 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       await ingest.start();
       stoppers.unshift(() => ingest.stop());
     }
-    if ((config.role === 'all' || config.role === 'sink-pagerduty') && config.sinks.pagerduty.enabled) {
-      const pagerduty = await startPagerDutyWorker(kafka, config, counters, onFatal, { log: warn });
-      stoppers.unshift(() => pagerduty.stop());
+    for (const name of enabledSinks(config)) {
+      if (config.role !== 'all' && config.role !== `sink-${name}`) continue;
+      const built = await buildSink(name, config, { counters, log: warn });
+      const worker = await startSinkWorker(kafka, config, built, counters, onFatal, { log: warn });
+      stoppers.unshift(() => worker.stop());
     }
     if ((config.role === 'all' || config.role === 'sink-splunk') && config.sinks.splunk.enabled) {
       const splunk = await startSplunkWorker(kafka, config, counters, onFatal, {

@@ -19,7 +19,8 @@ export type DependencyEvent =
   { type: 'lost'; dependency: 'kafka' | 'redis'; cause: string } | { type: 'recovered'; dependency: 'kafka' | 'redis'; downMs: number };
 
 /** Whether this role keeps state in Redis. */
-export const needsRedis = (c: Pick<Config, 'role'>): boolean => c.role === 'all' || c.role === 'detect';
+/** Stage 2 keeps its state in Redis; so does the Alertmanager sink (its active alerts). */
+export const needsRedis = (c: Pick<Config, 'role'>): boolean => c.role === 'all' || c.role === 'detect' || c.role === 'sink-alertmanager';
 
 export async function probeDependencies(c: Readonly<Config>): Promise<void> {
   const probes: Promise<unknown>[] = [probeKafka(c)];

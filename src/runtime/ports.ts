@@ -33,7 +33,8 @@ export type { StateStore } from '../stores/types.js';
 export type { MetricView, ServiceView } from '../core/pipeline/service-view.js';
 export type { ProfileView } from '../core/profile/view.js';
 
-export type Delivery = { ok: true } | { ok: false; retriable: boolean; error: MeshwatchError };
+/** `retryAfterMs`: how long the service asked to wait before the next attempt (HTTP Retry-After). */
+export type Delivery = { ok: true } | { ok: false; retriable: boolean; error: MeshwatchError; retryAfterMs?: number };
 
 export interface AlertSink {
   deliver(alerts: readonly Alert[]): Promise<Delivery>;

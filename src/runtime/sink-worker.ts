@@ -13,10 +13,14 @@
  *   a parked record on `meshwatch.alerts.parked.<name>` (the alert, the error code and
  *   reason, the source position), and the stream goes on. Parking itself is retried like a
  *   delivery; a parking topic that refuses the record for good stops the worker (fatal).
- * - Counters: sent {stage: sink, sink}, sink_retries {sink, code}, sink_parked {sink, code};
- *   labels carry the sink's name and error codes only. Log lines carry the sink's error
+ * - A failure that says how long to wait (HTTP Retry-After) waits at least that long.
+ * - Counters: sent {stage: sink, sink}, sink_retries {sink, code}, sink_parked {sink, code},
+ *   sink_latency_ms {sink} (record timestamp on the alerts topic → delivered, summed; the
+ *   histogram `meshwatch.sink.latency` has its distribution); labels carry the sink's name
+ *   and error codes only. Log lines carry the sink's error
  *   messages, which the sink keeps free of secrets (src/sinks/pagerduty/sink.ts).
  */
+import { metrics } from '@opentelemetry/api';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
 import { type Incident, IncidentSchema } from '../core/incident/schema.js';
 import { type ErrorCode, MeshwatchError } from '../errors.js';
@@ -25,8 +29,10 @@ import { type ConsumeLoop } from './consume-loop.js';
 import { type AlertSink, type IncidentSink, type OutRecord, type RecordSink, type SourceBatch, type SourceRecord } from './ports.js';
 
 export const PARKED_SCHEMA_ID = 'meshwatch.parked/v1';
-export const sinkGroupOf = (name: string): string => `meshwatch-sink-${name}`;
-export const parkingTopicOf = (name: string): string => `meshwatch.alerts.parked.${name}`;
+/** A sink's consumer group: `<kafka.groups.sinks>-<name>`, by default `meshwatch-sink-<name>`. */
+export const sinkGroupOf = (name: string, prefix = 'meshwatch-sink'): string => `${prefix}-${name}`;
+/** A sink's parking topic: `<alerts topic>.parked.<name>`, by default `meshwatch.alerts.parked.<name>`. */
+export const parkingTopicOf = (name: string, alertsTopic = 'meshwatch.alerts'): string => `${alertsTopic}.parked.${name}`;
 
 /** A record a sink refused for good, as written to its parking topic. */
 export interface ParkedRecord {
@@ -64,6 +70,10 @@ export interface SinkWorkerOptions {
 }
 
 const MAX_PARKED_VALUE_CHARS = 64 * 1024;
+const latency = metrics.getMeter('meshwatch').createHistogram('meshwatch.sink.latency', {
+  description: 'Time from an alert on the alerts topic to its delivery by a sink',
+  unit: 'ms',
+});
 /** Below kafkajs's default session timeout (30 s) by far; kafkajs itself sends at most one per heartbeatInterval. */
 const HEARTBEAT_EVERY_MS = 2000;
 
@@ -93,7 +103,7 @@ export class SinkWorker {
       if ('code' in parsed) {
         await this.park(batch, record, parsed.code, parsed.reason, null);
       } else {
-        const outcome = await this.deliver(batch, parsed, next);
+        const outcome = await this.deliver(batch, parsed, next, Number(record.timestamp));
         if (outcome === 'stopped') return;
         if (outcome !== 'sent') await this.park(batch, record, outcome.code, outcome.message, parsed);
       }
@@ -103,19 +113,29 @@ export class SinkWorker {
   }
 
   /** Delivers one alert or incident, retrying retriable failures until it goes through or the worker stops. */
-  private async deliver(batch: SourceBatch, doc: Doc, doneUpTo: bigint): Promise<'sent' | 'stopped' | MeshwatchError> {
+  private async deliver(
+    batch: SourceBatch,
+    doc: Doc,
+    doneUpTo: bigint,
+    producedAtMs: number,
+  ): Promise<'sent' | 'stopped' | MeshwatchError> {
     const { counters, name } = this.o;
     const id = 'alert' in doc ? doc.alert.id : doc.incident.id;
     for (let attempt = 0; ; attempt++) {
       const d = 'alert' in doc ? await this.o.sink.deliver([doc.alert]) : await (this.o.incidents as IncidentSink).deliver([doc.incident]);
       if (d.ok) {
         counters.add('sent', 1, { stage: 'sink', sink: name });
+        if (Number.isFinite(producedAtMs) && producedAtMs > 0) {
+          const ms = Math.max(0, Date.now() - producedAtMs);
+          counters.add('sink_latency_ms', ms, { sink: name });
+          latency.record(ms, { sink: name });
+        }
         return 'sent';
       }
       if (!d.retriable) return d.error;
       counters.add('sink_retries', 1, { sink: name, code: d.error.code });
       if (attempt === 0) await this.o.loop.commit(batch.topic, batch.partition, doneUpTo).catch(() => undefined);
-      const waitMs = this.backoffMs(attempt);
+      const waitMs = Math.max(this.backoffMs(attempt), d.retryAfterMs ?? 0);
       this.o.log?.(
         `sink ${name}: ${'alert' in doc ? 'alert' : 'incident'} ${id} not delivered (${d.error.code}: ${d.error.message}); retry ${attempt + 1} in ${waitMs} ms`,
       );

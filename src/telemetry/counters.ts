@@ -29,6 +29,10 @@ const instrumentsOf = (meter: Meter) =>
     }),
     sink_parked: meter.createCounter('meshwatch.sink.parked', { description: 'Alerts a sink refused for good, parked, by sink and code' }),
     resets: meter.createCounter('meshwatch.partition.resets', { description: 'Partition states dropped and re-read from the last commit' }),
+    sink_latency_ms: meter.createCounter('meshwatch.sink.latency_ms', {
+      description: 'Sum over delivered alerts of the time from the alert on the topic to its delivery (ms), by sink; ÷ sent is the mean',
+      unit: 'ms',
+    }),
   }) satisfies Record<string, Counter>;
 
 type Instruments = ReturnType<typeof instrumentsOf>;

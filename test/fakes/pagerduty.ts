@@ -25,6 +25,8 @@ export class FakePagerDuty {
   readonly open = new Set<string>();
   private readonly scripted: number[] = [];
   private rejecter: ((e: PagerDutyEvent) => string | undefined) | undefined;
+  /** Sent as Retry-After with a scripted 429, when set. */
+  retryAfter: string | undefined;
   private server: Server | undefined;
   url = '';
 
@@ -56,7 +58,8 @@ export class FakePagerDuty {
     const raw = Buffer.concat(chunks);
     const answer = (status: number, body: unknown): void => {
       this.statuses.push(status);
-      res.writeHead(status, { 'content-type': 'application/json' });
+      const after = status === 429 && this.retryAfter !== undefined ? { 'retry-after': this.retryAfter } : {};
+      res.writeHead(status, { 'content-type': 'application/json', ...after });
       res.end(JSON.stringify(body));
     };
     const scripted = this.scripted.shift();

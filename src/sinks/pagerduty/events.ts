@@ -37,6 +37,12 @@ export interface PagerDutyEvent {
     custom_details: CustomDetails | IncidentDetails;
   };
   client: 'meshwatch';
+  links?: EventLink[];
+}
+
+export interface EventLink {
+  href: string;
+  text: string;
 }
 
 /** The alert's fields that have no place of their own in the payload. */
@@ -55,6 +61,19 @@ export interface CustomDetails {
   details: Alert['details'];
   cluster?: string;
   peer?: NonNullable<Alert['peer']>;
+  /** One line: the observed value against the expected value and band. */
+  observed_vs_expected?: string;
+  links?: EventLink[];
+}
+
+const num = (x: number): string => String(Number(x.toPrecision(6)));
+
+/** `observed 6 vs expected 1 (band 0.8..1.2)`, or `observed 6 (no band)`. */
+export function observedVsExpected(alert: Alert): string {
+  const e = alert.expected;
+  return e
+    ? `observed ${num(alert.observed)} vs expected ${num(e.value)} (band ${num(e.lower)}..${num(e.upper)})`
+    : `observed ${num(alert.observed)} (no band)`;
 }
 
 /** Cuts a text to `max` characters (code points, never a broken surrogate pair), ending in `…` when cut. */
@@ -63,7 +82,7 @@ export function truncateChars(text: string, max: number): string {
   return chars.length <= max ? text : chars.slice(0, max - 1).join('') + '…';
 }
 
-export function eventOf(alert: Alert, routingKey: string): PagerDutyEvent {
+export function eventOf(alert: Alert, routingKey: string, links: readonly EventLink[] = []): PagerDutyEvent {
   const details: CustomDetails = {
     schema: alert.schema,
     alert_id: alert.id,
@@ -79,6 +98,8 @@ export function eventOf(alert: Alert, routingKey: string): PagerDutyEvent {
     details: alert.details,
     ...(alert.service.cluster !== undefined ? { cluster: alert.service.cluster } : {}),
     ...(alert.peer ? { peer: alert.peer } : {}),
+    observed_vs_expected: observedVsExpected(alert),
+    ...(links.length > 0 ? { links: [...links] } : {}),
   };
   return {
     routing_key: routingKey,
@@ -95,6 +116,7 @@ export function eventOf(alert: Alert, routingKey: string): PagerDutyEvent {
       custom_details: details,
     },
     client: 'meshwatch',
+    ...(links.length > 0 ? { links: [...links] } : {}),
   };
 }
 

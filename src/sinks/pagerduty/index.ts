@@ -7,6 +7,8 @@ export {
   alertOfEvent,
   eventOf,
   eventOfIncident,
+  observedVsExpected,
   truncateChars,
 } from './events.js';
 export { routingKeyOf } from './routing-key.js';
+export { type Router, matches, routerOf } from './routes.js';

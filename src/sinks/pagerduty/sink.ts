@@ -14,13 +14,22 @@ import { type Alert } from '../../core/alert/schema.js';
 import { type Incident } from '../../core/incident/schema.js';
 import { MeshwatchError } from '../../errors.js';
 import { type AlertSink, type Delivery, type IncidentSink } from '../../runtime/ports.js';
+import { retryAfterMs } from '../http/post.js';
+import { renderUrl } from '../template.js';
 import { DEFAULT_PAGERDUTY_URL, MAX_EVENT_BYTES, type PagerDutyEvent, eventOf, eventOfIncident } from './events.js';
+import { type Router } from './routes.js';
 
 export interface PagerDutySinkOptions {
-  routingKey: string;
+  /** The one key for every alert, or … */
+  routingKey?: string;
+  /** … a key per alert (routing rules); an alert without one is refused (parked). */
+  router?: Router;
   url?: string;
   timeoutMs?: number;
   maxEventBytes?: number;
+  /** Links on every event: text and a URL template over the alert. */
+  links?: readonly { text: string; url: string }[];
+  now?: () => number;
 }
 
 /** Longest part of PagerDuty’s answer kept in an error (characters). */
@@ -53,7 +62,9 @@ export class PagerDutySink implements AlertSink {
   readonly incidents: IncidentSink = {
     deliver: async (incidents: readonly Incident[]): Promise<Delivery> => {
       for (const i of incidents) {
-        const e = eventOfIncident(i, this.opts.routingKey);
+        const key = this.keyFor({ service: i.service ?? { namespace: '', name: '' }, severity: i.severity });
+        if (key === undefined) return this.unrouted(`incident ${i.id}`);
+        const e = eventOfIncident(i, key);
         if (!e) continue;
         const d = await this.post(`incident ${i.id}`, e);
         if (!d.ok) return d;
@@ -63,8 +74,19 @@ export class PagerDutySink implements AlertSink {
     close: () => Promise.resolve(),
   };
 
+  private keyFor(doc: Pick<Alert, 'service' | 'severity'>): string | undefined {
+    return this.opts.router ? this.opts.router.keyFor(doc) : this.opts.routingKey;
+  }
+
+  private unrouted(what: string): Delivery {
+    return this.failure('MW_SINK_REJECTED', `${what}: no PagerDuty routing rule matches and no default routing key is set`);
+  }
+
   private send(alert: Alert): Promise<Delivery> {
-    return this.post(`alert ${alert.id}`, eventOf(alert, this.opts.routingKey));
+    const key = this.keyFor(alert);
+    if (key === undefined) return Promise.resolve(this.unrouted(`alert ${alert.id}`));
+    const links = (this.opts.links ?? []).map((l) => ({ href: renderUrl(l.url, alert), text: l.text }));
+    return this.post(`alert ${alert.id}`, eventOf(alert, key, links));
   }
 
   private async post(what: string, event: PagerDutyEvent): Promise<Delivery> {
@@ -91,7 +113,10 @@ export class PagerDutySink implements AlertSink {
     if (res.status >= 200 && res.status < 300) return { ok: true };
     const why = `${what}: PagerDuty answered ${res.status}${reasonOf(text)}`;
     const retriable = res.status === 408 || res.status === 429 || res.status >= 500;
-    return this.failure(retriable ? 'MW_SINK_DELIVERY' : 'MW_SINK_REJECTED', why);
+    const d = this.failure(retriable ? 'MW_SINK_DELIVERY' : 'MW_SINK_REJECTED', why);
+    // PagerDuty's throttle may say how long to wait: the worker waits at least that.
+    const after = retriable ? retryAfterMs(res.headers.get('retry-after'), (this.opts.now ?? Date.now)()) : undefined;
+    return after === undefined || d.ok ? d : { ...d, retryAfterMs: after };
   }
 
   private failure(code: 'MW_SINK_DELIVERY' | 'MW_SINK_REJECTED', message: string): Delivery {
@@ -110,8 +135,8 @@ export class PagerDutySink implements AlertSink {
   }
 
   private scrubbed(text: string): string {
-    const key = this.opts.routingKey;
-    return key.length > 0 ? text.split(key).join('***') : text;
+    const keys = [...(this.opts.routingKey ? [this.opts.routingKey] : []), ...(this.opts.router?.secrets ?? [])];
+    return keys.filter((k) => k.length > 0).reduce((t, k) => t.split(k).join('***'), text);
   }
 }
 

@@ -32,3 +32,9 @@ export const keysFor = (prefix: string): Keys => ({
   state: (serviceKey) => `${prefix}:{${serviceKey}}:state`,
   profiles: (part) => `${prefix}:{profiles}:${part}`,
 });
+
+/**
+ * A sink's own state (not a service's): `<prefix>:sink:{<name>}:<what>`, e.g. the
+ * Alertmanager sink's active alerts `mw:sink:{alertmanager}:active` (one hash).
+ */
+export const sinkKey = (prefix: string, name: string, what: string): string => `${prefix}:sink:{${name}}:${what}`;

@@ -182,3 +182,22 @@ describe('SinkWorker', () => {
     expect(source.commits).toEqual([7n]);
   });
 });
+
+describe('SinkWorker and Retry-After', () => {
+  it('waits at least what the service asked for (Retry-After), else its own backoff', async () => {
+    const throttled = (): Delivery => ({
+      ok: false,
+      retriable: true,
+      error: new MeshwatchError('MW_SINK_DELIVERY', 'answered 429'),
+      retryAfterMs: 60,
+    });
+    const sink = new ScriptedSink([throttled, retriable]);
+    const { source, worker, lines } = setup(sink);
+    await worker.start();
+    const a = alertOf('a', 'firing', 0);
+    await source.batch([JSON.stringify(a)]);
+    expect(sink.delivered).toEqual([a]);
+    // 60 ms asked for (above the 8 ms backoff), then the backoff of the second attempt.
+    expect(lines.map((l) => /in (\d+) ms/.exec(l)?.[1])).toEqual(['60', '15']);
+  });
+});
