@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type Config } from '../config/schema.js';
+import { SeriesState } from '../core/decode/series-state.js';
 import { aggregatorOptionsOf, decodeOptionsOf, engineParamsOf, timeGuardParamsOf } from '../config/derive.js';
 import { type Alert } from '../core/alert/schema.js';
 import { LocalPipeline, type LocalStats } from '../core/pipeline/local.js';
@@ -23,7 +24,7 @@ export async function replay(config: Readonly<Config>, input: NodeJS.ReadableStr
   const pipeline = new LocalPipeline({
     aggregator: aggregatorOptionsOf(config),
     engine: engineParamsOf(config),
-    decode: decodeOptionsOf(config, 'auto'),
+    decode: { ...decodeOptionsOf(config, 'auto'), series: new SeriesState(config.ingest.maxSeries) },
     eventTime: timeGuardParamsOf(config),
     batchRecords: 2000,
   });
