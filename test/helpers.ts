@@ -149,15 +149,10 @@ export async function createTopics(config: Readonly<Config>): Promise<void> {
   const admin = testKafka(config.kafka.clientId).admin();
   await admin.connect();
   const t = config.kafka.topics;
-  await ensureTopics(
-    admin,
-    [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.incidents, t.dlq],
-    config.kafka.partitions,
-    1,
-    {
-      [t.dlq]: DLQ_TOPIC_CONFIG,
-      [t.windows]: WINDOWS_TOPIC_CONFIG,
-    },
-  );
+  const raw = [...t.envoy, ...t.cadvisor, ...t.samples, ...t.als, ...t.prometheus, ...Object.keys(config.ingest.formats)];
+  await ensureTopics(admin, [...new Set([...raw, t.windows, t.alerts, t.incidents, t.dlq])], config.kafka.partitions, 1, {
+    [t.dlq]: DLQ_TOPIC_CONFIG,
+    [t.windows]: WINDOWS_TOPIC_CONFIG,
+  });
   await admin.disconnect();
 }

@@ -10,6 +10,7 @@
  * during a batch discards the rest of that batch's reading); a handler error that is
  * retriable re-reads the batch, any other is recorded as fatal and stops that source.
  */
+import { topicDecodersOf } from '../src/config/derive.js';
 import { vi } from 'vitest';
 import { type Config } from '../src/config/schema.js';
 import { type Alert } from '../src/core/alert/schema.js';
@@ -211,7 +212,7 @@ export class TopologyDriver {
     vi.useFakeTimers({ now: this.opts.startMs ?? Date.now() });
     const t = this.config.kafka.topics;
     const n = this.opts.partitions ?? 1;
-    const raw = [...new Set([...t.envoy, ...t.cadvisor, ...t.samples])];
+    const raw = [...topicDecodersOf(this.config).keys()];
     for (const topic of [...raw, t.windows, t.alerts, t.dlq]) this.topics.create(topic, n);
     const batch = this.opts.batchRecords ?? 500;
     const onFatal = (e: unknown): void => void this.fatal.push(e);

@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type Config } from '../config/schema.js';
+import { SeriesState } from '../core/decode/series-state.js';
 import { aggregatorOptionsOf, alertEnrichmentOf, decodeOptionsOf, engineParamsOf, timeGuardParamsOf } from '../config/derive.js';
 import { enrichAlert } from '../core/alert/links.js';
 import { type Alert } from '../core/alert/schema.js';
@@ -24,7 +25,7 @@ export async function replay(config: Readonly<Config>, input: NodeJS.ReadableStr
   const pipeline = new LocalPipeline({
     aggregator: aggregatorOptionsOf(config),
     engine: engineParamsOf(config),
-    decode: decodeOptionsOf(config, 'auto'),
+    decode: { ...decodeOptionsOf(config, 'auto'), series: new SeriesState(config.ingest.maxSeries) },
     eventTime: timeGuardParamsOf(config),
     batchRecords: 2000,
   });

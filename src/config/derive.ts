@@ -2,6 +2,8 @@
 import { DEFAULT_PROFILE_LEARN } from '../core/profile/learn.js';
 import { type StormParams } from '../core/incident/storm.js';
 import { type AlertEnrichment, type LinkRule } from '../core/alert/links.js';
+import { type SeriesState } from '../core/decode/series-state.js';
+import { compileTextFormat } from '../core/decode/text-format.js';
 import { type DecodeOptions, type DecoderHint } from '../core/decode/types.js';
 import { type EngineParams } from '../core/pipeline/engine.js';
 import { type AggregatorOptions } from '../core/window/aggregator.js';
@@ -77,6 +79,31 @@ export const decodeOptionsOf = (c: Config, hint: DecoderHint): DecodeOptions => 
   maxJsonDepth: c.ingest.maxJsonDepth,
   maxJsonWidth: c.ingest.maxJsonWidth,
 });
+
+/** Every raw topic and its decoder: the `kafka.topics` lists, then `ingest.formats` (which wins). */
+export function topicDecodersOf(c: Config): Map<string, DecoderHint> {
+  const out = new Map<string, DecoderHint>();
+  const t = c.kafka.topics;
+  for (const topic of t.envoy) out.set(topic, 'envoy');
+  for (const topic of t.cadvisor) out.set(topic, 'cadvisor');
+  for (const topic of t.samples) out.set(topic, 'sample');
+  for (const topic of t.als) out.set(topic, 'als');
+  for (const topic of t.prometheus) out.set(topic, 'prometheus');
+  for (const [topic, f] of Object.entries(c.ingest.formats)) out.set(topic, f.decoder);
+  return out;
+}
+
+/** A topic's decode options: its decoder, its text formats (compiled; validated by the schema), the shared series state. */
+export function topicDecodeOptionsOf(c: Config, topic: string, hint: DecoderHint, series: SeriesState | undefined): DecodeOptions {
+  const opts = decodeOptionsOf(c, hint);
+  const formats = c.ingest.formats[topic]?.textFormats?.flatMap((f) => {
+    const r = compileTextFormat(f);
+    return r.ok ? [r.value] : [];
+  });
+  if (formats !== undefined && formats.length > 0) opts.textFormats = formats;
+  if (series !== undefined) opts.series = series;
+  return opts;
+}
 
 /** The event-time guard's bounds (`ingest.eventTime`). */
 export const timeGuardParamsOf = (c: Config): TimeGuardParams => ({ ...c.ingest.eventTime });

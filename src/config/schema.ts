@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { unknownPlaceholders } from '../core/alert/links.js';
 import { DEFAULT_DETECTION, DEFAULT_METRIC_POLICIES } from '../core/params.js';
+import { compileTextFormat } from '../core/decode/text-format.js';
+import { DECODER_NAMES } from '../core/decode/types.js';
 
 const positiveInt = z.number().int().positive();
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name ([a-zA-Z0-9._-], at most 249)');
@@ -74,6 +76,11 @@ const pagerDutyRoute = z
   });
 
 const linkTemplate = z.object({ text: z.string().min(1).max(200), url: httpUrl }).strict();
+/** An Envoy access-log format string (`%START_TIME% …`), compiled once here so a bad one fails at start-up. */
+const textFormat = z.string().superRefine((f, ctx) => {
+  const r = compileTextFormat(f);
+  if (!r.ok) ctx.addIssue({ code: 'custom', message: `not a usable access-log format: ${r.error.reason}` });
+});
 
 export const ConfigSchema = z
   .object({
@@ -105,6 +112,10 @@ export const ConfigSchema = z
             /** Incident documents (meshwatch.incident/v1): what paging sinks read. */
             incidents: topicName.default('meshwatch.incidents'),
             dlq: topicName.default('meshwatch.dlq'),
+            /** Envoy gRPC access-log service entries bridged to Kafka as proto3 JSON. */
+            als: z.array(topicName).default([]),
+            /** prometheus-kafka-adapter samples (istio_*, container_* series). */
+            prometheus: z.array(topicName).default([]),
           })
           .strict()
           .prefault({}),
@@ -191,6 +202,24 @@ export const ConfigSchema = z
         flushIntervalMs: positiveInt.default(1000),
         /** dlq: bad records go to the dead-letter topic and the stream goes on; fail: stop. */
         onDecodeError: z.enum(['dlq', 'fail']).default('dlq'),
+        /**
+         * Per raw topic: its decoder (`auto` recognises each record) and, for text access logs, the
+         * Envoy format strings tried in order (default: Istio's, then Envoy's). A topic named here is
+         * read even when no `kafka.topics` list names it.
+         */
+        formats: z
+          .record(
+            topicName,
+            z
+              .object({
+                decoder: z.enum(['auto', ...DECODER_NAMES]).default('auto'),
+                textFormats: z.array(textFormat).min(1).max(8).optional(),
+              })
+              .strict(),
+          )
+          .default({}),
+        /** Prometheus series whose last point one ingest worker keeps (counters -> increases); least recently seen go first. */
+        maxSeries: positiveInt.default(100_000),
       })
       .strict()
       .prefault({}),

@@ -159,6 +159,13 @@ export interface RequestRecord {
   durationMs: number;
   bytesReceived: number;
   bytesSent: number;
+  /**
+   * Requests this record stands for (default 1). A Prometheus counter's increase is many
+   * requests in one record; 0 carries only bytes or latency (a histogram bucket's increase).
+   */
+  count?: number;
+  /** How many latency observations `durationMs` stands for (default `count`). */
+  latencyCount?: number;
 }
 
 /** A decoded record, ready for windowing. */

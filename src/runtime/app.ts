@@ -12,7 +12,7 @@
  * A process that runs stage 2 also returns `query`, the read-only StateQuery over its detect
  * worker's engines and its state store (runtime/state-query.ts), for an API or page.
  */
-import { engineParamsOf, stormParamsOf } from '../config/derive.js';
+import { engineParamsOf, stormParamsOf, topicDecodersOf } from '../config/derive.js';
 import { type Config } from '../config/schema.js';
 import { type Alert } from '../core/alert/schema.js';
 import { type MeshwatchError } from '../errors.js';
@@ -166,7 +166,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     }
     if (config.role === 'all' || config.role === 'ingest') {
       const producer = await producerFor('ingest');
-      const raw = [...new Set([...t.envoy, ...t.cadvisor, ...t.samples])];
+      const raw = [...topicDecodersOf(config).keys()];
       const source = new KafkaRecordSource(kafka, {
         groupId: config.kafka.groups.ingest,
         topics: raw,

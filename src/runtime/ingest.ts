@@ -13,8 +13,9 @@
  * timer marks partitions that have no backlog as caught up (idle sources hold nothing open).
  */
 import { type Config } from '../config/schema.js';
-import { aggregatorOptionsOf, decodeOptionsOf, timeGuardParamsOf } from '../config/derive.js';
-import { type DecoderHint } from '../core/decode/types.js';
+import { aggregatorOptionsOf, decodeOptionsOf, timeGuardParamsOf, topicDecodeOptionsOf, topicDecodersOf } from '../config/derive.js';
+import { SeriesState } from '../core/decode/series-state.js';
+import { type DecodeOptions, type DecoderHint } from '../core/decode/types.js';
 import { serviceKey } from '../core/model.js';
 import { EventTimeGuard } from '../core/window/time-guard.js';
 import { ingestStep } from '../core/pipeline/steps.js';
@@ -26,6 +27,9 @@ import { type OutRecord, type RecordSink, type SourceBatch } from './ports.js';
 
 export class IngestWorker {
   private readonly hints = new Map<string, DecoderHint>();
+  private readonly decodeOptions = new Map<string, DecodeOptions>();
+  /** Prometheus counters' last points (stage-1 state, bounded by ingest.maxSeries). */
+  private readonly series: SeriesState;
   /** Event time reached per raw source partition (`topic/partition`). */
   private readonly reached = new Map<string, number>();
   /** Assigned raw partitions, and when each last had a batch (processing time). */
@@ -42,10 +46,11 @@ export class IngestWorker {
     private readonly windowsPartitions: number,
   ) {
     this.timeGuard = new EventTimeGuard(timeGuardParamsOf(config));
-    const t = config.kafka.topics;
-    for (const topic of t.envoy) this.hints.set(topic, 'envoy');
-    for (const topic of t.cadvisor) this.hints.set(topic, 'cadvisor');
-    for (const topic of t.samples) this.hints.set(topic, 'sample');
+    this.series = new SeriesState(config.ingest.maxSeries);
+    for (const [topic, hint] of topicDecodersOf(config)) {
+      this.hints.set(topic, hint);
+      this.decodeOptions.set(topic, topicDecodeOptionsOf(config, topic, hint, this.series));
+    }
   }
 
   /** The raw topics this worker reads (the source subscribes to them). */
@@ -87,7 +92,7 @@ export class IngestWorker {
       batch.records.map((r) => r.value),
       {
         aggregator: aggregatorOptionsOf(this.config),
-        decode: decodeOptionsOf(this.config, hint),
+        decode: this.decodeOptions.get(batch.topic) ?? decodeOptionsOf(this.config, hint),
         guard: this.timeGuard,
         source,
         nowMs: Date.now(),

@@ -125,7 +125,8 @@ function route(
   return { direction: 'outbound', peer: { namespace: EXTERNAL_NAMESPACE, name: c } };
 }
 
-function isFailure(status: number, flags: string | undefined): boolean {
+/** A 5xx, or no status and a connection-level failure flag. */
+export function isFailure(status: number, flags: string | undefined): boolean {
   if (status >= 500) return true;
   if (status !== 0 || flags === undefined) return false;
   return flags.split(',').some((f) => FAILURE_FLAGS.has(f.trim()));

@@ -10,9 +10,13 @@
  *    MW_DECODE_TOO_WIDE; then JSON.parse once -> MW_DECODE_INVALID_JSON, or MW_DECODE_TRUNCATED
  *    when the text is cut off (json-text.ts); embedded lines get the same guarded parse;
  * 3. dispatch on `opts.hint`, or sniff under `auto` (first match wins):
- *    `container_stats` -> cadvisor; a JSON string literal (OTel raw), `resourceLogs` (OTLP/JSON),
- *    an access-log object, a `log` (Fluent Bit) or `message` (Vector) string -> envoy;
- *    a `metric` key -> sample. Nothing matches (or the hinted decoder does not recognise the
+ *    `container_stats` -> cadvisor; `commonProperties`/`httpLogs`/`tcpLogs` (either spelling) ->
+ *    als; `labels` + string `value` + `timestamp` -> prometheus; a JSON string literal (OTel raw),
+ *    `resourceLogs` (OTLP/JSON), an access-log object, a `log` (Fluent Bit) or `message`
+ *    (Vector) string -> envoy; a `metric` key -> sample. Text that does not start like a JSON
+ *    object or string is first tried as a TEXT access log (`opts.textFormats`, text-log.ts)
+ *    under `auto`/`envoy`; a line that reads past `%START_TIME%` but then diverges is
+ *    MW_DECODE_TEXT_MISMATCH, anything else goes on to JSON.parse. Nothing matches (or the hinted decoder does not recognise the
  *    record) -> MW_DECODE_UNKNOWN_FORMAT;
  * 4. the decoder: MW_DECODE_SCHEMA / BAD_VALUE / BAD_TIMESTAMP / NO_IDENTITY, with field paths.
  * Records skipped by design (aggregate cgroups, non-access-log lines) are counted in `ignored`.
@@ -28,7 +32,11 @@ import { decodeCadvisor, isCadvisor } from './cadvisor.js';
 import { type Obj, type Part, isObj, typeName } from './fields.js';
 import { type JsonLimits, CLIP_CHARS, DEFAULT_JSON_LIMITS, parseJson, quote } from './json-text.js';
 import { decodeSample, isSample } from './sample.js';
+import { decodeAls, isAls } from './als.js';
+import { decodePrometheus, isPromSample } from './prometheus.js';
 import { decodeEnvoyMessage, isEnvoyMessage } from './shippers.js';
+import { DEFAULT_TEXT_FORMATS } from './text-format.js';
+import { decodeTextLog } from './text-log.js';
 import { type Result } from '../result.js';
 import { DECODER_NAMES, type DecodeOptions, type DecodeResult, type Decoded, type DecoderHint, type DecoderName } from './types.js';
 
@@ -37,23 +45,33 @@ export { DECODER_NAMES, type DecodeOptions, type DecodeResult, type Decoded, typ
 interface Decoder {
   /** Recognises a parsed message as this decoder's format (cheap, key presence only). */
   sniff: (v: unknown) => boolean;
-  run: (v: unknown, cluster: string | undefined, limits: Readonly<JsonLimits>) => Result<Part>;
+  run: (v: unknown, opts: DecodeOptions, limits: Readonly<JsonLimits>) => Result<Part>;
   /** What `sniff` looks for, for UNKNOWN_FORMAT reasons. */
   expects: string;
 }
 
 const DECODERS: Readonly<Record<DecoderName, Decoder>> = {
-  cadvisor: { sniff: isCadvisor, run: (v, cluster) => decodeCadvisor(v as Obj, cluster), expects: 'an object with container_stats' },
+  cadvisor: { sniff: isCadvisor, run: (v, o) => decodeCadvisor(v as Obj, o.cluster), expects: 'an object with container_stats' },
   envoy: {
     sniff: isEnvoyMessage,
-    run: decodeEnvoyMessage,
+    run: (v, o, limits) => decodeEnvoyMessage(v, o.cluster, limits, o.textFormats ?? DEFAULT_TEXT_FORMATS),
     expects: 'an access log, a Fluent Bit/Vector record (log/message string), an OTLP logs document or a JSON string literal',
   },
   sample: { sniff: isSample, run: (v) => decodeSample(v as Obj), expects: 'an object with ts, service, metric, value' },
+  als: {
+    sniff: isAls,
+    run: (v, o) => decodeAls(v as Obj, o.cluster),
+    expects: 'an Envoy ALS HTTPAccessLogEntry/TCPAccessLogEntry or StreamAccessLogsMessage in proto3 JSON',
+  },
+  prometheus: {
+    sniff: isPromSample,
+    run: (v, o) => decodePrometheus(v as Obj, { cluster: o.cluster, state: o.series }),
+    expects: 'a prometheus-kafka-adapter sample with labels, timestamp and a string value',
+  },
 };
 
 /** Sniff order under `auto`: the most specific markers first. */
-const AUTO_ORDER: readonly DecoderName[] = ['cadvisor', 'envoy', 'sample'];
+const AUTO_ORDER: readonly DecoderName[] = ['cadvisor', 'als', 'prometheus', 'envoy', 'sample'];
 
 const failure = (decoder: DecoderHint, code: ErrorCode, reason: string): DecodeResult => ({ ok: false, error: { code, reason, decoder } });
 
@@ -65,6 +83,15 @@ function describe(v: unknown): string {
     .map((k) => (k.length > 40 ? quote(k, 40) : k))
     .join(', ');
   return keys.length === 0 ? 'an empty object' : `an object with keys ${shown}${keys.length > 8 ? ', …' : ''}`;
+}
+
+/** The first character that is not whitespace ('' for blank text). */
+function firstChar(text: string): string {
+  for (let i = 0; i < text.length && i < 64; i++) {
+    const c = text.charAt(i);
+    if (c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r') return c;
+  }
+  return '';
 }
 
 /** UTF-8 decoding that refuses invalid sequences instead of inserting U+FFFD. */
@@ -141,8 +168,21 @@ function decodeParsed(text: string, opts: DecodeOptions): DecodeResult {
           maxDepth: opts.maxJsonDepth ?? DEFAULT_JSON_LIMITS.maxDepth,
           maxWidth: opts.maxJsonWidth ?? DEFAULT_JSON_LIMITS.maxWidth,
         };
+  const first = firstChar(text);
+  let notText: string | undefined;
+  if (first !== '{' && first !== '"' && (opts.hint === 'auto' || opts.hint === 'envoy')) {
+    const t = decodeTextLog(text, '(message)', undefined, opts.cluster, opts.textFormats ?? DEFAULT_TEXT_FORMATS);
+    if (!t.notAccessLog) {
+      if (!t.result.ok) return { ok: false, error: { ...t.result.error, decoder: 'envoy' } };
+      return { ok: true, value: { decoder: 'envoy', observations: [{ kind: 'request', request: t.result.value }], ignored: 0 } };
+    }
+    notText = t.mismatch.reason;
+  }
   const parsed = parseJson(text, '(message)', limits);
-  if (!parsed.ok) return { ok: false, error: { ...parsed.error, decoder: opts.hint } };
+  if (!parsed.ok) {
+    const reason = notText === undefined ? parsed.error.reason : `${parsed.error.reason}; nor a text access log (${notText})`;
+    return { ok: false, error: { ...parsed.error, reason, decoder: opts.hint } };
+  }
   const v = parsed.value;
 
   let name: DecoderName | undefined;
@@ -156,7 +196,7 @@ function decodeParsed(text: string, opts: DecodeOptions): DecodeResult {
       return failure(name, 'MW_DECODE_UNKNOWN_FORMAT', `(message): ${describe(v)} is not a ${name} record (expected ${d.expects})`);
   }
 
-  const r = DECODERS[name].run(v, opts.cluster, limits);
+  const r = DECODERS[name].run(v, opts, limits);
   if (!r.ok) return { ok: false, error: { ...r.error, decoder: name } };
   const decoded: Decoded = { decoder: name, observations: r.value.observations, ignored: r.value.ignored };
   return { ok: true, value: decoded };

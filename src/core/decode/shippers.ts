@@ -11,8 +11,9 @@
  *   `k8s.namespace.name` resource attributes (labels from `k8s.pod.label(s).<key>`); one message,
  *   many records, many observations;
  * - OTel Collector `raw`: the whole message is a JSON string literal holding the line.
- * A line that is not a JSON object (Envoy's own log lines, text-format access logs), or an
- * object that is not an access log, is `ignored`. A line that starts like a JSON object but does
+ * A line that is not a JSON object is read as a TEXT access log (text-log.ts: the topic's
+ * formats, Istio's and Envoy's defaults built in); a line no format reads past its first
+ * operator (Envoy's own log lines), or an object that is not an access log, is `ignored`. A line that starts like a JSON object but does
  * not parse is MW_DECODE_INVALID_JSON / MW_DECODE_TRUNCATED with the path of the line.
  * One bad record fails the whole message (a DecodeResult is all or nothing), so the DLQ keeps it.
  * Embedded lines go through the same guarded parse as whole messages (`limits`: depth, width).
@@ -27,6 +28,8 @@ import { decodeAccessLog, looksLikeAccessLog } from './envoy.js';
 import { type Obj, type Part, Fields, at, has, ignoredOne, isObj, own } from './fields.js';
 import { type PodRef } from './identity.js';
 import { type JsonLimits, CLIP_CHARS, parseJson } from './json-text.js';
+import { type TextFormat } from './text-format.js';
+import { decodeTextLog } from './text-log.js';
 
 export function isEnvoyMessage(v: unknown): boolean {
   if (typeof v === 'string') return true;
@@ -34,18 +37,23 @@ export function isEnvoyMessage(v: unknown): boolean {
   return has(v, 'resourceLogs') || looksLikeAccessLog(v) || typeof own(v, 'log') === 'string' || typeof own(v, 'message') === 'string';
 }
 
-export function decodeEnvoyMessage(v: unknown, cluster: string | undefined, limits: Readonly<JsonLimits>): Result<Part> {
-  if (typeof v === 'string') return fromLine(v, '(string literal)', undefined, cluster, limits);
+export function decodeEnvoyMessage(
+  v: unknown,
+  cluster: string | undefined,
+  limits: Readonly<JsonLimits>,
+  formats: readonly TextFormat[],
+): Result<Part> {
+  if (typeof v === 'string') return fromLine(v, '(string literal)', undefined, cluster, limits, formats);
   if (!isObj(v)) return fail('MW_DECODE_UNKNOWN_FORMAT', '(message): not an access log, a log shipper record or an OTLP logs document');
-  if (has(v, 'resourceLogs')) return fromOtlp(v, cluster, limits);
+  if (has(v, 'resourceLogs')) return fromOtlp(v, cluster, limits, formats);
   const f = new Fields();
   const pod = shipperPod(f, v);
   if (f.problem !== undefined) return { ok: false, error: f.problem };
   if (looksLikeAccessLog(v)) return one(decodeAccessLog(v, '', pod, cluster));
   const log = own(v, 'log');
-  if (typeof log === 'string') return fromLine(log, 'log', pod, cluster, limits);
+  if (typeof log === 'string') return fromLine(log, 'log', pod, cluster, limits, formats);
   const message = own(v, 'message');
-  if (typeof message === 'string') return fromLine(message, 'message', pod, cluster, limits);
+  if (typeof message === 'string') return fromLine(message, 'message', pod, cluster, limits, formats);
   return fail('MW_DECODE_UNKNOWN_FORMAT', '(message): no access log, `log` or `message` string, or `resourceLogs`');
 }
 
@@ -69,10 +77,14 @@ function fromLine(
   pod: PodRef | undefined,
   cluster: string | undefined,
   limits: Readonly<JsonLimits>,
+  formats: readonly TextFormat[],
 ): Result<Part> {
   let i = 0;
   while (i < text.length && /\s/.test(text.charAt(i))) i++;
-  if (text.charAt(i) !== '{') return ignoredOne();
+  if (text.charAt(i) !== '{') {
+    const t = decodeTextLog(text, where, pod, cluster, formats);
+    return t.notAccessLog ? ignoredOne() : one(t.result);
+  }
   const parsed = parseJson(text, where, limits);
   if (!parsed.ok) return parsed;
   const log = parsed.value;
@@ -155,7 +167,7 @@ function kvlist(values: unknown): Obj {
   return out;
 }
 
-function fromOtlp(doc: Obj, cluster: string | undefined, limits: Readonly<JsonLimits>): Result<Part> {
+function fromOtlp(doc: Obj, cluster: string | undefined, limits: Readonly<JsonLimits>, formats: readonly TextFormat[]): Result<Part> {
   const parsed = LogsDocument.safeParse(doc);
   if (!parsed.success) return { ok: false, error: schemaProblem(parsed.error) };
   const out: Part = { observations: [], ignored: 0 };
@@ -163,7 +175,7 @@ function fromOtlp(doc: Obj, cluster: string | undefined, limits: Readonly<JsonLi
     const pod = resourcePod(rl.resource?.attributes);
     for (const [si, sl] of (rl.scopeLogs ?? []).entries()) {
       for (const [li, rec] of (sl.logRecords ?? []).entries()) {
-        const r = fromRecord(rec.body, `resourceLogs[${ri}].scopeLogs[${si}].logRecords[${li}].body`, pod, cluster, limits);
+        const r = fromRecord(rec.body, `resourceLogs[${ri}].scopeLogs[${si}].logRecords[${li}].body`, pod, cluster, limits, formats);
         if (!r.ok) return r;
         out.observations.push(...r.value.observations);
         out.ignored += r.value.ignored;
@@ -179,8 +191,9 @@ function fromRecord(
   pod: PodRef | undefined,
   cluster: string | undefined,
   limits: Readonly<JsonLimits>,
+  formats: readonly TextFormat[],
 ): Result<Part> {
-  if (body?.stringValue !== undefined) return fromLine(body.stringValue, `${base}.stringValue`, pod, cluster, limits);
+  if (body?.stringValue !== undefined) return fromLine(body.stringValue, `${base}.stringValue`, pod, cluster, limits, formats);
   if (body?.kvlistValue === undefined) return ignoredOne();
   const log = kvlist(body.kvlistValue.values);
   return looksLikeAccessLog(log) ? one(decodeAccessLog(log, `${base}.kvlistValue`, pod, cluster)) : ignoredOne();

@@ -1,8 +1,10 @@
 import { type Observation } from '../model.js';
 import { type Problem } from '../result.js';
+import { type SeriesState } from './series-state.js';
+import { type TextFormat } from './text-format.js';
 
 /** The decoders meshwatch has; `auto` recognises each record's kind by itself. */
-export const DECODER_NAMES = ['sample', 'cadvisor', 'envoy'] as const;
+export const DECODER_NAMES = ['sample', 'cadvisor', 'envoy', 'als', 'prometheus'] as const;
 export type DecoderName = (typeof DECODER_NAMES)[number];
 export type DecoderHint = DecoderName | 'auto';
 
@@ -17,6 +19,10 @@ export interface DecodeOptions {
   maxJsonWidth?: number;
   /** Istio logs and metrics exist on both sides of a hop; which side's record to keep for edges. */
   cluster?: string;
+  /** Text access-log formats tried in order (default: Istio's, then Envoy's; text-format.ts). */
+  textFormats?: readonly TextFormat[];
+  /** Stage-1 counter state for Prometheus samples (one per ingest worker); without it Istio counters are ignored. */
+  series?: SeriesState;
 }
 
 /** What one message decoded to: zero or more observations (an OTLP batch holds many). */

@@ -220,21 +220,24 @@ export function addContainerStats(p: WindowPartial, c: ContainerStats, bounds: P
 }
 
 export function addRequest(p: WindowPartial, r: RequestRecord, bounds: PartialBounds): boolean {
+  const count = r.count ?? 1;
+  const errors = r.isError ? count : 0;
   if (r.direction === 'inbound') {
     const q = (p.requests ??= { n: 0, errors: 0, bytesIn: 0, bytesOut: 0, latencyMs: emptySketch() });
-    q.n++;
-    if (r.isError) q.errors++;
+    q.n += count;
+    q.errors += errors;
     q.bytesIn += r.bytesReceived;
     q.bytesOut += r.bytesSent;
-    sketchAdd(q.latencyMs, r.durationMs);
+    const latencyCount = r.latencyCount ?? count;
+    if (latencyCount > 0) sketchAdd(q.latencyMs, r.durationMs, latencyCount);
   }
   if (!r.peer) return true;
   const key = edgeKey(r.direction, r.peer);
   const e = p.edges[key];
   const bytes = r.bytesReceived + r.bytesSent;
   if (e) {
-    e.requests++;
-    if (r.isError) e.errors++;
+    e.requests += count;
+    e.errors += errors;
     e.bytes += bytes;
     return true;
   }
@@ -242,6 +245,6 @@ export function addRequest(p: WindowPartial, r: RequestRecord, bounds: PartialBo
     p.overflow++;
     return false;
   }
-  p.edges[key] = { direction: r.direction, peer: r.peer, requests: 1, errors: r.isError ? 1 : 0, bytes };
+  p.edges[key] = { direction: r.direction, peer: r.peer, requests: count, errors, bytes };
   return true;
 }

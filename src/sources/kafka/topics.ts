@@ -44,14 +44,23 @@ const fail = (topic: string, setting: string, why: string): MeshwatchError =>
   new MeshwatchError('MW_KAFKA_TOPIC_CONFIG', `topic ${topic}: ${setting} ${why}`);
 
 /** Creates what is missing, then checks windows, alerts and dlq. */
-export async function prepareTopics(admin: Admin, config: Readonly<Pick<Config, 'kafka'>>): Promise<TopicCheck> {
+export async function prepareTopics(
+  admin: Admin,
+  config: Readonly<Pick<Config, 'kafka'> & { ingest?: Pick<Config['ingest'], 'formats'> }>,
+): Promise<TopicCheck> {
   const t = config.kafka.topics;
+  const rawTopics = [
+    ...new Set([...t.envoy, ...t.cadvisor, ...t.samples, ...t.als, ...t.prometheus, ...Object.keys(config.ingest?.formats ?? {})]),
+  ];
   await ensureTopics(
     admin,
-    [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.incidents, t.dlq],
+    [...rawTopics, t.windows, t.alerts, t.incidents, t.dlq],
     config.kafka.partitions,
     config.kafka.replicationFactor,
-    { [t.windows]: WINDOWS_TOPIC_CONFIG, [t.dlq]: DLQ_TOPIC_CONFIG },
+    {
+      [t.windows]: WINDOWS_TOPIC_CONFIG,
+      [t.dlq]: DLQ_TOPIC_CONFIG,
+    },
   );
   const own = [...new Set([t.windows, t.alerts, t.incidents, t.dlq])];
   const described = await admin.describeConfigs({
@@ -100,7 +109,7 @@ export async function prepareTopics(admin: Admin, config: Readonly<Pick<Config, 
         `stage 2 scales to ${windowsPartitions} consumers (changing the count of a topic in use moves services between partitions)`,
     );
   }
-  const raw = await admin.fetchTopicMetadata({ topics: [...new Set([...t.envoy, ...t.cadvisor, ...t.samples])] });
+  const raw = await admin.fetchTopicMetadata({ topics: rawTopics });
   const rawPartitions = raw.topics.flatMap((m) => m.partitions.map((p) => `${m.name}/${p.partitionId}`));
   return { topicBytes, windowsPartitions, rawPartitions, warnings };
 }

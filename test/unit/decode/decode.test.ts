@@ -67,7 +67,6 @@ describe('message-level errors', () => {
 
   test.each([
     ['not JSON at all', 'GET /productpage HTTP/1.1'],
-    ['Envoy text access log', '[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http"'],
     ['extra closing brace', '{"ts":1,"metric":"m"}}'],
     ['mismatched bracket before the end', '{"a":[1,2}'],
     ['trailing comma', '{"a":1,}'],
@@ -76,6 +75,11 @@ describe('message-level errors', () => {
     ['whitespace only', ' \n '],
   ])('INVALID_JSON: %s', (_name, text) => {
     expect(errorOf(text)).toStrictEqual({ code: 'MW_DECODE_INVALID_JSON', decoder: 'auto' });
+  });
+
+  test('TEXT_MISMATCH: an Envoy text access log cut short is read as text, not JSON', () => {
+    const line = '[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http"';
+    expect(errorOf(line)).toStrictEqual({ code: 'MW_DECODE_TEXT_MISMATCH', decoder: 'envoy' });
   });
 
   test.each([
@@ -90,7 +94,7 @@ describe('message-level errors', () => {
   });
 
   test.each([
-    ['prometheus-kafka-adapter sample', '{"labels":{"__name__":"up"},"name":"up","timestamp":"1970-01-01T00:00:00Z","value":"1"}'],
+    ['labels without a string value', '{"labels":{"__name__":"up"},"name":"up","timestamp":"1970-01-01T00:00:00Z","value":1}'],
     ['empty object', '{}'],
     ['number', '42'],
     ['null', 'null'],

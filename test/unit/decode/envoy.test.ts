@@ -217,10 +217,6 @@ describe('envoy messages', () => {
       'Vector record of a JSON app log',
       JSON.stringify({ message: '{"level":"info","msg":"started"}', kubernetes: { pod_name: 'a-0', pod_namespace: 'b' } }),
     ],
-    [
-      'Fluent Bit record of an Envoy text access log',
-      JSON.stringify({ log: '[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100' }),
-    ],
   ])('%s is ignored, not an error', (_name, text) => {
     expect(decode(text, opts)).toStrictEqual({ ok: true, value: { decoder: 'envoy', observations: [], ignored: 1 } });
   });

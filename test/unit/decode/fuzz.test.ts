@@ -4,7 +4,7 @@
  * types, non-finite and absurd numbers, extreme timestamps, hostile names, `__proto__` keys.
  * Claim: no record throws; each is decoded (with finite, plausible numbers) or rejected with a
  * catalogued code and a non-empty, bounded reason; Object.prototype is untouched afterwards.
- * Deterministic (fixed seed); 9 targets × 1,200 runs = 10,800 records, each through both the
+ * Deterministic (fixed seed); 15 targets × 1,200 runs = 18,000 records, each through both the
  * text and the bytes entry point.
  */
 import fc from 'fast-check';
@@ -12,6 +12,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { ErrorCodes } from '../../../src/errors.js';
 import { type DecodeOptions, type DecodeResult, type DecoderHint, decode, decodeBytes } from '../../../src/core/decode/index.js';
 import { type Observation } from '../../../src/core/model.js';
+import { SeriesState } from '../../../src/core/decode/series-state.js';
 import { parseWindowsMessage } from '../../../src/core/window/partial-codec.js';
 import { WindowAggregator } from '../../../src/core/window/aggregator.js';
 import { fixture } from './fixtures.js';
@@ -75,11 +76,33 @@ const TARGETS: Target[] = [
   { name: 'cAdvisor', base: parse(fixture('cadvisor/containerd-app.json')), render: asText, hint: 'cadvisor' },
   { name: 'canonical sample', base: parse(fixture('sample/canonical.ndjson').split('\n')[0]!), render: asText, hint: 'auto' },
   { name: 'windows topic message', base: windowsFixture(), render: asText, hint: 'windows' },
+  {
+    name: 'Istio text line',
+    base: fixture('text/istio-inbound.txt'),
+    render: (v) => (typeof v === 'string' ? v : asText(v)),
+    hint: 'auto',
+  },
+  { name: 'Fluent Bit text line', base: parse(fixture('text/fluent-bit-istio-text.json')), render: asText, hint: 'envoy' },
+  { name: 'ALS stream (camelCase)', base: parse(fixture('als/stream-http-camel.json')), render: asText, hint: 'auto' },
+  { name: 'ALS TCP (snake_case)', base: parse(fixture('als/stream-tcp-snake.json')), render: asText, hint: 'als' },
+  {
+    name: 'adapter Istio bucket',
+    base: parse(fixture('prometheus/istio-duration-buckets.ndjson').split('\n')[5]!),
+    render: asText,
+    hint: 'auto',
+  },
+  {
+    name: 'adapter cAdvisor counter',
+    base: parse(fixture('prometheus/cadvisor-kubelet.ndjson').split('\n')[0]!),
+    render: asText,
+    hint: 'prometheus',
+  },
 ];
 
 const KNOWN = new Set(Object.keys(ErrorCodes));
 const MAX_TS = 253_402_300_799_999;
-const opts = (hint: DecoderHint): DecodeOptions => ({ hint, maxBytes: 1024 * 1024 });
+const series = new SeriesState(1000);
+const opts = (hint: DecoderHint): DecodeOptions => ({ hint, maxBytes: 1024 * 1024, series });
 
 /** Numbers an accepted observation carries are finite; event times are 1970..9999. */
 function checkObservation(o: Observation): void {
@@ -87,7 +110,14 @@ function checkObservation(o: Observation): void {
   expect(ts >= 0 && ts <= MAX_TS).toBe(true);
   const nums =
     o.kind === 'request'
-      ? [o.request.status, o.request.durationMs, o.request.bytesReceived, o.request.bytesSent]
+      ? [
+          o.request.status,
+          o.request.durationMs,
+          o.request.bytesReceived,
+          o.request.bytesSent,
+          o.request.count ?? 0,
+          o.request.latencyCount ?? 0,
+        ]
       : o.kind === 'container'
         ? [...Object.values(o.stats.counters), ...Object.values(o.stats.gauges)]
         : [o.sample.value];

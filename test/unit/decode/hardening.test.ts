@@ -297,7 +297,7 @@ describe('a decoder that throws (a bug) still yields a Problem', () => {
     const buggy = {
       hint: 'auto',
       maxBytes: 1024,
-      get cluster(): string {
+      get maxJsonDepth(): number {
         throw new RangeError('Maximum call stack size exceeded');
       },
     } as DecodeOptions;
