@@ -1,5 +1,6 @@
 /** Turns the validated configuration into the pure core's parameter objects. */
 import { type DecodeOptions, type DecoderHint } from '../core/decode/types.js';
+import { type AttributionParams } from '../core/identity/attribution.js';
 import { type EngineParams } from '../core/pipeline/engine.js';
 import { type AggregatorOptions } from '../core/window/aggregator.js';
 import { type TimeGuardParams } from '../core/window/time-guard.js';
@@ -64,3 +65,15 @@ export const decodeOptionsOf = (c: Config, hint: DecoderHint): DecodeOptions => 
 
 /** The event-time guard's bounds (`ingest.eventTime`). */
 export const timeGuardParamsOf = (c: Config): TimeGuardParams => ({ ...c.ingest.eventTime });
+
+/** The cluster of an input topic (`identity.clusters`, else `identity.cluster`), undefined when none. */
+export const clusterOfTopic = (c: Config, topic: string): string | undefined =>
+  Object.hasOwn(c.identity.clusters, topic) ? c.identity.clusters[topic] : c.identity.cluster;
+
+/** Stage 1's pod join (`identity`). */
+export const attributionParamsOf = (c: Config): AttributionParams => ({
+  holdMs: c.identity.holdMs,
+  maxHeld: c.identity.maxHeld,
+  maxPods: c.identity.maxPods,
+  republishMs: Math.floor(c.identity.podTtlMs / 2),
+});
