@@ -1,4 +1,8 @@
-/** In-memory PodTable (replay, tests, a single ingest process): entries expire `ttlMs` after their last write. */
+/**
+ * In-memory PodTable (tests, a single ingest process): entries expire `ttlMs` after their last
+ * write; a value that is not a plausible name is absent, as from Redis.
+ */
+import { validateServiceId } from '../../core/decode/identity.js';
 import { type PodEntry } from '../../core/identity/attribution.js';
 import { type PodTable } from '../types.js';
 
@@ -17,7 +21,7 @@ export class MemoryPodTable implements PodTable {
       const e = this.data.get(key);
       if (e === undefined) continue;
       if (e.until <= t) this.data.delete(key);
-      else out.push({ key, name: e.name });
+      else if (validateServiceId({ namespace: '-', name: e.name }, 'pod').ok) out.push({ key, name: e.name });
     }
     return Promise.resolve(out);
   }
