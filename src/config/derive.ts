@@ -5,6 +5,7 @@ import { type AlertEnrichment, type LinkRule } from '../core/alert/links.js';
 import { type SeriesState } from '../core/decode/series-state.js';
 import { compileTextFormat } from '../core/decode/text-format.js';
 import { type DecodeOptions, type DecoderHint } from '../core/decode/types.js';
+import { type AttributionParams } from '../core/identity/attribution.js';
 import { type EngineParams } from '../core/pipeline/engine.js';
 import { type AggregatorOptions } from '../core/window/aggregator.js';
 import { type TimeGuardParams } from '../core/window/time-guard.js';
@@ -120,4 +121,16 @@ export const alertEnrichmentOf = (c: Config): AlertEnrichment => ({
     if (r.dashboard !== undefined) rule.dashboard = r.dashboard;
     return rule;
   }),
+});
+
+/** The cluster of an input topic (`identity.clusters`, else `identity.cluster`), undefined when none. */
+export const clusterOfTopic = (c: Config, topic: string): string | undefined =>
+  Object.hasOwn(c.identity.clusters, topic) ? c.identity.clusters[topic] : c.identity.cluster;
+
+/** Stage 1's pod join (`identity`). */
+export const attributionParamsOf = (c: Config): AttributionParams => ({
+  holdMs: c.identity.holdMs,
+  maxHeld: c.identity.maxHeld,
+  maxPods: c.identity.maxPods,
+  republishMs: Math.floor(c.identity.podTtlMs / 2),
 });

@@ -34,6 +34,7 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_KAFKA_MAX_OUTAGE_MS: { path: 'kafka.maxOutageMs', type: 'number' },
   MESHWATCH_REDIS_URL: { path: 'redis.url', type: 'string' },
   MESHWATCH_REDIS_KEY_PREFIX: { path: 'redis.keyPrefix', type: 'string' },
+  MESHWATCH_CLUSTER: { path: 'identity.cluster', type: 'string' },
   MESHWATCH_REDIS_CONNECT_TIMEOUT_MS: { path: 'redis.connectTimeoutMs', type: 'number' },
   MESHWATCH_REDIS_MAX_OUTAGE_MS: { path: 'redis.maxOutageMs', type: 'number' },
   MESHWATCH_WINDOW_MS: { path: 'window.ms', type: 'number' },

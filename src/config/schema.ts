@@ -10,6 +10,10 @@ import { DECODER_NAMES } from '../core/decode/types.js';
 
 const positiveInt = z.number().int().positive();
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name ([a-zA-Z0-9._-], at most 249)');
+const clusterName = z
+  .string()
+  .max(253)
+  .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'a cluster name: letters, digits, -, _ or .');
 
 const metricPolicy = z
   .object({
@@ -303,6 +307,24 @@ export const ConfigSchema = z
         port: z.number().int().min(0).max(65_535).default(9464),
         /** Bearer token the API (not the probes, not /metrics) requires; never logged. */
         token: z.string().min(16, 'at least 16 characters').optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Who a record belongs to: the cluster of each input topic, and stage 1's pod join (core/identity). */
+    identity: z
+      .object({
+        /** Cluster name per input topic (topic → cluster), stamped on every service its records name. */
+        clusters: z.record(topicName, clusterName).default({}),
+        /** Cluster of input topics not in `clusters` (unset: no cluster). Shipper metadata (OTel `k8s.cluster.name`) wins. */
+        cluster: clusterName.optional(),
+        /** Longest a record of a pod not yet named by a labelled source waits for that name (ms); then its fallback name. */
+        holdMs: positiveInt.default(90_000),
+        /** Observations held at once per ingest process; past it the oldest pod's are released under their fallback name. */
+        maxHeld: positiveInt.default(20_000),
+        /** Pods one ingest process remembers (least recently used forgotten). */
+        maxPods: positiveInt.default(100_000),
+        /** A pod entry in the shared table expires this long after its last write (ms); live pods are re-written every ttl/2. */
+        podTtlMs: positiveInt.min(60_000).default(3_600_000),
       })
       .strict()
       .prefault({}),

@@ -107,6 +107,22 @@ function decodeRun(run: string): string {
 /** The inverse of `escapeKeyPart` (lenient on text it did not produce, see `parseServiceKey`). */
 export const unescapeKeyPart = (part: string): string => (part.includes('%') ? part.replace(ESCAPE_RUN, decodeRun) : part);
 
+/**
+ * The pod an observation came from, when its source named one. Stage 1 joins the observations of
+ * one pod to one name (core/identity/attribution.ts): a source without the pod's labels takes the
+ * name a labelled source gave the pod.
+ */
+export interface PodOrigin {
+  /** `podKey(…)`: `[<cluster>:]<namespace>/<pod>`, escaped like a service key. */
+  key: string;
+  /** The source carried the pod's labels: `service.name` is final and teaches the pod table. */
+  labelled: boolean;
+}
+
+/** The key of a pod in the pod table (same escaping as `serviceKey`, so it is injective). */
+export const podKey = (cluster: string | undefined, namespace: string, pod: string): string =>
+  serviceKey({ namespace, name: pod, cluster });
+
 /** A gauge observation of any metric (replay's canonical record). */
 export interface Sample {
   ts: number;
@@ -127,6 +143,8 @@ export interface ContainerStats {
   container: string;
   counters: Partial<Record<CounterName, number>>;
   gauges: Partial<Record<ContainerGaugeName, number>>;
+  /** The Kubernetes pod, when the container belongs to one. */
+  pod?: PodOrigin;
 }
 
 export const COUNTER_NAMES = [
@@ -166,6 +184,8 @@ export interface RequestRecord {
   count?: number;
   /** How many latency observations `durationMs` stands for (default `count`). */
   latencyCount?: number;
+  /** The pod that logged the request, when the shipper or the line named it. */
+  pod?: PodOrigin;
 }
 
 /** A decoded record, ready for windowing. */

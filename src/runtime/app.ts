@@ -24,6 +24,7 @@ import { kafkaOf } from '../sources/kafka/client.js';
 import { KafkaRecordSource } from '../sources/kafka/source.js';
 import { type TopicCheck, prepareTopics } from '../sources/kafka/topics.js';
 import { RedisStateStore, type RedisStoreOptions, redisStoreOptionsOf } from '../stores/redis/store.js';
+import { RedisPodTable } from '../stores/redis/pod-table.js';
 import { type StateStore } from '../stores/types.js';
 import { Counters, type Stage } from '../telemetry/counters.js';
 import { ConsumeLoop } from './consume-loop.js';
@@ -183,7 +184,11 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
         onReject: config.ingest.onDecodeError,
         counters,
       });
-      const ingest = new IngestWorker(loop, producer, config, counters, topics.windowsPartitions);
+      // Stage 1's shared pod table (identity.*): every ingest instance reads what any of them learned.
+      const podTable = new RedisPodTable({ ...redisStoreOptionsOf(config), ...opts.redis, ttlMs: config.identity.podTtlMs });
+      await podTable.connect();
+      stoppers.push(() => podTable.close());
+      const ingest = new IngestWorker(loop, producer, config, counters, topics.windowsPartitions, podTable);
       await ingest.start();
       stoppers.unshift(() => ingest.stop());
     }

@@ -11,14 +11,35 @@
  * past it, so stage 1 reports, on every windows partition, each source partition's event
  * time after each batch; on assignment it registers its partitions (no time yet), and a
  * timer marks partitions that have no backlog as caught up (idle sources hold nothing open).
+ *
+ * Pod join (core/identity/attribution.ts): observations of a pod that no labelled source has
+ * named yet are held (bounded, `identity.holdMs`) while the shared pod table (`PodTable`, Redis:
+ * every instance sees every pod) is asked; the timer asks again and releases what expired. While
+ * a source partition has observations held, its committed offset stays at the oldest held record
+ * (a restart re-reads it) and its reported event time stays before the oldest held observation
+ * (stage 2 keeps that window open). A pod table that fails is counted and only delays naming:
+ * held observations leave under their fallback name after `holdMs`.
  */
 import { type Config } from '../config/schema.js';
-import { aggregatorOptionsOf, decodeOptionsOf, timeGuardParamsOf, topicDecodeOptionsOf, topicDecodersOf } from '../config/derive.js';
+import {
+  aggregatorOptionsOf,
+  attributionParamsOf,
+  clusterOfTopic,
+  decodeOptionsOf,
+  timeGuardParamsOf,
+  topicDecodeOptionsOf,
+  topicDecodersOf,
+} from '../config/derive.js';
 import { SeriesState } from '../core/decode/series-state.js';
 import { type DecodeOptions, type DecoderHint } from '../core/decode/types.js';
+import { Attributor } from '../core/identity/attribution.js';
+import { type Observation, eventTimeOf } from '../core/model.js';
+import { type WindowPartial } from '../core/window/partial.js';
+import { MemoryPodTable } from '../stores/memory/pod-table.js';
+import { type PodTable } from '../stores/types.js';
 import { serviceKey } from '../core/model.js';
 import { EventTimeGuard } from '../core/window/time-guard.js';
-import { ingestStep } from '../core/pipeline/steps.js';
+import { aggregateStep, decodeStep } from '../core/pipeline/steps.js';
 import { type SourceWatermark } from '../core/window/partial-codec.js';
 import { MeshwatchError } from '../errors.js';
 import { type Counters } from '../telemetry/counters.js';
@@ -37,6 +58,12 @@ export class IngestWorker {
   private timer: NodeJS.Timeout | undefined;
   /** Event-time plausibility per source partition, across batches. */
   private readonly timeGuard: EventTimeGuard;
+  /** The pod join; `podTable` is shared by every ingest instance. */
+  readonly attributor: Attributor;
+  private readonly podTable: PodTable;
+  /** Per source partition: the offset after its last batch, and the offset committed. */
+  private readonly readTo = new Map<string, bigint>();
+  private readonly committedTo = new Map<string, bigint>();
 
   constructor(
     private readonly loop: ConsumeLoop,
@@ -44,6 +71,7 @@ export class IngestWorker {
     private readonly config: Readonly<Config>,
     private readonly counters: Counters,
     private readonly windowsPartitions: number,
+    podTable?: PodTable,
   ) {
     this.timeGuard = new EventTimeGuard(timeGuardParamsOf(config));
     this.series = new SeriesState(config.ingest.maxSeries);
@@ -51,6 +79,8 @@ export class IngestWorker {
       this.hints.set(topic, hint);
       this.decodeOptions.set(topic, topicDecodeOptionsOf(config, topic, hint, this.series));
     }
+    this.attributor = new Attributor(attributionParamsOf(config));
+    this.podTable = podTable ?? new MemoryPodTable(config.identity.podTtlMs);
   }
 
   /** The raw topics this worker reads (the source subscribes to them). */
@@ -66,12 +96,22 @@ export class IngestWorker {
         for (const partition of partitions) next.set(`${topic}/${partition}`, { topic, partition, lastBatchAt: 0 });
       }
       this.assigned = next;
+      const keep = new Set(next.keys());
+      this.attributor.dropSources(keep);
+      for (const source of [...this.readTo.keys()]) {
+        if (keep.has(source)) continue;
+        this.readTo.delete(source);
+        this.committedTo.delete(source);
+      }
       const marks = [...next.keys()].map((source) => this.mark(source, false));
       void this.sendMarks(marks).catch((e: unknown) => this.countError(e));
     });
     await this.loop.run((batch) => this.onBatch(batch));
     const every = Math.max(500, this.config.ingest.flushIntervalMs);
-    this.timer = setInterval(() => void this.markIdle(every).catch((e: unknown) => this.countError(e)), every);
+    this.timer = setInterval(() => {
+      void this.markIdle(every).catch((e: unknown) => this.countError(e));
+      void this.loop.exclusive(() => this.releaseHeld()).catch((e: unknown) => this.countError(e));
+    }, every);
   }
 
   async stop(): Promise<void> {
@@ -88,39 +128,110 @@ export class IngestWorker {
     if (!batch.isCurrent()) return;
     const hint = this.hints.get(batch.topic) ?? 'auto';
     const source = `${batch.topic}/${batch.partition}`;
-    const step = ingestStep(
+    const cluster = clusterOfTopic(this.config, batch.topic);
+    const nowMs = Date.now();
+    const step = decodeStep(
       batch.records.map((r) => r.value),
       {
-        aggregator: aggregatorOptionsOf(this.config),
-        decode: this.decodeOptions.get(batch.topic) ?? decodeOptionsOf(this.config, hint),
+        decode: {
+          ...(this.decodeOptions.get(batch.topic) ?? decodeOptionsOf(this.config, hint)),
+          ...(cluster === undefined ? {} : { cluster }),
+        },
         guard: this.timeGuard,
         source,
-        nowMs: Date.now(),
+        nowMs,
       },
     );
     const dead: OutRecord[] = step.rejected.map((x) => this.loop.reject(batch, batch.records[x.index]!, x.problem, x.decoder));
     if (step.ignored) this.counters.add('dropped', step.ignored, { stage: 'ingest', reason: 'ignored' });
-    if (step.overflow) this.counters.add('dropped', step.overflow, { stage: 'ingest', reason: 'MW_LIMIT_EXCEEDED' });
+    const offered = step.items.map((x) => ({ obs: x.obs, source, offset: BigInt(batch.records[x.index]!.offset) }));
+    const a = this.attributor.offer(offered, nowMs);
+    const ready = [...a.ready, ...(await this.lookup(a.lookup, nowMs)), ...this.attributor.expire(nowMs)];
+    await this.publish(a.publish);
     if (!batch.isCurrent()) return;
 
     const last = BigInt(batch.records[batch.records.length - 1]!.offset);
     const reached = Math.max(this.reached.get(source) ?? -Infinity, step.reachedMs);
     if (Number.isFinite(reached)) this.reached.set(source, reached);
+    this.readTo.set(source, last + 1n);
+    const partials = this.aggregate(ready);
     // One record list for the windows topic, so each partition gets the partials first and
     // then the source's watermark (sent in order, however many requests it takes).
-    const windows: OutRecord[] = step.partials.map((p) => ({ key: serviceKey(p.service), value: JSON.stringify(p) }));
+    const windows: OutRecord[] = partials.map((p) => ({ key: serviceKey(p.service), value: JSON.stringify(p) }));
     windows.push(...this.markRecords([this.mark(source, last + 1n >= BigInt(batch.highWatermark))]));
-    const a = this.assigned.get(source);
-    if (a) a.lastBatchAt = Date.now();
+    const assigned = this.assigned.get(source);
+    if (assigned) assigned.lastBatchAt = Date.now();
     await this.sink.send(this.config.kafka.topics.windows, windows);
     if (dead.length) await this.loop.sendDeadLetters(dead);
-    this.counters.add('sent', step.partials.length, { stage: 'ingest' });
-    await this.loop.commit(batch.topic, batch.partition, last + 1n);
+    this.counters.add('sent', partials.length, { stage: 'ingest' });
+    await this.commitHeld(source);
   }
 
+  private aggregate(observations: readonly Observation[]): WindowPartial[] {
+    const agg = aggregateStep(observations, aggregatorOptionsOf(this.config));
+    if (agg.overflow) this.counters.add('dropped', agg.overflow, { stage: 'ingest', reason: 'MW_LIMIT_EXCEEDED' });
+    return agg.partials;
+  }
+
+  /** Asks the shared pod table; a table that fails is counted and the observations stay held. */
+  private async lookup(podKeys: readonly string[], nowMs: number): Promise<Observation[]> {
+    if (podKeys.length === 0) return [];
+    try {
+      return this.attributor.known(await this.podTable.get(podKeys), nowMs);
+    } catch (e: unknown) {
+      this.countError(e);
+      return [];
+    }
+  }
+
+  private async publish(entries: Parameters<PodTable['put']>[0]): Promise<void> {
+    if (entries.length === 0) return;
+    try {
+      await this.podTable.put(entries);
+    } catch (e: unknown) {
+      this.countError(e);
+    }
+  }
+
+  /** Commits a source partition up to its last batch, but never past its oldest held record. */
+  private async commitHeld(source: string): Promise<void> {
+    const readTo = this.readTo.get(source);
+    if (readTo === undefined) return;
+    const held = this.attributor.floor(source, eventTimeOf)?.offset;
+    const to = held !== undefined && held < readTo ? held : readTo;
+    const done = this.committedTo.get(source);
+    if (done !== undefined && to <= done) return;
+    const slash = source.lastIndexOf('/');
+    await this.loop.commit(source.slice(0, slash), Number(source.slice(slash + 1)), to);
+    this.committedTo.set(source, to);
+  }
+
+  /** Timer: asks the pod table again for held pods, releases what expired, sends it, commits what that freed. */
+  private async releaseHeld(): Promise<void> {
+    if (this.attributor.holding === 0) return;
+    const nowMs = Date.now();
+    const before = new Set(this.readTo.keys());
+    const ready = [...(await this.lookup(this.attributor.waiting(), nowMs)), ...this.attributor.expire(nowMs)];
+    if (ready.length === 0) return;
+    const windows: OutRecord[] = this.aggregate(ready).map((p) => ({ key: serviceKey(p.service), value: JSON.stringify(p) }));
+    windows.push(...this.markRecords([...before].map((source) => this.mark(source, false))));
+    await this.sink.send(this.config.kafka.topics.windows, windows);
+    for (const source of before) await this.commitHeld(source);
+  }
+
+  /** A source's event time, held before its oldest held observation (that window must stay open). */
   private mark(source: string, caughtUp: boolean): SourceWatermark {
-    const t = this.reached.get(source);
-    return { v: 1, type: 'watermark', source, eventTimeMs: t === undefined ? null : t, caughtUp, atMs: Date.now() };
+    const reached = this.reached.get(source);
+    const held = this.attributor.floor(source, eventTimeOf);
+    const t = held === undefined || reached === undefined ? reached : Math.min(reached, held.ts - 1);
+    return {
+      v: 1,
+      type: 'watermark',
+      source,
+      eventTimeMs: t === undefined ? null : t,
+      caughtUp: caughtUp && held === undefined,
+      atMs: Date.now(),
+    };
   }
 
   private markRecords(marks: SourceWatermark[]): OutRecord[] {

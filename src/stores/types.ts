@@ -3,6 +3,7 @@
  * across restarts and rebalances. Implementations: Redis (production), memory (replay,
  * tests). Both pass the same contract suite (test/contract/state-store.ts).
  */
+import { type PodEntry } from '../core/identity/attribution.js';
 import { type ServiceState } from '../core/pipeline/service-state.js';
 
 export interface StateStore {
@@ -19,5 +20,20 @@ export interface StateStore {
    * (states only gain baselines: closeServiceWindow never drops one).
    */
   save(states: readonly ServiceState[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The pod → workload table stage 1 joins pods through (core/identity/attribution.ts): shared by
+ * every ingest instance, because the records of one pod arrive on any partition, so on any
+ * instance. Entries are keyed by `podKey` (`[cluster:]namespace/pod`) and expire `ttlMs` after
+ * their last write (a pod gone is forgotten; a live pod is re-published). Implementations: Redis
+ * (one string per pod, SET PX / pipelined GET), memory (replay, tests, a single ingest process).
+ * Both pass test/contract/pod-table.ts. `get` rejects with MW_STORE_UNAVAILABLE when the store
+ * does not answer; a stored value that is not a plausible workload name is treated as absent.
+ */
+export interface PodTable {
+  get(podKeys: readonly string[]): Promise<PodEntry[]>;
+  put(entries: readonly PodEntry[]): Promise<void>;
   close(): Promise<void>;
 }

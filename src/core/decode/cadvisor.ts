@@ -7,7 +7,9 @@
  *
  * Identity:
  * - Kubernetes (`io.kubernetes.pod.{namespace,name}` labels, or a dockershim name
- *   `k8s_<ctr>_<pod>_<ns>_<uid>_<n>`): service = the pod's workload (identity.ts), container key
+ *   `k8s_<ctr>_<pod>_<ns>_<uid>_<n>`): service = the pod's workload (identity.ts; only the
+ *   sandbox carries the pod's labels, so an app container's name is a fallback that stage 1 joins
+ *   to the sandbox's by pod, `pod` on the observation), container key
  *   `<ns>/<pod>/<container>` (parts escaped like service keys: no two containers share one). The
  *   sandbox (container name `POD` or absent, `io.kubernetes.docker.type=podsandbox`,
  *   `io.cri-containerd.kind=sandbox`) holds the pod's network namespace and contributes ONLY
@@ -32,12 +34,12 @@
  * the plausible maxima of limits.ts),
  * BAD_TIMESTAMP (container_stats.timestamp missing/unparseable/zero time).
  */
-import { type ContainerGaugeName, type ContainerStats, type CounterName, type ServiceId, escapeKeyPart } from '../model.js';
+import { type ContainerGaugeName, type ContainerStats, type CounterName, type PodOrigin, type ServiceId, escapeKeyPart } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
 import { type Obj, type Part, Fields, at, has, ignoredOne, isObj, own, typeName } from './fields.js';
 import { quote } from './json-text.js';
 import { LIMITS, MAX_EVENT_TIME_MS } from './limits.js';
-import { podService, validateServiceId, withCluster } from './identity.js';
+import { podIdentity, validateServiceId, withCluster } from './identity.js';
 import { parseTimestampMs } from './time.js';
 
 export const isCadvisor = (v: unknown): v is Obj => isObj(v) && has(v, 'container_stats');
@@ -45,6 +47,7 @@ export const isCadvisor = (v: unknown): v is Obj => isObj(v) && has(v, 'containe
 type Role = 'sandbox' | 'app' | 'standalone';
 interface Who {
   service: ServiceId;
+  pod?: PodOrigin;
   container: string;
   role: Role;
 }
@@ -67,8 +70,12 @@ function identify(name: string, id: string, labels: Record<string, string> | und
       ctr === SANDBOX_NAME ||
       labels?.['io.kubernetes.docker.type'] === 'podsandbox' ||
       labels?.['io.cri-containerd.kind'] === 'sandbox';
+    // Only the sandbox carries the pod's labels; an app container's may be its image's: they
+    // name it, but stage 1 gives it the sandbox's name once known.
+    const named = podIdentity({ namespace, pod, labels, labelsArePods: sandbox }, cluster);
     return {
-      service: podService({ namespace, pod, labels }, cluster),
+      service: named.service,
+      pod: named.pod,
       container: [namespace, pod, sandbox || ctr === undefined ? SANDBOX_NAME : ctr].map(escapeKeyPart).join('/'),
       role: sandbox ? 'sandbox' : 'app',
     };
@@ -204,5 +211,6 @@ export function decodeCadvisor(msg: Obj, cluster: string | undefined): Result<Pa
   if (Object.keys(counters).length === 0 && Object.keys(gauges).length === 0) return ignoredOne();
 
   const container: ContainerStats = { ts, service: who.service, container: who.container, counters, gauges };
+  if (who.pod) container.pod = who.pod;
   return ok({ observations: [{ kind: 'container', stats: container }], ignored: 0 });
 }

@@ -16,8 +16,14 @@
  * - any other name (plain Envoy clusters): outbound, peer external/<cluster name>;
  * - no cluster (e.g. NR): inbound if `requested_server_name` is an Istio mTLS SNI, else outbound
  *   with the peer from `authority`.
- * Emitting service: the envelope's pod; else, for inbound, the service named by the Istio SNI
+ * Emitting service: the envelope's pod; else the pod a custom format names (`pod_name` +
+ * `pod_namespace`, `POD_IDENTITY_KEYS`: a fallback name that stage 1 joins to the pod's labelled
+ * name); else, for inbound, the service named by the Istio SNI
  * (`outbound_.9080_._.reviews.default.svc.cluster.local`) or the inbound cluster's host.
+ * A line without any of these (raw lines of the default formats) and outbound to an in-mesh
+ * service is skipped (`accessLogPart` counts it ignored): its request is counted by the callee's
+ * own inbound line, and it cannot name its caller. Every other line that names no workload is
+ * NO_IDENTITY with a reason that says which fields to add to the log format (`ADD_POD_FIELDS`).
  * Identities pass `validateServiceId` (identity.ts). An invalid emitting service rejects the log
  * (BAD_IDENTITY). An invalid PEER is dropped and the request kept without it: peers come from
  * request data (`authority` is the caller's Host header), so a hostile host cannot discard the
@@ -27,7 +33,7 @@
  */
 import { type RequestRecord, type ServiceId } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
-import { type Obj, Fields, at, has, own, typeName } from './fields.js';
+import { type Obj, type Part, Fields, at, has, ignoredOne, own, typeName } from './fields.js';
 import { quote } from './json-text.js';
 import { LIMITS, MAX_EVENT_TIME_MS } from './limits.js';
 import {
@@ -35,7 +41,7 @@ import {
   EXTERNAL_NAMESPACE,
   meshService,
   peerFromHost,
-  podService,
+  podIdentity,
   serviceFromSpiffe,
   validateServiceId,
   withCluster,
@@ -74,6 +80,15 @@ export const FAILURE_FLAGS: ReadonlySet<string> = new Set([
 
 /** Fields a custom Istio format may use for `%DOWNSTREAM_PEER_URI_SAN%` (none in the defaults). */
 export const PEER_IDENTITY_KEYS = ['downstream_peer_uri_san', 'downstream_peer_principal', 'source_principal'] as const;
+
+/** Fields a custom format may add to name the emitting pod (`%ENVIRONMENT(POD_NAME)%`, `%ENVIRONMENT(POD_NAMESPACE)%`). */
+export const POD_IDENTITY_KEYS = { pod: 'pod_name', namespace: 'pod_namespace' } as const;
+
+/** What a DLQ reason tells the user to add when a line names no workload. */
+export const ADD_POD_FIELDS =
+  'add "pod_name": "%ENVIRONMENT(POD_NAME)%" and "pod_namespace": "%ENVIRONMENT(POD_NAMESPACE)%" to the access log format ' +
+  '(meshConfig.accessLogFormat), or ship the logs with Kubernetes metadata (Fluent Bit kubernetes filter, Vector ' +
+  'kubernetes_logs, OTel k8s.pod.name/k8s.namespace.name)';
 
 const OUTBOUND_SPECIAL = new Set(['PassthroughCluster', 'BlackHoleCluster', 'AllowAnyDynamicDNSCluster']);
 
@@ -132,10 +147,36 @@ export function isFailure(status: number, flags: string | undefined): boolean {
   return flags.split(',').some((f) => FAILURE_FLAGS.has(f.trim()));
 }
 
+/** A decoded access log, or a line skipped by design (an outbound raw line: the callee's line counts it). */
+type AccessLogOutcome = Result<RequestRecord> | { ok: true; value: undefined };
+
 /**
  * Decodes one access log. `base` prefixes field paths in reasons (`log`, `…body.stringValue`).
+ * A line skipped by design fails here with NO_IDENTITY; `accessLogPart` counts it ignored instead.
  */
 export function decodeAccessLog(log: Obj, base: string, pod: PodRef | undefined, cluster: string | undefined): Result<RequestRecord> {
+  const r = accessLog(log, base, pod, cluster);
+  if (r.ok && r.value === undefined) {
+    return fail('MW_DECODE_NO_IDENTITY', `${base === '' ? '(message)' : base}: an outbound line without its pod; ${ADD_POD_FIELDS}`);
+  }
+  return r;
+}
+
+/** One access log as a decoder part: its request, or one ignored line (see the header). */
+export function accessLogPart(log: Obj, base: string, pod: PodRef | undefined, cluster: string | undefined): Result<Part> {
+  const r = accessLog(log, base, pod, cluster);
+  if (!r.ok) return r;
+  return r.value === undefined ? ignoredOne() : ok({ observations: [{ kind: 'request', request: r.value }], ignored: 0 });
+}
+
+/** The pod a custom format names in the line itself (`pod_name`, `pod_namespace`), else undefined. */
+function linePod(f: Fields, log: Obj, base: string): PodRef | undefined {
+  const pod = f.str(log, POD_IDENTITY_KEYS.pod, base, true);
+  const namespace = f.str(log, POD_IDENTITY_KEYS.namespace, base, true);
+  return pod && namespace ? { namespace, pod } : undefined;
+}
+
+function accessLog(log: Obj, base: string, envelopePod: PodRef | undefined, cluster: string | undefined): AccessLogOutcome {
   const start = own(log, 'start_time');
   if (typeof start !== 'string') {
     return fail('MW_DECODE_BAD_TIMESTAMP', `${at(base, 'start_time')}: expected an RFC 3339 string, got ${typeName(start)}`);
@@ -155,6 +196,7 @@ export function decodeAccessLog(log: Obj, base: string, pod: PodRef | undefined,
   const authority = f.str(log, 'authority', base, true);
   const upstreamHost = f.str(log, 'upstream_host', base, true);
   const sni = f.str(log, 'requested_server_name', base, true);
+  const pod = envelopePod ?? linePod(f, log, base);
   const r = route(upstreamCluster, authority, upstreamHost, sni);
   let peer = r.peer;
   if (r.direction === 'inbound') {
@@ -167,14 +209,19 @@ export function decodeAccessLog(log: Obj, base: string, pod: PodRef | undefined,
   if (f.problem !== undefined) return { ok: false, error: f.problem };
   if (peer !== undefined && !validateServiceId(peer, 'peer').ok) peer = undefined;
 
-  const service = pod !== undefined ? podService(pod, cluster) : r.local === undefined ? undefined : withCluster(r.local, cluster);
+  const named = pod !== undefined ? podIdentity(pod, cluster) : undefined;
+  const service = named?.service ?? (r.local === undefined ? undefined : withCluster(r.local, cluster));
   if (service === undefined) {
-    const hint =
-      r.direction === 'outbound' ? 'an outbound log names only its peer' : 'no Istio SNI or inbound cluster host names the local service';
-    return fail('MW_DECODE_NO_IDENTITY', `${base === '' ? '(message)' : base}: no shipper metadata (pod) and ${hint}`);
+    // The callee's sidecar logs the same request inbound and counts it; this line cannot name its caller.
+    if (r.direction === 'outbound' && peer !== undefined && peer.namespace !== EXTERNAL_NAMESPACE) return { ok: true, value: undefined };
+    const what =
+      r.direction === 'outbound'
+        ? `an outbound line to ${peer === undefined ? 'an unnamed peer' : 'a host outside the mesh'} names no workload`
+        : 'an inbound line without an Istio mTLS SNI (requested_server_name) or an inbound cluster host names no workload';
+    return fail('MW_DECODE_NO_IDENTITY', `${base === '' ? '(message)' : base}: no shipper metadata (pod) and ${what}; ${ADD_POD_FIELDS}`);
   }
-  const named = validateServiceId(service, at(base, '(service)'));
-  if (!named.ok) return named;
+  const checked = validateServiceId(service, at(base, '(service)'));
+  if (!checked.ok) return checked;
   const request: RequestRecord = {
     ts,
     service,
@@ -187,5 +234,6 @@ export function decodeAccessLog(log: Obj, base: string, pod: PodRef | undefined,
     bytesSent,
   };
   if (peer !== undefined) request.peer = peer;
+  if (named !== undefined) request.pod = named.pod;
   return ok(request);
 }

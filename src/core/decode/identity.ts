@@ -1,11 +1,11 @@
 /**
- * Naming services from Kubernetes pods, Istio host names and SPIFFE identities; shared by the
- * cAdvisor and Envoy decoders so a pod gets the same ServiceId from both wherever they carry the
- * same metadata.
+ * Naming services from Kubernetes pods, Istio host names and SPIFFE identities; shared by every
+ * decoder so a pod gets the same ServiceId from every source.
  *
- * - Workload of a pod: the first non-empty pod label of `WORKLOAD_LABELS`, else a workload name
- *   the shipper already resolved (OTel `k8s.deployment.name`, …), else the pod name with its
- *   controller suffix stripped (`workloadFromPodName`).
+ * - Workload of a pod: the one precedence of core/identity/resolve.ts (canonical-name label →
+ *   app.kubernetes.io/name → app → owning workload → pod name). `podIdentity` also returns the
+ *   pod's origin (`PodOrigin`: pod key, whether the source carried the pod's labels), which stage
+ *   1 uses to give a source without labels the name a labelled source gave the same pod.
  * - Host names: `<svc>.<ns>.svc[.<domain>]` is an in-mesh service; anything else (ServiceEntry
  *   hosts, IPs) is `{ namespace: 'external', name: host }`.
  * - SPIFFE: `spiffe://<trust-domain>/ns/<ns>/sa/<sa>` -> `{ namespace: ns, name: sa }` (a service
@@ -18,10 +18,11 @@
  * Empty -> MW_DECODE_NO_IDENTITY; anything else -> MW_DECODE_BAD_IDENTITY, with the field path
  * and a bounded excerpt. Any other character is allowed: `serviceKey` escapes what it must.
  */
-import { type ServiceId } from '../model.js';
+import { type PodOrigin, type ServiceId, podKey } from '../model.js';
 import { type Result, fail, ok } from '../result.js';
+import { type OwnerKind, WORKLOAD_LABELS, resolveWorkload, workloadFromPodName } from '../identity/resolve.js';
 
-export const WORKLOAD_LABELS = ['service.istio.io/canonical-name', 'app.kubernetes.io/name', 'app'] as const;
+export { WORKLOAD_LABELS, workloadFromPodName };
 
 /** The namespace given to peers outside the mesh (ServiceEntry hosts, IPs, passthrough). */
 export const EXTERNAL_NAMESPACE = 'external';
@@ -29,43 +30,33 @@ export const EXTERNAL_NAMESPACE = 'external';
 export interface PodRef {
   namespace: string;
   pod: string;
+  /** The pod's labels, when the source carries them (absent: unknown, so the name is a fallback). */
   labels?: Readonly<Record<string, string>> | undefined;
-  /** A workload name resolved by the shipper (owner reference), used when no label names one. */
+  /** False when `labels` may not be the pod's (a container's own labels): they name, but not for good. */
+  labelsArePods?: boolean | undefined;
+  /** A top-level workload name the shipper already resolved (e.g. OTel `k8s.deployment.name`). */
   workload?: string | undefined;
-}
-
-// Kubernetes' rand.SafeEncodeString alphabet (no vowels, no 0/1/3) plus the digits of pre-1.8
-// decimal pod-template-hashes. Vowels in a segment mean it is part of a name, not a hash.
-const DEPLOYMENT_POD = /^(.+)-[bcdfghjklmnpqrstvwxz0-9]{6,10}-[a-z0-9]{5}$/;
-const STATEFUL_POD = /^(.+)-\d+$/;
-const GENERATED_POD = /^(.+)-[a-z0-9]{5}$/;
-
-/**
- * The workload of a pod from its name: Deployment `reviews-v1-5b4d8f7c9-x2x7k` -> `reviews-v1`,
- * CronJob `backup-28001234-x7k2p` -> `backup`, StatefulSet `web-0` -> `web`,
- * DaemonSet/Job `fluentd-abcde` -> `fluentd`; a name with no such suffix stays as it is.
- */
-export function workloadFromPodName(pod: string): string {
-  const m = DEPLOYMENT_POD.exec(pod) ?? STATEFUL_POD.exec(pod) ?? GENERATED_POD.exec(pod);
-  return m?.[1] ?? pod;
-}
-
-export function workloadFromLabels(labels: Readonly<Record<string, string>> | undefined): string | undefined {
-  if (labels === undefined) return undefined;
-  for (const key of WORKLOAD_LABELS) {
-    const v = labels[key];
-    if (v !== undefined && v !== '') return v;
-  }
-  return undefined;
+  /** Owner references the shipper resolved (Vector `pod_owner`, OTel `k8s.<kind>.name`). */
+  owners?: readonly { kind: OwnerKind; name: string }[] | undefined;
 }
 
 export function withCluster(s: ServiceId, cluster: string | undefined): ServiceId {
   return cluster === undefined || cluster === '' ? s : { ...s, cluster };
 }
 
+/** The service a pod's records belong to, and the pod's origin for stage 1's join. */
+export function podIdentity(ref: PodRef, cluster: string | undefined): { service: ServiceId; pod: PodOrigin } {
+  const owners = ref.workload ? [{ kind: 'Deployment' as const, name: ref.workload }, ...(ref.owners ?? [])] : ref.owners;
+  const w = resolveWorkload({ pod: ref.pod, labels: ref.labels, owners });
+  const c = cluster === '' ? undefined : cluster;
+  return {
+    service: withCluster({ namespace: ref.namespace, name: w.name }, c),
+    pod: { key: podKey(c, ref.namespace, ref.pod), labelled: w.labelled && ref.labelsArePods !== false },
+  };
+}
+
 export function podService(ref: PodRef, cluster: string | undefined): ServiceId {
-  const name = workloadFromLabels(ref.labels) ?? (ref.workload || undefined) ?? workloadFromPodName(ref.pod);
-  return withCluster({ namespace: ref.namespace, name }, cluster);
+  return podIdentity(ref, cluster).service;
 }
 
 /** `host:port`, `[v6]:port`, bare host or bare IPv6 -> host. */

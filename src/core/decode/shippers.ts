@@ -5,10 +5,12 @@
  * - raw: the access-log object itself; a `kubernetes` key beside it (Fluent Bit `Merge_Log On`)
  *   names the pod;
  * - Fluent Bit: `{ log: "<line>", kubernetes?: { pod_name, namespace_name, labels } }`;
- * - Vector:     `{ message: "<line>", kubernetes?: { pod_name, pod_namespace, pod_labels } }`;
+ * - Vector:     `{ message: "<line>", kubernetes?: { pod_name, pod_namespace, pod_labels, pod_owner } }`;
  * - OTel Collector `otlp_json`: `{ resourceLogs: [{ resource: { attributes }, scopeLogs: [{
  *   logRecords: [{ body: { stringValue | kvlistValue } }] }] }] }`, pod from the `k8s.pod.name` /
- *   `k8s.namespace.name` resource attributes (labels from `k8s.pod.label(s).<key>`); one message,
+ *   `k8s.namespace.name` resource attributes (labels from `k8s.pod.label(s).<key>`, owners from
+ *   `k8s.{deployment,replicaset,statefulset,daemonset,cronjob,job}.name`, the cluster from
+ *   `k8s.cluster.name`, which wins over the topic's configured cluster); one message,
  *   many records, many observations;
  * - OTel Collector `raw`: the whole message is a JSON string literal holding the line.
  * A line that is not a JSON object is read as a TEXT access log (text-log.ts: the topic's
@@ -22,11 +24,12 @@
  * prototype, so a `__proto__` key is plain data.
  */
 import { z } from 'zod';
-import { type RequestRecord } from '../model.js';
 import { type Problem, type Result, fail, ok } from '../result.js';
-import { decodeAccessLog, looksLikeAccessLog } from './envoy.js';
+import { type RequestRecord } from '../model.js';
+import { accessLogPart, looksLikeAccessLog } from './envoy.js';
 import { type Obj, type Part, Fields, at, has, ignoredOne, isObj, own } from './fields.js';
 import { type PodRef } from './identity.js';
+import { ownerFromRef } from '../identity/resolve.js';
 import { type JsonLimits, CLIP_CHARS, parseJson } from './json-text.js';
 import { type TextFormat } from './text-format.js';
 import { decodeTextLog } from './text-log.js';
@@ -49,7 +52,7 @@ export function decodeEnvoyMessage(
   const f = new Fields();
   const pod = shipperPod(f, v);
   if (f.problem !== undefined) return { ok: false, error: f.problem };
-  if (looksLikeAccessLog(v)) return one(decodeAccessLog(v, '', pod, cluster));
+  if (looksLikeAccessLog(v)) return accessLogPart(v, '', pod, cluster);
   const log = own(v, 'log');
   if (typeof log === 'string') return fromLine(log, 'log', pod, cluster, limits, formats);
   const message = own(v, 'message');
@@ -57,6 +60,7 @@ export function decodeEnvoyMessage(
   return fail('MW_DECODE_UNKNOWN_FORMAT', '(message): no access log, `log` or `message` string, or `resourceLogs`');
 }
 
+/** A text line's request as a part (text lines name their pod through the shipper or their own fields). */
 const one = (r: Result<RequestRecord>): Result<Part> =>
   r.ok ? ok({ observations: [{ kind: 'request', request: r.value }], ignored: 0 }) : r;
 
@@ -67,7 +71,9 @@ function shipperPod(f: Fields, record: Obj): PodRef | undefined {
   const pod = f.str(k, 'pod_name', 'kubernetes');
   const namespace = f.str(k, 'namespace_name', 'kubernetes') ?? f.str(k, 'pod_namespace', 'kubernetes');
   const labels = f.labels(k, 'labels', 'kubernetes') ?? f.labels(k, 'pod_labels', 'kubernetes');
-  return pod && namespace ? { namespace, pod, labels } : undefined;
+  const ownerRef = f.str(k, 'pod_owner', 'kubernetes');
+  const owner = ownerRef === undefined ? undefined : ownerFromRef(ownerRef);
+  return pod && namespace ? { namespace, pod, labels, ...(owner ? { owners: [owner] } : {}) } : undefined;
 }
 
 /** A container log line that may hold a JSON access log. */
@@ -89,7 +95,7 @@ function fromLine(
   if (!parsed.ok) return parsed;
   const log = parsed.value;
   if (!isObj(log) || !looksLikeAccessLog(log)) return ignoredOne();
-  return one(decodeAccessLog(log, where, pod, cluster));
+  return accessLogPart(log, where, pod, cluster);
 }
 
 // ---- OTLP/JSON logs (opentelemetry-proto docs/specification.md "JSON Protobuf Encoding") ----
@@ -113,7 +119,17 @@ const LogsDocument = z.looseObject({
 });
 type KeyValue = z.infer<typeof KeyValue>;
 
-const WORKLOAD_ATTRIBUTES = ['k8s.deployment.name', 'k8s.statefulset.name', 'k8s.daemonset.name', 'k8s.cronjob.name', 'k8s.job.name'];
+/** OTel semantic-convention owner attributes (k8sattributes processor), by owner kind. */
+const OWNER_ATTRIBUTES = [
+  ['Deployment', 'k8s.deployment.name'],
+  ['ReplicaSet', 'k8s.replicaset.name'],
+  ['StatefulSet', 'k8s.statefulset.name'],
+  ['DaemonSet', 'k8s.daemonset.name'],
+  ['CronJob', 'k8s.cronjob.name'],
+  ['Job', 'k8s.job.name'],
+] as const;
+/** The cluster a resource names (OTel `k8s.cluster.name`); it wins over the topic's configured cluster. */
+const CLUSTER_ATTRIBUTE = 'k8s.cluster.name';
 const LABEL_PREFIXES = ['k8s.pod.labels.', 'k8s.pod.label.'];
 
 function schemaProblem(error: z.ZodError): Problem {
@@ -124,7 +140,7 @@ function schemaProblem(error: z.ZodError): Problem {
   return { code: 'MW_DECODE_SCHEMA', reason: `${path === '' ? '(message)' : path}: ${said}` };
 }
 
-function resourcePod(attributes: readonly KeyValue[] | undefined): PodRef | undefined {
+function resourcePod(attributes: readonly KeyValue[] | undefined): (PodRef & { cluster?: string }) | undefined {
   if (attributes === undefined) return undefined;
   const attrs = new Map<string, string>();
   let labels: Record<string, string> | undefined;
@@ -139,8 +155,12 @@ function resourcePod(attributes: readonly KeyValue[] | undefined): PodRef | unde
   const pod = attrs.get('k8s.pod.name');
   const namespace = attrs.get('k8s.namespace.name');
   if (!pod || !namespace) return undefined;
-  const workload = WORKLOAD_ATTRIBUTES.map((k) => attrs.get(k)).find((w) => w !== undefined && w !== '');
-  return { namespace, pod, labels, workload };
+  const owners = OWNER_ATTRIBUTES.flatMap(([kind, key]) => {
+    const name = attrs.get(key);
+    return name ? [{ kind, name }] : [];
+  });
+  const cluster = attrs.get(CLUSTER_ATTRIBUTE);
+  return { namespace, pod, labels, owners, ...(cluster ? { cluster } : {}) };
 }
 
 /**
@@ -173,9 +193,17 @@ function fromOtlp(doc: Obj, cluster: string | undefined, limits: Readonly<JsonLi
   const out: Part = { observations: [], ignored: 0 };
   for (const [ri, rl] of parsed.data.resourceLogs.entries()) {
     const pod = resourcePod(rl.resource?.attributes);
+    const resourceCluster = pod?.cluster ?? cluster;
     for (const [si, sl] of (rl.scopeLogs ?? []).entries()) {
       for (const [li, rec] of (sl.logRecords ?? []).entries()) {
-        const r = fromRecord(rec.body, `resourceLogs[${ri}].scopeLogs[${si}].logRecords[${li}].body`, pod, cluster, limits, formats);
+        const r = fromRecord(
+          rec.body,
+          `resourceLogs[${ri}].scopeLogs[${si}].logRecords[${li}].body`,
+          pod,
+          resourceCluster,
+          limits,
+          formats,
+        );
         if (!r.ok) return r;
         out.observations.push(...r.value.observations);
         out.ignored += r.value.ignored;
@@ -196,5 +224,5 @@ function fromRecord(
   if (body?.stringValue !== undefined) return fromLine(body.stringValue, `${base}.stringValue`, pod, cluster, limits, formats);
   if (body?.kvlistValue === undefined) return ignoredOne();
   const log = kvlist(body.kvlistValue.values);
-  return looksLikeAccessLog(log) ? one(decodeAccessLog(log, `${base}.kvlistValue`, pod, cluster)) : ignoredOne();
+  return looksLikeAccessLog(log) ? accessLogPart(log, `${base}.kvlistValue`, pod, cluster) : ignoredOne();
 }

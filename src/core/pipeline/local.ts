@@ -14,6 +14,8 @@ import { detectStep, ingestStep } from './steps.js';
 import { type Incident } from '../incident/schema.js';
 import { MemoryStormLedger, withStorms } from '../incident/ledger.js';
 import { DEFAULT_STORM, type StormParams } from '../incident/storm.js';
+import { type AttributionParams, Attributor, DEFAULT_ATTRIBUTION } from '../identity/attribution.js';
+import { eventTimeOf } from '../model.js';
 
 export interface LocalPipelineOptions {
   aggregator: AggregatorOptions;
@@ -25,6 +27,8 @@ export interface LocalPipelineOptions {
   eventTime?: TimeGuardParams;
   /** The storm guard (default DEFAULT_STORM). */
   storm?: StormParams;
+  /** The pod join (default DEFAULT_ATTRIBUTION); its clock is the newest event time seen. */
+  attribution?: AttributionParams;
 }
 
 export interface LocalStats {
@@ -43,6 +47,7 @@ export const REPLAY_SOURCE = 'replay';
 export class LocalPipeline {
   readonly engine: DetectEngine;
   private readonly timeGuard: EventTimeGuard;
+  readonly attributor: Attributor;
   private pending: string[] = [];
   private newestTs = -Infinity;
   private readonly storms: MemoryStormLedger;
@@ -53,6 +58,7 @@ export class LocalPipeline {
     this.engine = new DetectEngine(opts.engine, new ServiceAdmission(admissionParamsOf(opts.engine)));
     this.timeGuard = new EventTimeGuard(opts.eventTime ?? DEFAULT_TIME_GUARD);
     this.storms = new MemoryStormLedger(opts.storm ?? DEFAULT_STORM);
+    this.attributor = new Attributor(opts.attribution ?? DEFAULT_ATTRIBUTION);
     this.stats = {
       records: 0,
       observations: 0,
@@ -93,19 +99,23 @@ export class LocalPipeline {
       guard: this.timeGuard,
       source: REPLAY_SOURCE,
       nowMs: undefined,
+      attribution: { attributor: this.attributor, nowMs: this.newestTs, final },
     });
     this.stats.observations += s1.observations;
     this.stats.ignored += s1.ignored;
     for (const [bound, n] of Object.entries(s1.refused) as [AggregatorBound, number][]) this.stats.refused[bound] += n;
     for (const r of s1.rejected) this.stats.rejected[r.problem.code] = (this.stats.rejected[r.problem.code] ?? 0) + 1;
     if (s1.reachedMs > this.newestTs) this.newestTs = s1.reachedMs;
+    // Observations held for their pod's name keep their windows open.
+    const held = this.attributor.floor(REPLAY_SOURCE, eventTimeOf);
+    const markMs = held === undefined ? this.newestTs : Math.min(this.newestTs, held.ts - 1);
     // One ordered input: its event time is the watermark (minus the allowed lateness).
     const messages: WindowsMessage[] = s1.partials.map((partial) => ({ type: 'partial', partial }));
     messages.push({
       v: 1,
       type: 'watermark',
       source: REPLAY_SOURCE,
-      eventTimeMs: Number.isFinite(this.newestTs) ? this.newestTs : null,
+      eventTimeMs: Number.isFinite(markMs) ? markMs : null,
       caughtUp: false,
     });
     const step = detectStep(this.engine, messages, { final });

@@ -16,6 +16,7 @@
  */
 import { decode, decodeBytes } from '../decode/index.js';
 import { type DecodeOptions, type DecodeResult } from '../decode/types.js';
+import { type Attributor } from '../identity/attribution.js';
 import { type Observation, eventTimeOf } from '../model.js';
 import { type Problem } from '../result.js';
 import { type AggregatorBound, type AggregatorOptions, WindowAggregator } from '../window/aggregator.js';
@@ -50,7 +51,7 @@ export interface IngestStepResult {
 /** A record's observations, or the first event time the guard refuses (the whole record is rejected). */
 function guarded(
   r: DecodeResult,
-  opts: IngestStepOptions,
+  opts: Omit<IngestStepOptions, 'aggregator'>,
 ): DecodeResult | { ok: false; error: { code: 'MW_EVENT_TIME_SKEW'; reason: string; decoder: string } } {
   if (!r.ok || !opts.guard) return r;
   const observations: readonly Observation[] = r.value.observations;
@@ -61,39 +62,76 @@ function guarded(
   return r;
 }
 
+/** One batch decoded and guarded: its observations with their record's index, and the records rejected. */
+export interface DecodedBatch {
+  items: { obs: Observation; index: number }[];
+  rejected: IngestStepResult['rejected'];
+  /** Newest event time among the accepted observations (-Infinity: none). */
+  reachedMs: number;
+  ignored: number;
+}
+
 /**
  * Records are text (replay's lines) or bytes (Kafka values: the size is checked before any
  * text decoding). Every observation passes the event-time guard before it reaches the
  * aggregator or `reachedMs`; a record with one refused is rejected whole (MW_EVENT_TIME_SKEW).
  */
-export function ingestStep(records: readonly (string | Uint8Array | null)[], opts: IngestStepOptions): IngestStepResult {
-  const aggregator = new WindowAggregator(opts.aggregator);
-  const rejected: IngestStepResult['rejected'] = [];
-  let reachedMs = -Infinity;
-  let observations = 0;
-  let ignored = 0;
+export function decodeStep(records: readonly (string | Uint8Array | null)[], opts: Omit<IngestStepOptions, 'aggregator'>): DecodedBatch {
+  const out: DecodedBatch = { items: [], rejected: [], reachedMs: -Infinity, ignored: 0 };
   records.forEach((text, index) => {
     const r = guarded(typeof text === 'string' ? decode(text, opts.decode) : decodeBytes(text, opts.decode), opts);
     if (!r.ok) {
-      rejected.push({ index, problem: { code: r.error.code, reason: r.error.reason }, decoder: r.error.decoder });
+      out.rejected.push({ index, problem: { code: r.error.code, reason: r.error.reason }, decoder: r.error.decoder });
       return;
     }
-    ignored += r.value.ignored;
-    for (const o of r.value.observations) {
-      observations++;
-      aggregator.add(o);
-      const ts = eventTimeOf(o);
-      if (ts > reachedMs) reachedMs = ts;
+    out.ignored += r.value.ignored;
+    for (const obs of r.value.observations) {
+      out.items.push({ obs, index });
+      const ts = eventTimeOf(obs);
+      if (ts > out.reachedMs) out.reachedMs = ts;
     }
   });
+  return out;
+}
+
+/** Pre-aggregates observations per (service, window): a fresh aggregator per call. */
+export function aggregateStep(
+  observations: readonly Observation[],
+  opts: AggregatorOptions,
+): Pick<IngestStepResult, 'partials' | 'overflow' | 'refused'> {
+  const aggregator = new WindowAggregator(opts);
+  for (const o of observations) aggregator.add(o);
+  return { partials: aggregator.drain(), overflow: aggregator.overflow, refused: { ...aggregator.refused } };
+}
+
+/**
+ * decodeStep → (with `attribution`: the pod join, identity/attribution.ts, with no shared table:
+ * only what this process learned; `final` releases everything held) → aggregateStep.
+ * `observations` counts what was decoded; the partials hold what was released.
+ */
+export function ingestStep(
+  records: readonly (string | Uint8Array | null)[],
+  opts: IngestStepOptions & { attribution?: { attributor: Attributor; nowMs: number; final?: boolean } },
+): IngestStepResult {
+  const d = decodeStep(records, opts);
+  let ready: Observation[] = d.items.map((x) => x.obs);
+  const a = opts.attribution;
+  if (a) {
+    // Replay's clock is event time: this batch's newest counts.
+    const now = Math.max(a.nowMs, d.reachedMs);
+    const clock = Number.isFinite(now) ? now : 0;
+    ready = a.attributor.offer(
+      d.items.map((x) => ({ obs: x.obs, source: opts.source })),
+      clock,
+    ).ready;
+    ready.push(...a.attributor.expire(clock, a.final ?? false));
+  }
   return {
-    partials: aggregator.drain(),
-    rejected,
-    reachedMs,
-    observations,
-    ignored,
-    overflow: aggregator.overflow,
-    refused: { ...aggregator.refused },
+    ...aggregateStep(ready, opts.aggregator),
+    rejected: d.rejected,
+    reachedMs: d.reachedMs,
+    observations: d.items.length,
+    ignored: d.ignored,
   };
 }
 

@@ -4,6 +4,7 @@
  * Layout (one service = one identity = one hash tag):
  *
  *   <prefix>:{<serviceKey>}:state    hash: meta, counters, peers, episodes, cooldowns, last, profile, b:<metric>
+ *   <prefix>:pod:{<podKey>}          string: the pod's workload name (stage 1's pod table, PX expiry)
  *
  * `<serviceKey>` is `serviceKey(service)` from src/core/model.ts: `[<cluster>:]<namespace>/<name>`
  * with every part percent-escaped, so it never contains `{` or `}`. Redis Cluster hashes only
@@ -26,11 +27,14 @@ export interface Keys {
    * the three in one slot and one MULTI changes them together.
    */
   profiles(part: 'dir' | 'cli' | 'version'): string;
+  /** `podKey` is an encoded key from `podKey()` (`[cluster:]namespace/pod`). */
+  pod(podKey: string): string;
 }
 
 export const keysFor = (prefix: string): Keys => ({
   state: (serviceKey) => `${prefix}:{${serviceKey}}:state`,
   profiles: (part) => `${prefix}:{profiles}:${part}`,
+  pod: (podKey) => `${prefix}:pod:{${podKey}}`,
 });
 
 /**

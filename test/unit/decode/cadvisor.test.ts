@@ -20,6 +20,7 @@ const containers: { file: string; expected: ContainerStats }[] = [
       container: `bookinfo/${POD}/reviews`,
       counters: { cpu_usage_ns: 9876543210123, cpu_cfs_periods: 120345, cpu_cfs_throttled_periods: 1234 },
       gauges: { memory_working_set_bytes: 268435456 },
+      pod: { key: 'bookinfo/reviews-v1-5b4d8f7c9-x2x7k', labelled: false },
     },
   },
   {
@@ -31,6 +32,7 @@ const containers: { file: string; expected: ContainerStats }[] = [
       container: `bookinfo/${POD}/istio-proxy`,
       counters: { cpu_usage_ns: 456789012345, cpu_cfs_periods: 98000, cpu_cfs_throttled_periods: 0 },
       gauges: { memory_working_set_bytes: 48234496 },
+      pod: { key: 'bookinfo/reviews-v1-5b4d8f7c9-x2x7k', labelled: false },
     },
   },
   {
@@ -42,6 +44,7 @@ const containers: { file: string; expected: ContainerStats }[] = [
       container: `bookinfo/${POD}/POD`,
       counters: { network_rx_bytes: 1234567890, network_tx_bytes: 987654321 },
       gauges: {},
+      pod: { key: 'bookinfo/reviews-v1-5b4d8f7c9-x2x7k', labelled: true },
     },
   },
   {
@@ -53,6 +56,7 @@ const containers: { file: string; expected: ContainerStats }[] = [
       container: 'shop/web-0/POD',
       counters: { network_rx_bytes: 5_250_000, network_tx_bytes: 7_125_000 },
       gauges: {},
+      pod: { key: 'shop/web-0', labelled: true },
     },
   },
   {
@@ -64,6 +68,7 @@ const containers: { file: string; expected: ContainerStats }[] = [
       container: 'shop/web-0/nginx',
       counters: { cpu_usage_ns: 88_000_000_000 },
       gauges: { memory_working_set_bytes: 41943040, fs_usage_bytes: 1302528 },
+      pod: { key: 'shop/web-0', labelled: false },
     },
   },
   {
@@ -103,6 +108,7 @@ const containers: { file: string; expected: ContainerStats }[] = [
       container: 'logging/fluentd-abcde/fluentd',
       counters: { cpu_usage_ns: 5_550_000_000 },
       gauges: { memory_working_set_bytes: 120_000_000 },
+      pod: { key: 'logging/fluentd-abcde', labelled: false },
     },
   },
 ];
