@@ -112,7 +112,7 @@ describe('declared profiles enforced through real Kafka and Redis', { timeout: 2
     expect(breaches[0]).toMatchObject({
       metric: 'memory_working_set_bytes',
       severity: 'error',
-      expected: { value: 256 * MIB, upper: 0.9 * 256 * MIB },
+      expected: { value: 256 * MIB, upper: Math.round(0.9 * 256 * MIB) },
       window: { start: new Date(baseMs + 16 * WINDOW_MS).toISOString() },
     });
     expect(breaches[0]!.observed / (256 * MIB)).toBeGreaterThan(0.9);
