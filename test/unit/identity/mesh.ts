@@ -129,6 +129,22 @@ const podLabels = (p: MeshPod): Record<string, string> => ({
   'pod-template-hash': p.pod.split('-').at(-2)!,
 });
 
+/** The line in Istio's default TEXT encoding (formats.md §3.2), `-` for what is unset. */
+function istioText(l: Record<string, unknown>): string {
+  const v = (k: string): string => {
+    const x = l[k];
+    return typeof x === 'string' || typeof x === 'number' ? String(x) : '-';
+  };
+  return (
+    `[${v('start_time')}] "${v('method')} ${v('path')} ${v('protocol')}" ${v('response_code')} ${v('response_flags')} ` +
+    `${v('response_code_details')} ${v('connection_termination_details')} "${v('upstream_transport_failure_reason')}" ` +
+    `${v('bytes_received')} ${v('bytes_sent')} ${v('duration')} ${v('upstream_service_time')} "${v('x_forwarded_for')}" ` +
+    `"${v('user_agent')}" "${v('request_id')}" "${v('authority')}" "${v('upstream_host')}" ${v('upstream_cluster')} ` +
+    `${v('upstream_local_address')} ${v('downstream_local_address')} ${v('downstream_remote_address')} ` +
+    `${v('requested_server_name')} ${v('route_name')}`
+  );
+}
+
 const otlp = (line: string, p: MeshPod): string =>
   JSON.stringify({
     resourceLogs: [
@@ -147,7 +163,7 @@ const otlp = (line: string, p: MeshPod): string =>
     ],
   });
 
-export type PathName = 'fluent-bit' | 'vector' | 'otlp-json' | 'raw' | 'legacy';
+export type PathName = 'fluent-bit' | 'vector' | 'otlp-json' | 'raw' | 'legacy' | 'text';
 
 /** One access-log line as each path delivers it (formats.md §4.1–4.3; raw lines carry no metadata). */
 export const PATHS: Readonly<Record<PathName, (l: LogLine) => string>> = {
@@ -185,6 +201,22 @@ export const PATHS: Readonly<Record<PathName, (l: LogLine) => string>> = {
   'otlp-json': ({ line, pod }) => otlp(JSON.stringify(line), pod),
   raw: ({ line }) => JSON.stringify(line),
   legacy: ({ line }) => JSON.stringify(legacy(line)),
+  // Istio's default TEXT encoding, shipped by Fluent Bit with the pod's metadata.
+  text: ({ line, pod }) =>
+    JSON.stringify({
+      '@timestamp': 1767225600.5,
+      time: line['start_time'],
+      stream: 'stdout',
+      _p: 'F',
+      log: istioText(line),
+      kubernetes: {
+        pod_name: pod.pod,
+        namespace_name: NAMESPACE,
+        pod_id: pod.uid,
+        labels: podLabels(pod),
+        container_name: 'istio-proxy',
+      },
+    }),
 };
 
 const zeroNet = { name: '', rx_bytes: 0, tx_bytes: 0 };
