@@ -33,6 +33,7 @@ export const ErrorCodes = {
   MW_PROFILE_INVALID: { retriable: false, summary: 'a resource profile file is not valid YAML/JSON or breaks the profile schema' },
   MW_PROFILE_TOO_LARGE: { retriable: false, summary: 'a resource profile file exceeds the size bound' },
   MW_PROFILE_UNREADABLE: { retriable: true, summary: 'the resource profile directory or one of its files cannot be read' },
+  MW_WINDOW_CLOSED_EARLY: { retriable: false, summary: 'a window closed before every source passed it (too many open windows)' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -11,6 +11,15 @@
  * past it, so stage 1 reports, on every windows partition, each source partition's event
  * time after each batch; on assignment it registers its partitions (no time yet), and a
  * timer marks partitions that have no backlog as caught up (idle sources hold nothing open).
+ *
+ * Input alignment (as Kafka Streams and Flink align their inputs): one fetch of a sparse
+ * topic can span hours of event time where one of a dense topic spans minutes, and stage 2
+ * holds every window open until the slowest source has passed it. So a source partition may
+ * run at most `ingest.alignWindows` windows ahead of the slowest other partition this
+ * instance reads that still has a backlog: a batch is handled up to that bound, the rest is
+ * re-read later (the consumer seeks back to the first record not handled), and a partition
+ * that got ahead is paused until the others catch up. A partition not yet read (its time
+ * unknown) keeps the ones ahead paused until it reports; a caught-up one holds nothing back.
  */
 import { type Config } from '../config/schema.js';
 import { aggregatorOptionsOf, decodeOptionsOf, timeGuardParamsOf } from '../config/derive.js';
@@ -33,6 +42,10 @@ export class IngestWorker {
   private timer: NodeJS.Timeout | undefined;
   /** Event-time plausibility per source partition, across batches. */
   private readonly timeGuard: EventTimeGuard;
+  /** Whether each assigned source partition had no backlog at its last batch or report. */
+  private readonly caughtUp = new Map<string, boolean>();
+  /** Source partitions paused because they ran ahead of the others. */
+  private readonly paused = new Set<string>();
 
   constructor(
     private readonly loop: ConsumeLoop,
@@ -61,6 +74,8 @@ export class IngestWorker {
         for (const partition of partitions) next.set(`${topic}/${partition}`, { topic, partition, lastBatchAt: 0 });
       }
       this.assigned = next;
+      this.caughtUp.clear();
+      for (const source of this.paused) this.resumeSource(source);
       const marks = [...next.keys()].map((source) => this.mark(source, false));
       void this.sendMarks(marks).catch((e: unknown) => this.countError(e));
     });
@@ -83,6 +98,7 @@ export class IngestWorker {
     if (!batch.isCurrent()) return;
     const hint = this.hints.get(batch.topic) ?? 'auto';
     const source = `${batch.topic}/${batch.partition}`;
+    const aheadMs = this.config.ingest.alignWindows * this.config.window.ms;
     const step = ingestStep(
       batch.records.map((r) => r.value),
       {
@@ -91,26 +107,82 @@ export class IngestWorker {
         guard: this.timeGuard,
         source,
         nowMs: Date.now(),
+        align: { lowMs: this.slowestOther(source, false), aheadMs },
       },
     );
+    const cut = step.consumed < batch.records.length;
     const dead: OutRecord[] = step.rejected.map((x) => this.loop.reject(batch, batch.records[x.index]!, x.problem, x.decoder));
     if (step.ignored) this.counters.add('dropped', step.ignored, { stage: 'ingest', reason: 'ignored' });
     if (step.overflow) this.counters.add('dropped', step.overflow, { stage: 'ingest', reason: 'MW_LIMIT_EXCEEDED' });
     if (!batch.isCurrent()) return;
 
-    const last = BigInt(batch.records[batch.records.length - 1]!.offset);
+    // The first offset not handled: the batch's end, or where alignment cut it.
+    const next = cut ? BigInt(batch.records[step.consumed]!.offset) : BigInt(batch.records[batch.records.length - 1]!.offset) + 1n;
     const reached = Math.max(this.reached.get(source) ?? -Infinity, step.reachedMs);
     if (Number.isFinite(reached)) this.reached.set(source, reached);
+    const caughtUp = !cut && next >= BigInt(batch.highWatermark);
+    this.caughtUp.set(source, caughtUp);
     // One record list for the windows topic, so each partition gets the partials first and
     // then the source's watermark (sent in order, however many requests it takes).
     const windows: OutRecord[] = step.partials.map((p) => ({ key: serviceKey(p.service), value: JSON.stringify(p) }));
-    windows.push(...this.markRecords([this.mark(source, last + 1n >= BigInt(batch.highWatermark))]));
+    windows.push(...this.markRecords([this.mark(source, caughtUp)]));
     const a = this.assigned.get(source);
     if (a) a.lastBatchAt = Date.now();
     await this.sink.send(this.config.kafka.topics.windows, windows);
     if (dead.length) await this.loop.sendDeadLetters(dead);
     this.counters.add('sent', step.partials.length, { stage: 'ingest' });
-    await this.loop.commit(batch.topic, batch.partition, last + 1n);
+    if (step.consumed > 0) await this.loop.commit(batch.topic, batch.partition, next);
+    if (cut) {
+      this.loop.rewind(batch.topic, batch.partition, next);
+      // Ahead of a source that is unknown yet or more than half the bound behind: wait for it.
+      if (this.slowestOther(source, true) < reached - aheadMs / 2) this.pauseSource(source);
+    }
+    this.resumeCaughtUp(aheadMs);
+  }
+
+  /**
+   * Event time of the slowest other assigned source partition with a backlog (Infinity: none).
+   * `unknownHolds`: one not read yet counts as -Infinity (pausing waits for it); otherwise it is
+   * left out (a bound from it would let nothing through before it reports).
+   */
+  private slowestOther(source: string, unknownHolds: boolean): number {
+    let low = Infinity;
+    for (const other of this.assigned.keys()) {
+      if (other === source || this.caughtUp.get(other) === true) continue;
+      const t = this.reached.get(other);
+      if (t === undefined) {
+        if (unknownHolds) return -Infinity;
+        continue;
+      }
+      if (t < low) low = t;
+    }
+    return low;
+  }
+
+  private pauseSource(source: string): void {
+    const a = this.assigned.get(source);
+    if (!a || this.paused.has(source)) return;
+    this.paused.add(source);
+    this.counters.add('paused', 1, { stage: 'ingest', reason: 'alignment' });
+    this.loop.source.pause(a.topic, [a.partition]);
+  }
+
+  private resumeSource(source: string): void {
+    if (!this.paused.delete(source)) return;
+    const [topic, partition] = [source.slice(0, source.lastIndexOf('/')), Number(source.slice(source.lastIndexOf('/') + 1))];
+    this.loop.source.resume(topic, [partition]);
+  }
+
+  /** Resumes the paused partitions the others have caught up with (within half the bound). */
+  private resumeCaughtUp(aheadMs: number): void {
+    for (const source of [...this.paused]) {
+      if (!this.assigned.has(source)) {
+        this.paused.delete(source);
+        continue;
+      }
+      const t = this.reached.get(source) ?? -Infinity;
+      if (this.slowestOther(source, true) >= t - aheadMs / 2) this.resumeSource(source);
+    }
   }
 
   private mark(source: string, caughtUp: boolean): SourceWatermark {
@@ -144,8 +216,12 @@ export class IngestWorker {
     const marks: SourceWatermark[] = [];
     for (const [source, a] of quiet) {
       const p = positions.find((x) => x.topic === a.topic && x.partition === a.partition);
-      if (p) marks.push(this.mark(source, (p.committed ?? p.low) >= p.high));
+      if (!p) continue;
+      const caughtUp = !this.paused.has(source) && (p.committed ?? p.low) >= p.high;
+      this.caughtUp.set(source, caughtUp);
+      marks.push(this.mark(source, caughtUp));
     }
+    this.resumeCaughtUp(this.config.ingest.alignWindows * this.config.window.ms);
     await this.sendMarks(marks);
   }
 }

@@ -23,6 +23,9 @@ const INSTRUMENTS = {
   sink_retries: meter.createCounter('meshwatch.sink.retries', { description: 'Alert deliveries a sink worker retried, by sink and code' }),
   sink_parked: meter.createCounter('meshwatch.sink.parked', { description: 'Alerts a sink refused for good, parked, by sink and code' }),
   resets: meter.createCounter('meshwatch.partition.resets', { description: 'Partition states dropped and re-read from the last commit' }),
+  paused: meter.createCounter('meshwatch.partition.paused', {
+    description: 'Partitions paused, by stage and reason (alignment, backpressure)',
+  }),
 } satisfies Record<string, Counter>;
 
 export type CounterName = keyof typeof INSTRUMENTS;

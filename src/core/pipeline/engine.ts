@@ -10,9 +10,11 @@
  * another's), so the engine's watermark is the minimum over the sources that are not idle
  * — or the newest of all when every source is idle — minus `allowedLatenessMs`. Idle, as
  * in Flink's watermark idleness: caught up and not advancing for `sourceIdleMs`, or silent
- * for `sourceSilenceMs`. A source more than `maxSourceLagMs` behind the newest is taken as
- * stalled and no longer holds windows back. A partial for a window that already closed (or
- * that the watermark passed) is late: counted, not merged.
+ * for `sourceSilenceMs`. A source behind the others holds windows open however far behind it
+ * is (stage 1 aligns its inputs so that stays bounded); only an explicit `maxSourceLagMs`
+ * lets one far behind stop holding them. A partial for a window that already closed (or that
+ * the watermark passed) is late: counted, not merged. What a bound drops (late partials,
+ * windows closed early past `maxPendingWindows`) raises a `data_loss` alert (admission.ts).
  *
  * Bounded state: new services go through a ServiceAdmission (admission.ts) that every engine of
  * a process shares — a cap on services held and a rate of new ones; a refused service gets no
@@ -41,7 +43,10 @@ export interface EngineParams extends CloseParams {
   newServicesBurst?: number;
   /** Interval of the `cardinality` alert (ms, event time; default 60 s). */
   cardinalityIntervalMs?: number;
-  /** A source this far behind the newest (event time) is taken as stalled (ms). */
+  /**
+   * A source this far behind the newest (event time) is taken as stalled and stops holding
+   * windows open (ms); Infinity (the default) waits for every source that is not idle.
+   */
   maxSourceLagMs: number;
   /** A source that has not reported for this long (processing time) no longer holds windows open (ms). */
   sourceSilenceMs: number;
@@ -149,8 +154,13 @@ export class DetectEngine {
     const end = p.windowStart + p.windowMs;
     this.admission.observe(end);
     let held = this.services.get(k);
-    if ((held && p.windowStart <= held.state.lastWindowStart) || end <= this.watermark) {
+    const closed = held !== undefined && p.windowStart <= held.state.lastWindowStart;
+    if (closed || end <= this.watermark) {
       this.stats.late_dropped++;
+      // A partial for a window this service already closed may be a re-delivery (stage 1
+      // restarted after sending it): counted, not alerted. One the watermark passed before the
+      // service's window ever closed is data lost for good.
+      if (!closed) this.admission.refuse('late_partials', this.params.allowedLatenessMs, `${k} ${isoOf(p.windowStart)}`, 'late', end);
       return 'late';
     }
     if (!held) {
@@ -233,6 +243,13 @@ export class DetectEngine {
       if (start + p.windowMs <= this.watermark) return true;
       if (held.pending.size <= this.params.maxPendingWindows) return false;
       this.stats.windows_closed_early++;
+      this.admission.refuse(
+        'windows_closed_early',
+        this.params.maxPendingWindows,
+        `${serviceKey(held.state.service)} ${isoOf(start)}`,
+        'pending',
+        start + p.windowMs,
+      );
       return true;
     });
   }
@@ -319,6 +336,8 @@ export class DetectEngine {
     return this.services.get(serviceKey)?.pending.has(windowStart) ?? false;
   }
 }
+
+const isoOf = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));
 
 /** The admission an engine's parameters describe (LocalPipeline and the runtime share one per process). */
 export const admissionParamsOf = (p: EngineParams): AdmissionParams => ({
