@@ -100,9 +100,9 @@ export const ConfigSchema = z
         /** A caught-up source whose event time has not advanced for this long stops holding windows open (processing time). */
         sourceIdleMs: positiveInt.default(5000),
         /**
-         * A source ingest has not reported for this long stops holding windows open (processing time):
-         * its ingest instance is gone and the consumer group has not moved its partitions yet. Keep it
-         * above the consumer session timeout (30 s): a slow ingest still reports, a dead one does not.
+         * A caught-up source ingest has not reported for this long stops holding windows open
+         * (processing time). One that had a backlog at its last report holds them however long it
+         * is silent: its ingest instance is gone, and the partition's next owner sends that data.
          */
         sourceSilenceMs: positiveInt.default(30_000),
       })

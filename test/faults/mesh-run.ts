@@ -30,8 +30,15 @@ export interface MeshInput {
   produced: { envoy: string[]; cadvisor: string[] }[];
 }
 
-export function meshInput(baseMs: number, windows: number, seed = 7): MeshInput {
-  const mesh = new SyntheticMesh(WINDOW_MS, INJECTIONS, seed);
+/** The same incidents, earlier: for shorter runs (warm-up is 12 windows in the test config). */
+export const EARLY_INJECTIONS: Injection[] = [
+  { kind: 'cpu_spike', service: 'checkout', factor: 6, from: 40, to: 46 },
+  { kind: 'latency_spike', service: 'payments', factor: 6, from: 70, to: 76 },
+  { kind: 'new_edge', source: 'ads', destination: 'payments', from: 100, to: 110 },
+];
+
+export function meshInput(baseMs: number, windows: number, seed = 7, injections: Injection[] = INJECTIONS): MeshInput {
+  const mesh = new SyntheticMesh(WINDOW_MS, injections, seed);
   const produced = Array.from({ length: windows }, (_, i) => mesh.window(baseMs, i));
   const records = produced.reduce((n, w) => n + w.envoy.length + w.cadvisor.length, 0);
   return { windows, records, produced };

@@ -9,8 +9,8 @@
  * Sources progress at their own pace (one topic's backlog is worked through before
  * another's), so the engine's watermark is the minimum over the sources that are not idle
  * — or the newest of all when every source is idle — minus `allowedLatenessMs`. Idle, as
- * in Flink's watermark idleness: caught up and not advancing for `sourceIdleMs`, or silent
- * for `sourceSilenceMs`. A source behind the others holds windows open however far behind it
+ * in Flink's watermark idleness: caught up and not advancing for `sourceIdleMs`, or caught up
+ * and silent for `sourceSilenceMs` (one silent with a backlog still holds windows open). A source behind the others holds windows open however far behind it
  * is (stage 1 aligns its inputs so that stays bounded); only an explicit `maxSourceLagMs`
  * lets one far behind stop holding them. A partial for a window that already closed (or that
  * the watermark passed) is late: counted, not merged. What a bound drops (late partials,
@@ -197,8 +197,11 @@ export class DetectEngine {
 
   /**
    * A source holds windows open unless it is idle — caught up and not advanced for
-   * `sourceIdleMs` (immediately when no processing time is given), or silent for
-   * `sourceSilenceMs` — or stalled more than `maxSourceLagMs` behind the newest.
+   * `sourceIdleMs` (immediately when no processing time is given), or caught up and silent for
+   * `sourceSilenceMs` — or stalled more than `maxSourceLagMs` behind the newest. A source that
+   * had a backlog at its last report holds them through any silence: its ingest instance is
+   * gone, and whoever reads its partition next (the restarted instance, or another after the
+   * group moved it) sends the data of those windows; closing them would lose it.
    */
   private sourceLow(nowMs: number | undefined): number {
     if (this.sources.size === 0) return -Infinity;
@@ -215,7 +218,7 @@ export class DetectEngine {
     const idle = (s: SourceProgress): boolean =>
       nowMs === undefined
         ? s.caughtUp
-        : (s.caughtUp && nowMs - s.advancedAtMs > this.params.sourceIdleMs) || nowMs - s.reportedAtMs > this.params.sourceSilenceMs;
+        : s.caughtUp && (nowMs - s.advancedAtMs > this.params.sourceIdleMs || nowMs - s.reportedAtMs > this.params.sourceSilenceMs);
     return [...this.sources.values()].filter(
       (s) => !idle(s) && !(Number.isFinite(s.eventTimeMs) && newest - s.eventTimeMs > this.params.maxSourceLagMs),
     );

@@ -294,7 +294,13 @@ describe('input quiet (processing time): when a timer may close the last windows
     { case: 'caught up moments ago: more may be on its way', other: ['stats/0', windowAt(8), true, 4000], now: 5001, quiet: false },
     { case: 'working through a backlog, reporting', other: ['stats/0', windowAt(3), false, 9000], now: 10_000, quiet: false },
     { case: 'a backlog, no report for 10 s (slow, not gone)', other: ['stats/0', windowAt(3), false, 0], now: 10_000, quiet: false },
-    { case: 'a backlog, silent past 30 s (gone)', other: ['stats/0', windowAt(3), false, 0], now: 30_001, quiet: true },
+    {
+      case: 'a backlog, silent past 30 s (its instance gone: the next owner of the partition sends that data)',
+      other: ['stats/0', windowAt(3), false, 0],
+      now: 30_001,
+      quiet: false,
+    },
+    { case: 'caught up, silent past 30 s', other: ['stats/0', windowAt(8), true, 0], now: 30_001, quiet: true },
     { case: 'an empty partition, caught up', other: ['samples/0', null, true, 0], now: 5001, quiet: true },
   ])('$case → $quiet', ({ other, now, quiet }) => {
     const engine = new DetectEngine(PARAMS);
