@@ -38,6 +38,7 @@ export const ErrorCodes = {
   MW_HTTP_UNAUTHORIZED: { retriable: false, summary: 'an HTTP API request without the configured bearer token' },
   MW_HTTP_INTERNAL: { retriable: false, summary: 'the HTTP server failed on a request (a meshwatch bug)' },
   MW_DECODE_TEXT_MISMATCH: { retriable: false, summary: 'a text access-log line does not match the configured log format' },
+  MW_WINDOW_CLOSED_EARLY: { retriable: false, summary: 'a window closed before every source passed it (too many open windows)' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -7,7 +7,8 @@
  *
  * In-memory semantics: one consumer group per source; a batch is up to `batchRecords`
  * records of one partition; commits and rewinds behave as the Kafka source's (a rewind
- * during a batch discards the rest of that batch's reading); a handler error that is
+ * during a batch discards the rest of that batch's reading; a paused partition is not read
+ * until resumed); a handler error that is
  * retriable re-reads the batch, any other is recorded as fatal and stops that source.
  */
 import { topicDecodersOf } from '../src/config/derive.js';
@@ -78,6 +79,7 @@ class MemoryRecordSource implements RecordSource {
   private readonly position = new Map<string, number>();
   private readonly committed = new Map<string, number>();
   private readonly rewound = new Set<string>();
+  private readonly paused = new Set<string>();
   private running = false;
 
   constructor(
@@ -108,6 +110,7 @@ class MemoryRecordSource implements RecordSource {
       for (let partition = 0; partition < parts.length; partition++) {
         if (!this.running || !this.handler) return worked;
         const id = `${topic}/${partition}`;
+        if (this.paused.has(id)) continue;
         const records = parts[partition]!;
         const from = this.position.get(id) ?? this.committed.get(id) ?? 0;
         if (from >= records.length) continue;
@@ -157,8 +160,18 @@ class MemoryRecordSource implements RecordSource {
     this.rewound.add(id);
   }
 
-  pause(): void {}
-  resume(): void {}
+  pause(topic: string, partitions: readonly number[]): void {
+    for (const p of partitions) this.paused.add(`${topic}/${p}`);
+  }
+
+  resume(topic: string, partitions: readonly number[]): void {
+    for (const p of partitions) this.paused.delete(`${topic}/${p}`);
+  }
+
+  /** Partitions paused now (`topic/partition`). */
+  pausedNow(): string[] {
+    return [...this.paused];
+  }
 
   positions(topics: readonly string[]): Promise<PartitionPosition[]> {
     return Promise.resolve(

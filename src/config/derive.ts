@@ -47,7 +47,7 @@ export const engineParamsOf = (c: Config): EngineParams => ({
   newServicesPerMinute: c.bounds.newServicesPerMinute,
   newServicesBurst: c.bounds.newServicesBurst,
   cardinalityIntervalMs: c.bounds.cardinalityIntervalMs,
-  maxSourceLagMs: c.window.maxSourceLagWindows * c.window.ms,
+  maxSourceLagMs: c.window.maxSourceLagWindows === undefined ? Infinity : c.window.maxSourceLagWindows * c.window.ms,
   sourceSilenceMs: c.window.sourceSilenceMs,
   sourceIdleMs: c.window.sourceIdleMs,
   enforcement: {

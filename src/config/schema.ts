@@ -168,14 +168,18 @@ export const ConfigSchema = z
         allowedLatenessWindows: z.number().int().nonnegative().default(2),
         /** Processing-time timeout that closes open windows when no new data arrives. */
         idleCloseMs: positiveInt.default(30_000),
-        /** A source (access logs, container stats, samples) this many windows behind the newest stops holding windows open. */
-        maxSourceLagWindows: positiveInt.default(60),
+        /**
+         * Unset (the default): a source (a raw topic partition) holds windows open however far behind
+         * the newest it is, so nothing it sends is late. Set: one this many windows behind stops holding
+         * them, and its data for the windows that closed meanwhile is dropped (counted, `data_loss` alert).
+         */
+        maxSourceLagWindows: positiveInt.optional(),
         /** A caught-up source whose event time has not advanced for this long stops holding windows open (processing time). */
         sourceIdleMs: positiveInt.default(5000),
         /**
-         * A source ingest has not reported for this long stops holding windows open (processing time):
-         * its ingest instance is gone and the consumer group has not moved its partitions yet. Keep it
-         * above the consumer session timeout (30 s): a slow ingest still reports, a dead one does not.
+         * A caught-up source ingest has not reported for this long stops holding windows open
+         * (processing time). One that had a backlog at its last report holds them however long it
+         * is silent: its ingest instance is gone, and the partition's next owner sends that data.
          */
         sourceSilenceMs: positiveInt.default(30_000),
       })
@@ -204,6 +208,12 @@ export const ConfigSchema = z
           .strict()
           .prefault({}),
         flushIntervalMs: positiveInt.default(1000),
+        /**
+         * Input alignment: a raw source partition runs at most this many windows of event time
+         * ahead of the slowest other one this instance reads that has a backlog; further ahead it
+         * is paused. Bounds stage 2's open windows during a catch-up.
+         */
+        alignWindows: positiveInt.default(30),
         /** dlq: bad records go to the dead-letter topic and the stream goes on; fail: stop. */
         onDecodeError: z.enum(['dlq', 'fail']).default('dlq'),
         /**

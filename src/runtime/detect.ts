@@ -86,6 +86,8 @@ export class DetectWorker {
   private readonly refusalsCounted: Record<Bound, number> = { services: 0, peers: 0, edges: 0, containers: 0, metrics: 0 };
   private readonly refusalsUnlogged: Record<Bound, number> = { services: 0, peers: 0, edges: 0, containers: 0, metrics: 0 };
   private refusalsLoggedAt = -Infinity;
+  private lossUnlogged = { late: 0, early: 0 };
+  private lossLoggedAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
@@ -297,6 +299,8 @@ export class DetectWorker {
   /** Delivers the closed windows' alerts (those not acknowledged before), then saves the changed state. */
   private async publish(step: DetectStepResult): Promise<void> {
     this.counters.add('windows', step.windowsClosed, { stage: 'detect' });
+    if (step.closedEarly) this.counters.add('dropped', step.closedEarly, { stage: 'detect', reason: 'MW_WINDOW_CLOSED_EARLY' });
+    this.noteLoss(step);
     this.noteRefusals();
     const enrichment = alertEnrichmentOf(this.config);
     const alerts = step.alerts
@@ -313,6 +317,20 @@ export class DetectWorker {
     }
     await this.publishIncidents(step);
     await this.store.save(step.dirty);
+  }
+
+  /** One line at most once a minute when windows closed early or partials came late (also counted; see the data_loss alert). */
+  private noteLoss(step: DetectStepResult): void {
+    this.lossUnlogged.late += step.late;
+    this.lossUnlogged.early += step.closedEarly;
+    const now = this.now();
+    const { late, early } = this.lossUnlogged;
+    if ((late === 0 && early === 0) || now - this.lossLoggedAt < REFUSAL_LOG_MS || !this.opts.onWarning) return;
+    this.opts.onWarning(
+      `MW_WINDOW_LATE: ${late} partials came after their window closed, ${early} windows closed early (bounds.maxPendingWindows) since the last report`,
+    );
+    this.lossUnlogged = { late: 0, early: 0 };
+    this.lossLoggedAt = now;
   }
 
   private remember(key: string): void {

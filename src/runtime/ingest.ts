@@ -19,6 +19,15 @@
  * (a restart re-reads it) and its reported event time stays before the oldest held observation
  * (stage 2 keeps that window open). A pod table that fails is counted and only delays naming:
  * held observations leave under their fallback name after `holdMs`.
+ *
+ * Input alignment (as Kafka Streams and Flink align their inputs): one fetch of a sparse
+ * topic can span hours of event time where one of a dense topic spans minutes, and stage 2
+ * holds every window open until the slowest source has passed it. So a source partition may
+ * run at most `ingest.alignWindows` windows ahead of the slowest other partition this
+ * instance reads that still has a backlog: a batch is handled up to that bound, the rest is
+ * re-read later (the consumer seeks back to the first record not handled), and a partition
+ * that got ahead is paused until the others catch up. A partition not yet read (its time
+ * unknown) keeps the ones ahead paused until it reports; a caught-up one holds nothing back.
  */
 import { type Config } from '../config/schema.js';
 import {
@@ -61,9 +70,13 @@ export class IngestWorker {
   /** The pod join; `podTable` is shared by every ingest instance. */
   readonly attributor: Attributor;
   private readonly podTable: PodTable;
-  /** Per source partition: the offset after its last batch, and the offset committed. */
+  /** Per source partition: the first offset not handled yet, and the offset committed. */
   private readonly readTo = new Map<string, bigint>();
   private readonly committedTo = new Map<string, bigint>();
+  /** Whether each assigned source partition had no backlog at its last batch or report. */
+  private readonly caughtUp = new Map<string, boolean>();
+  /** Source partitions paused because they ran ahead of the others. */
+  private readonly paused = new Set<string>();
 
   constructor(
     private readonly loop: ConsumeLoop,
@@ -103,6 +116,8 @@ export class IngestWorker {
         this.readTo.delete(source);
         this.committedTo.delete(source);
       }
+      this.caughtUp.clear();
+      for (const source of this.paused) this.resumeSource(source);
       const marks = [...next.keys()].map((source) => this.mark(source, false));
       void this.sendMarks(marks).catch((e: unknown) => this.countError(e));
     });
@@ -130,6 +145,7 @@ export class IngestWorker {
     const source = `${batch.topic}/${batch.partition}`;
     const cluster = clusterOfTopic(this.config, batch.topic);
     const nowMs = Date.now();
+    const aheadMs = this.config.ingest.alignWindows * this.config.window.ms;
     const step = decodeStep(
       batch.records.map((r) => r.value),
       {
@@ -140,8 +156,10 @@ export class IngestWorker {
         guard: this.timeGuard,
         source,
         nowMs,
+        align: { lowMs: this.slowestOther(source, false), aheadMs },
       },
     );
+    const cut = step.consumed < batch.records.length;
     const dead: OutRecord[] = step.rejected.map((x) => this.loop.reject(batch, batch.records[x.index]!, x.problem, x.decoder));
     if (step.ignored) this.counters.add('dropped', step.ignored, { stage: 'ingest', reason: 'ignored' });
     const offered = step.items.map((x) => ({ obs: x.obs, source, offset: BigInt(batch.records[x.index]!.offset) }));
@@ -150,21 +168,76 @@ export class IngestWorker {
     await this.publish(a.publish);
     if (!batch.isCurrent()) return;
 
-    const last = BigInt(batch.records[batch.records.length - 1]!.offset);
+    // The first offset not handled: the batch's end, or where alignment cut it.
+    const next = cut ? BigInt(batch.records[step.consumed]!.offset) : BigInt(batch.records[batch.records.length - 1]!.offset) + 1n;
     const reached = Math.max(this.reached.get(source) ?? -Infinity, step.reachedMs);
     if (Number.isFinite(reached)) this.reached.set(source, reached);
-    this.readTo.set(source, last + 1n);
+    this.readTo.set(source, next);
+    const caughtUp = !cut && next >= BigInt(batch.highWatermark);
+    this.caughtUp.set(source, caughtUp);
     const partials = this.aggregate(ready);
     // One record list for the windows topic, so each partition gets the partials first and
     // then the source's watermark (sent in order, however many requests it takes).
     const windows: OutRecord[] = partials.map((p) => ({ key: serviceKey(p.service), value: JSON.stringify(p) }));
-    windows.push(...this.markRecords([this.mark(source, last + 1n >= BigInt(batch.highWatermark))]));
+    windows.push(...this.markRecords([this.mark(source, caughtUp)]));
     const assigned = this.assigned.get(source);
     if (assigned) assigned.lastBatchAt = Date.now();
     await this.sink.send(this.config.kafka.topics.windows, windows);
     if (dead.length) await this.loop.sendDeadLetters(dead);
     this.counters.add('sent', partials.length, { stage: 'ingest' });
+    // Up to the first record not handled (alignment may cut the batch), never past the oldest held one.
     await this.commitHeld(source);
+    if (cut) {
+      this.loop.rewind(batch.topic, batch.partition, next);
+      // Ahead of a source that is unknown yet or more than half the bound behind: wait for it.
+      if (this.slowestOther(source, true) < reached - aheadMs / 2) this.pauseSource(source);
+    }
+    this.resumeCaughtUp(aheadMs);
+  }
+
+  /**
+   * Event time of the slowest other assigned source partition with a backlog (Infinity: none).
+   * `unknownHolds`: one not read yet counts as -Infinity (pausing waits for it); otherwise it is
+   * left out (a bound from it would let nothing through before it reports).
+   */
+  private slowestOther(source: string, unknownHolds: boolean): number {
+    let low = Infinity;
+    for (const other of this.assigned.keys()) {
+      if (other === source || this.caughtUp.get(other) === true) continue;
+      const t = this.reached.get(other);
+      if (t === undefined) {
+        if (unknownHolds) return -Infinity;
+        continue;
+      }
+      if (t < low) low = t;
+    }
+    return low;
+  }
+
+  private pauseSource(source: string): void {
+    const a = this.assigned.get(source);
+    if (!a || this.paused.has(source)) return;
+    this.paused.add(source);
+    this.counters.add('paused', 1, { stage: 'ingest', reason: 'alignment' });
+    this.loop.source.pause(a.topic, [a.partition]);
+  }
+
+  private resumeSource(source: string): void {
+    if (!this.paused.delete(source)) return;
+    const [topic, partition] = [source.slice(0, source.lastIndexOf('/')), Number(source.slice(source.lastIndexOf('/') + 1))];
+    this.loop.source.resume(topic, [partition]);
+  }
+
+  /** Resumes the paused partitions the others have caught up with (within half the bound). */
+  private resumeCaughtUp(aheadMs: number): void {
+    for (const source of [...this.paused]) {
+      if (!this.assigned.has(source)) {
+        this.paused.delete(source);
+        continue;
+      }
+      const t = this.reached.get(source) ?? -Infinity;
+      if (this.slowestOther(source, true) >= t - aheadMs / 2) this.resumeSource(source);
+    }
   }
 
   private aggregate(observations: readonly Observation[]): WindowPartial[] {
@@ -193,7 +266,7 @@ export class IngestWorker {
     }
   }
 
-  /** Commits a source partition up to its last batch, but never past its oldest held record. */
+  /** Commits a source partition up to its first record not handled, but never past its oldest held record. */
   private async commitHeld(source: string): Promise<void> {
     const readTo = this.readTo.get(source);
     if (readTo === undefined) return;
@@ -260,8 +333,12 @@ export class IngestWorker {
     const marks: SourceWatermark[] = [];
     for (const [source, a] of quiet) {
       const p = positions.find((x) => x.topic === a.topic && x.partition === a.partition);
-      if (p) marks.push(this.mark(source, (p.committed ?? p.low) >= p.high));
+      if (!p) continue;
+      const caughtUp = !this.paused.has(source) && (p.committed ?? p.low) >= p.high;
+      this.caughtUp.set(source, caughtUp);
+      marks.push(this.mark(source, caughtUp));
     }
+    this.resumeCaughtUp(this.config.ingest.alignWindows * this.config.window.ms);
     await this.sendMarks(marks);
   }
 }

@@ -33,6 +33,9 @@ const instrumentsOf = (meter: Meter) =>
       description: 'Sum over delivered alerts of the time from the alert on the topic to its delivery (ms), by sink; ÷ sent is the mean',
       unit: 'ms',
     }),
+    paused: meter.createCounter('meshwatch.partition.paused', {
+      description: 'Partitions paused, by stage and reason (alignment, backpressure)',
+    }),
   }) satisfies Record<string, Counter>;
 
 type Instruments = ReturnType<typeof instrumentsOf>;

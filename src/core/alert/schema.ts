@@ -9,7 +9,7 @@ import { ALERT_UNITS } from './units.js';
 
 export const ALERT_SCHEMA_ID = 'meshwatch.alert/v1';
 
-export const ALERT_KINDS = ['spike', 'drop', 'leak', 'new_peer', 'limit_breach', 'profile_drift', 'cardinality'] as const;
+export const ALERT_KINDS = ['spike', 'drop', 'leak', 'new_peer', 'limit_breach', 'profile_drift', 'cardinality', 'data_loss'] as const;
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 
 const isoTime = z.iso.datetime({ offset: true }).describe('RFC 3339 time (UTC, milliseconds)');

@@ -10,7 +10,9 @@
  *  - a refused identity is counted (by bound) and never given state, so never written;
  *  - every bound that refuses (services, peers, metrics, …) raises one `cardinality` alert about
  *    meshwatch itself: firing at the first poll after refusals begin, updated at most once per
- *    `intervalMs`, resolved once an interval of event time passes without refusals.
+ *    `intervalMs`, resolved once an interval of event time passes without refusals;
+ *  - data a bound on time or open windows had to drop (LossBound) raises a `data_loss` alert
+ *    about meshwatch itself on the same schedule.
  *
  * Time is event time (the newest window end offered): replay, backtests and a crash-replay see the
  * same clock as live data, so the same input gives the same admissions and the same alert ids.
@@ -27,6 +29,15 @@ import { type ServiceId, serviceKey } from '../model.js';
 
 /** The bounds a `cardinality` alert can name (its `metric`). */
 export type Bound = 'services' | 'peers' | 'edges' | 'containers' | 'metrics';
+
+/**
+ * What a `data_loss` alert about meshwatch itself names (its `metric`): partials that came after
+ * the watermark passed their window (`late_partials`), windows closed before the watermark
+ * because a service had more than maxPendingWindows open (`windows_closed_early`).
+ */
+export type LossBound = 'late_partials' | 'windows_closed_early';
+
+const LOSS_BOUNDS: ReadonlySet<string> = new Set<LossBound>(['late_partials', 'windows_closed_early']);
 
 export interface AdmissionParams {
   /** New services held at once across the engines of a process. */
@@ -72,9 +83,17 @@ export class ServiceAdmission {
   private tokens: number;
   private refilledAtMs = -Infinity;
   private clock = -Infinity;
-  private readonly bounds = new Map<Bound, BoundState>();
+  private readonly bounds = new Map<Bound | LossBound, BoundState>();
   /** Refusals by bound since start (for stats and logs). */
-  readonly refusedTotal: Record<Bound, number> = { services: 0, peers: 0, edges: 0, containers: 0, metrics: 0 };
+  readonly refusedTotal: Record<Bound | LossBound, number> = {
+    services: 0,
+    peers: 0,
+    edges: 0,
+    containers: 0,
+    metrics: 0,
+    late_partials: 0,
+    windows_closed_early: 0,
+  };
 
   constructor(readonly params: AdmissionParams) {
     this.tokens = params.newServicesBurst;
@@ -127,7 +146,7 @@ export class ServiceAdmission {
    * a partition still working through a backlog refuses data of a time an episode already covered
    * and resolved; those refusals are counted but do not open a new episode.
    */
-  refuse(bound: Bound, limit: number, example: string, reason = 'cap', atMs = this.clock): void {
+  refuse(bound: Bound | LossBound, limit: number, example: string, reason = 'cap', atMs = this.clock): void {
     let s = this.bounds.get(bound);
     if (!s) {
       s = {
@@ -164,7 +183,8 @@ export class ServiceAdmission {
       if (!s.open) {
         if (refused === 0) continue;
         const startsAt = Math.floor((Number.isFinite(s.firstRefusalMs) ? s.firstRefusalMs : this.clock) / interval) * interval;
-        s.open = { id: episodeId(serviceKey(MESHWATCH_SERVICE), 'cardinality', bound, startsAt), startsAt, lastEmitMs: this.clock };
+        const kind = LOSS_BOUNDS.has(bound) ? 'data_loss' : 'cardinality';
+        s.open = { id: episodeId(serviceKey(MESHWATCH_SERVICE), kind, bound, startsAt), startsAt, lastEmitMs: this.clock };
         out.push(this.alertOf('firing', bound, s, s.open));
         this.reset(s);
       } else if (refused > 0 && this.clock - s.open.lastEmitMs >= interval) {
@@ -193,7 +213,8 @@ export class ServiceAdmission {
     if (Number.isFinite(this.clock) && this.clock > this.refilledAtMs) this.refilledAtMs = this.clock;
   }
 
-  private alertOf(status: 'firing' | 'resolved', bound: Bound, s: BoundState, e: Episode): Alert {
+  private alertOf(status: 'firing' | 'resolved', bound: Bound | LossBound, s: BoundState, e: Episode): Alert {
+    const loss = LOSS_BOUNDS.has(bound);
     const refused = sum(s.refused);
     // The refusals reported span from the first since the last emission to now.
     const spanMs = Number.isFinite(s.firstRefusalMs) ? this.clock - s.firstRefusalMs : 0;
@@ -203,11 +224,11 @@ export class ServiceAdmission {
       status,
       {
         id: e.id,
-        kind: 'cardinality',
+        kind: loss ? 'data_loss' : 'cardinality',
         metric: bound,
         startsAt: e.startsAt,
         calm: 0,
-        severity: 'warning',
+        severity: loss ? 'error' : 'warning',
         score: 0.5 + (0.5 * refused) / Math.max(1, refused + s.limit),
         observed: refused,
         expected: { value: s.limit, lower: 0, upper: s.limit },
@@ -231,7 +252,11 @@ export class ServiceAdmission {
         },
       },
     );
-    alert.summary = summaryOf(status, bound, s, refused, spanMs, this.params).slice(0, 1024);
+    alert.summary = (
+      loss
+        ? lossSummaryOf(status, bound as LossBound, refused, spanMs, this.params)
+        : summaryOf(status, bound as Bound, s, refused, spanMs, this.params)
+    ).slice(0, 1024);
     return alert;
   }
 }
@@ -260,6 +285,13 @@ function summaryOf(
         : `the cap of ${count(s.limit)} services is reached`
       : `the cap of ${count(s.limit)} ${bound} per service is reached`;
   return `meshwatch refused ${count(refused)} new ${bound} in ${duration(spanMs)}: ${why} (a spray of random names?)`;
+}
+
+function lossSummaryOf(status: 'firing' | 'resolved', bound: LossBound, n: number, spanMs: number, p: AdmissionParams): string {
+  if (status === 'resolved') return `meshwatch lost no more data: nothing dropped for ${duration(p.intervalMs)}`;
+  return bound === 'late_partials'
+    ? `meshwatch dropped ${count(n)} partial windows in ${duration(spanMs)}: they came after their windows closed (a source far behind the others?)`
+    : `meshwatch closed ${count(n)} windows early in ${duration(spanMs)}: services had more windows open than bounds.maxPendingWindows (a source far behind the others?)`;
 }
 
 /**

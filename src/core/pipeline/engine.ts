@@ -9,10 +9,12 @@
  * Sources progress at their own pace (one topic's backlog is worked through before
  * another's), so the engine's watermark is the minimum over the sources that are not idle
  * — or the newest of all when every source is idle — minus `allowedLatenessMs`. Idle, as
- * in Flink's watermark idleness: caught up and not advancing for `sourceIdleMs`, or silent
- * for `sourceSilenceMs`. A source more than `maxSourceLagMs` behind the newest is taken as
- * stalled and no longer holds windows back. A partial for a window that already closed (or
- * that the watermark passed) is late: counted, not merged.
+ * in Flink's watermark idleness: caught up and not advancing for `sourceIdleMs`, or caught up
+ * and silent for `sourceSilenceMs` (one silent with a backlog still holds windows open). A source behind the others holds windows open however far behind it
+ * is (stage 1 aligns its inputs so that stays bounded); only an explicit `maxSourceLagMs`
+ * lets one far behind stop holding them. A partial for a window that already closed (or that
+ * the watermark passed) is late: counted, not merged. What a bound drops (late partials,
+ * windows closed early past `maxPendingWindows`) raises a `data_loss` alert (admission.ts).
  *
  * Bounded state: new services go through a ServiceAdmission (admission.ts) that every engine of
  * a process shares — a cap on services held and a rate of new ones; a refused service gets no
@@ -42,7 +44,10 @@ export interface EngineParams extends CloseParams {
   newServicesBurst?: number;
   /** Interval of the `cardinality` alert (ms, event time; default 60 s). */
   cardinalityIntervalMs?: number;
-  /** A source this far behind the newest (event time) is taken as stalled (ms). */
+  /**
+   * A source this far behind the newest (event time) is taken as stalled and stops holding
+   * windows open (ms); Infinity (the default) waits for every source that is not idle.
+   */
   maxSourceLagMs: number;
   /** A source that has not reported for this long (processing time) no longer holds windows open (ms). */
   sourceSilenceMs: number;
@@ -154,8 +159,13 @@ export class DetectEngine {
     const end = p.windowStart + p.windowMs;
     this.admission.observe(end);
     let held = this.services.get(k);
-    if ((held && p.windowStart <= held.state.lastWindowStart) || end <= this.watermark) {
+    const closed = held !== undefined && p.windowStart <= held.state.lastWindowStart;
+    if (closed || end <= this.watermark) {
       this.stats.late_dropped++;
+      // A partial for a window this service already closed may be a re-delivery (stage 1
+      // restarted after sending it): counted, not alerted. One the watermark passed before the
+      // service's window ever closed is data lost for good.
+      if (!closed) this.admission.refuse('late_partials', this.params.allowedLatenessMs, `${k} ${isoOf(p.windowStart)}`, 'late', end);
       return 'late';
     }
     if (!held) {
@@ -192,8 +202,11 @@ export class DetectEngine {
 
   /**
    * A source holds windows open unless it is idle — caught up and not advanced for
-   * `sourceIdleMs` (immediately when no processing time is given), or silent for
-   * `sourceSilenceMs` — or stalled more than `maxSourceLagMs` behind the newest.
+   * `sourceIdleMs` (immediately when no processing time is given), or caught up and silent for
+   * `sourceSilenceMs` — or stalled more than `maxSourceLagMs` behind the newest. A source that
+   * had a backlog at its last report holds them through any silence: its ingest instance is
+   * gone, and whoever reads its partition next (the restarted instance, or another after the
+   * group moved it) sends the data of those windows; closing them would lose it.
    */
   private sourceLow(nowMs: number | undefined): number {
     if (this.sources.size === 0) return -Infinity;
@@ -210,7 +223,7 @@ export class DetectEngine {
     const idle = (s: SourceProgress): boolean =>
       nowMs === undefined
         ? s.caughtUp
-        : (s.caughtUp && nowMs - s.advancedAtMs > this.params.sourceIdleMs) || nowMs - s.reportedAtMs > this.params.sourceSilenceMs;
+        : s.caughtUp && (nowMs - s.advancedAtMs > this.params.sourceIdleMs || nowMs - s.reportedAtMs > this.params.sourceSilenceMs);
     return [...this.sources.values()].filter(
       (s) => !idle(s) && !(Number.isFinite(s.eventTimeMs) && newest - s.eventTimeMs > this.params.maxSourceLagMs),
     );
@@ -238,6 +251,13 @@ export class DetectEngine {
       if (start + p.windowMs <= this.watermark) return true;
       if (held.pending.size <= this.params.maxPendingWindows) return false;
       this.stats.windows_closed_early++;
+      this.admission.refuse(
+        'windows_closed_early',
+        this.params.maxPendingWindows,
+        `${serviceKey(held.state.service)} ${isoOf(start)}`,
+        'pending',
+        start + p.windowMs,
+      );
       return true;
     });
   }
@@ -328,6 +348,8 @@ export class DetectEngine {
     return this.services.get(serviceKey)?.pending.has(windowStart) ?? false;
   }
 }
+
+const isoOf = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));
 
 /** The admission an engine's parameters describe (LocalPipeline and the runtime share one per process). */
 export const admissionParamsOf = (p: EngineParams): AdmissionParams => ({

@@ -7,6 +7,8 @@
  * window) → the partials to hand over, the records rejected (with their index and
  * Problem), the newest event time seen, the records skipped by design, and the
  * observations a bound refused. Stateless across calls (a fresh aggregator per batch).
+ * With `align`, it handles records only up to a bound on event time (input alignment: a
+ * source may run at most `aheadMs` ahead of the slowest one) and says how many it handled.
  *
  * detectStep: one batch of windows-topic messages, in order, into a stage-2 engine →
  * source watermarks observed, partials offered (each one's outcome returned, by index),
@@ -34,6 +36,12 @@ export interface IngestStepOptions {
   source: string;
   /** Processing time (undefined in replay: only source-relative checks apply). */
   nowMs: number | undefined;
+  /**
+   * Input alignment: stop before the first record with an event time past
+   * min(`lowMs`, the batch's first event time) + `aheadMs` (`consumed` says where). `lowMs` is
+   * how far the slowest other source still holding windows open has got (Infinity: none).
+   */
+  align?: { lowMs: number; aheadMs: number };
 }
 
 export interface IngestStepResult {
@@ -46,6 +54,8 @@ export interface IngestStepResult {
   overflow: number;
   /** Observations pre-aggregation refused, by bound. */
   refused: Record<AggregatorBound, number>;
+  /** Records handled, from the first: the rest (alignment cut them off) must be read again later. */
+  consumed: number;
 }
 
 /** A record's observations, or the first event time the guard refuses (the whole record is rejected). */
@@ -69,6 +79,8 @@ export interface DecodedBatch {
   /** Newest event time among the accepted observations (-Infinity: none). */
   reachedMs: number;
   ignored: number;
+  /** Records handled, from the first: the rest (alignment cut them off) must be read again later. */
+  consumed: number;
 }
 
 /**
@@ -77,20 +89,30 @@ export interface DecodedBatch {
  * aggregator or `reachedMs`; a record with one refused is rejected whole (MW_EVENT_TIME_SKEW).
  */
 export function decodeStep(records: readonly (string | Uint8Array | null)[], opts: Omit<IngestStepOptions, 'aggregator'>): DecodedBatch {
-  const out: DecodedBatch = { items: [], rejected: [], reachedMs: -Infinity, ignored: 0 };
-  records.forEach((text, index) => {
+  const out: DecodedBatch = { items: [], rejected: [], reachedMs: -Infinity, ignored: 0, consumed: 0 };
+  let limitMs = Infinity;
+  for (let index = 0; index < records.length; index++) {
+    const text = records[index] ?? null;
     const r = guarded(typeof text === 'string' ? decode(text, opts.decode) : decodeBytes(text, opts.decode), opts);
     if (!r.ok) {
       out.rejected.push({ index, problem: { code: r.error.code, reason: r.error.reason }, decoder: r.error.decoder });
-      return;
+      out.consumed = index + 1;
+      continue;
     }
+    if (opts.align && r.value.observations.length) {
+      let newest = -Infinity;
+      for (const o of r.value.observations) newest = Math.max(newest, eventTimeOf(o));
+      if (limitMs === Infinity) limitMs = Math.min(opts.align.lowMs, eventTimeOf(r.value.observations[0]!)) + opts.align.aheadMs;
+      if (newest > limitMs) break;
+    }
+    out.consumed = index + 1;
     out.ignored += r.value.ignored;
     for (const obs of r.value.observations) {
       out.items.push({ obs, index });
       const ts = eventTimeOf(obs);
       if (ts > out.reachedMs) out.reachedMs = ts;
     }
-  });
+  }
   return out;
 }
 
@@ -132,6 +154,7 @@ export function ingestStep(
     reachedMs: d.reachedMs,
     observations: d.items.length,
     ignored: d.ignored,
+    consumed: d.consumed,
   };
 }
 
@@ -142,6 +165,8 @@ export interface DetectStepResult extends AdvanceResult {
   offered: Offered[];
   windowsClosed: number;
   late: number;
+  /** Windows closed before the watermark (a service past maxPendingWindows): data lost. */
+  closedEarly: number;
 }
 
 export function detectStep(
@@ -150,6 +175,7 @@ export function detectStep(
   opts: { nowMs?: number; final?: boolean } = {},
 ): DetectStepResult {
   const closedBefore = engine.stats.windows_closed;
+  const earlyBefore = engine.stats.windows_closed_early;
   const offered: Offered[] = [];
   let late = 0;
   for (const m of messages) {
@@ -163,7 +189,13 @@ export function detectStep(
     offered.push(o);
   }
   const result = opts.final ? engine.flush() : engine.advance(opts.nowMs);
-  return { ...result, offered, windowsClosed: engine.stats.windows_closed - closedBefore, late };
+  return {
+    ...result,
+    offered,
+    windowsClosed: engine.stats.windows_closed - closedBefore,
+    late,
+    closedEarly: engine.stats.windows_closed_early - earlyBefore,
+  };
 }
 
 /** Stage 2's processing-time close for a quiet partition (the idle timer): everything once the input is quiet. */

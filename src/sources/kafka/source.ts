@@ -33,6 +33,11 @@ export class KafkaRecordSource implements RecordSource {
   private readonly admin: Admin;
   private adminConnected = false;
   private readonly assignmentListeners: ((a: ReadonlyMap<string, readonly number[]>) => void)[] = [];
+  /**
+   * Where a rewound partition must resume. kafkajs fetches ahead of the handler, so a batch
+   * fetched before the seek can still arrive after it; only one starting at this offset is read.
+   */
+  private readonly rewoundTo = new Map<string, bigint>();
 
   constructor(
     kafka: Kafka,
@@ -50,6 +55,7 @@ export class KafkaRecordSource implements RecordSource {
     await this.consumer.connect();
     this.reportCrashes();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.rewoundTo.clear();
       const assigned = new Map(Object.entries(e.payload.memberAssignment));
       for (const l of this.assignmentListeners) l(assigned);
     });
@@ -58,12 +64,22 @@ export class KafkaRecordSource implements RecordSource {
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        const first = batch.messages[0];
-        if (!first || !isRunning() || isStale()) return;
+        if (!isRunning() || isStale()) return;
+        const tp = `${batch.topic}/${batch.partition}`;
+        const want = this.rewoundTo.get(tp);
+        if (want !== undefined) {
+          // Fetched before the rewind took effect (kafkajs fetches ahead): skip it; the next
+          // fetch starts at the rewind's offset.
+          if (fetchedAt(batch) !== want) return;
+          this.rewoundTo.delete(tp);
+        }
+        const messages = batch.messages;
+        const first = messages[0];
+        if (!first) return;
         const view: SourceBatch = {
           topic: batch.topic,
           partition: batch.partition,
-          records: batch.messages.map((m) => ({ offset: m.offset, key: m.key ?? null, value: m.value, timestamp: m.timestamp })),
+          records: messages.map((m) => ({ offset: m.offset, key: m.key ?? null, value: m.value, timestamp: m.timestamp })),
           highWatermark: batch.highWatermark,
           isCurrent: () => isRunning() && !isStale(),
           heartbeat,
@@ -87,6 +103,7 @@ export class KafkaRecordSource implements RecordSource {
   }
 
   rewind(topic: string, partition: number, offset: bigint): void {
+    this.rewoundTo.set(`${topic}/${partition}`, offset);
     this.consumer.seek({ topic, partition, offset: offset.toString() });
   }
 
@@ -139,6 +156,12 @@ export class KafkaRecordSource implements RecordSource {
 function meshwatchErrorIn(e: unknown): MeshwatchError | undefined {
   for (let x = e, depth = 0; x instanceof Error && depth < 8; x = x.cause, depth++) if (x instanceof MeshwatchError) return x;
   return undefined;
+}
+
+/** The offset a kafkajs batch was fetched from (its `fetchedOffset`; not in kafkajs's types). */
+function fetchedAt(batch: { fetchedOffset?: unknown; firstOffset(): string | null }): bigint {
+  const at = batch.fetchedOffset;
+  return BigInt(typeof at === 'string' || typeof at === 'number' ? at : (batch.firstOffset() ?? '-1'));
 }
 
 /** Runs a batch handler; its errors name the batch's position. */

@@ -65,7 +65,6 @@ describe('defaults', () => {
       ms: 5000,
       allowedLatenessWindows: 2,
       idleCloseMs: 30_000,
-      maxSourceLagWindows: 60,
       sourceIdleMs: 5000,
       sourceSilenceMs: 30_000,
     });
@@ -204,7 +203,6 @@ describe('file and overrides', () => {
       ms: 3000,
       allowedLatenessWindows: 2,
       idleCloseMs: 7000,
-      maxSourceLagWindows: 60,
       sourceIdleMs: 5000,
       sourceSilenceMs: 30_000,
     });
@@ -293,8 +291,12 @@ describe('per-metric policy overrides', () => {
     expect({ idle: e.sourceIdleMs, silence: e.sourceSilenceMs, lag: e.maxSourceLagMs }).toEqual({
       idle: 4000,
       silence: 45_000,
-      lag: 600_000,
+      lag: Infinity,
     });
+  });
+
+  it('a lagging source holds windows open unless maxSourceLagWindows is set', () => {
+    expect(engineParamsOf(parseConfig({ window: { ms: 10_000, maxSourceLagWindows: 60 } })).maxSourceLagMs).toBe(600_000);
   });
 });
 

@@ -197,6 +197,43 @@ describe('bounds', () => {
     expect(engine.stats.windows_closed).toBe(2);
   });
 
+  it('windows closed early raise one data_loss alert about meshwatch itself, which resolves when nothing more is lost', () => {
+    const engine = new DetectEngine({ ...PARAMS, allowedLatenessMs: 100 * WINDOW_MS, maxPendingWindows: 3, cardinalityIntervalMs: 60_000 });
+    const alerts: Alert[] = [];
+    for (const p of story(quiet(5))) feed(engine, p);
+    alerts.push(...engine.advance().alerts);
+    expect(alerts.map((a) => [a.kind, a.status, a.metric, a.observed, a.service.name])).toEqual([
+      ['data_loss', 'firing', 'windows_closed_early', 2, 'meshwatch'],
+    ]);
+    expect(alerts[0]!.summary).toContain('closed 2 windows early');
+    // the bound no longer bites: once a calm interval of event time passed, the episode resolves
+    const calmEngine = engine;
+    for (const p of story(quiet(20), 5).slice(0, 1)) feed(calmEngine, p);
+    const later = story(quiet(1), 12)[0]!;
+    feed(calmEngine, later);
+    alerts.push(...calmEngine.flush().alerts);
+    expect(alerts.filter((a) => a.kind === 'data_loss').map((a) => [a.status, a.id])).toEqual([
+      ['firing', alerts[0]!.id],
+      ['resolved', alerts[0]!.id],
+    ]);
+    for (const a of alerts) expect(AlertSchema.parse(a)).toStrictEqual(a);
+  });
+
+  it('a partial the watermark passed raises data_loss; one for a window its service already closed (a re-delivery) does not', () => {
+    const other = { namespace: 'shop', name: 'cart' };
+    const engine = new DetectEngine(PARAMS);
+    for (const p of story(quiet(6))) feed(engine, p);
+    expect(engine.advance().alerts).toEqual([]);
+    const redelivered = story(quiet(1))[0]!;
+    expect(feed(engine, redelivered)).toBe('late');
+    expect(engine.advance().alerts).toEqual([]);
+    const [stale] = story([{ cores: 1, service: other }], 3);
+    expect(feed(engine, stale!)).toBe('late');
+    expect(engine.advance().alerts.map((a) => [a.kind, a.status, a.metric, a.observed])).toEqual([
+      ['data_loss', 'firing', 'late_partials', 1],
+    ]);
+  });
+
   it('missing() names the services whose state is not held yet; adopt() keeps the first state it is given', () => {
     const saved = JSON.parse(run(story(quiet(30))).saved.get('shop/checkout')!) as ServiceState;
     const engine = new DetectEngine(PARAMS);
@@ -257,7 +294,13 @@ describe('input quiet (processing time): when a timer may close the last windows
     { case: 'caught up moments ago: more may be on its way', other: ['stats/0', windowAt(8), true, 4000], now: 5001, quiet: false },
     { case: 'working through a backlog, reporting', other: ['stats/0', windowAt(3), false, 9000], now: 10_000, quiet: false },
     { case: 'a backlog, no report for 10 s (slow, not gone)', other: ['stats/0', windowAt(3), false, 0], now: 10_000, quiet: false },
-    { case: 'a backlog, silent past 30 s (gone)', other: ['stats/0', windowAt(3), false, 0], now: 30_001, quiet: true },
+    {
+      case: 'a backlog, silent past 30 s (its instance gone: the next owner of the partition sends that data)',
+      other: ['stats/0', windowAt(3), false, 0],
+      now: 30_001,
+      quiet: false,
+    },
+    { case: 'caught up, silent past 30 s', other: ['stats/0', windowAt(8), true, 0], now: 30_001, quiet: true },
     { case: 'an empty partition, caught up', other: ['samples/0', null, true, 0], now: 5001, quiet: true },
   ])('$case → $quiet', ({ other, now, quiet }) => {
     const engine = new DetectEngine(PARAMS);

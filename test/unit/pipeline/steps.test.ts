@@ -37,4 +37,36 @@ describe('ingestStep', () => {
     expect(a).toEqual(b);
     expect(a.partials).toHaveLength(1);
   });
+
+  it.each([
+    // [lowMs of the slowest other source, records' offsets in s from NOW, consumed]
+    ['no other source: the batch may span aheadMs from its first record', Infinity, [0, 10, 20, 30, 31, 40], 4],
+    ['another source behind: the bound is its time + aheadMs (inclusive)', NOW - 25_000, [0, 4, 5, 6, 7], 3],
+    ['already ahead of the bound: nothing handled', NOW - 60_000, [0, 1], 0],
+    ['the whole batch within the bound', NOW + 100_000, [0, 1, 2], 3],
+  ])('input alignment: %s', (_name, lowMs, offsetsS, consumed) => {
+    const records = offsetsS.map((s) => sample(NOW + s * 1000));
+    const r = ingestStep(records, {
+      aggregator,
+      decode: { hint: 'sample', maxBytes: 1024 },
+      source: 'samples/0',
+      nowMs: undefined,
+      align: { lowMs, aheadMs: 30_000 },
+    });
+    expect(r.consumed).toBe(consumed);
+    expect(r.observations).toBe(consumed);
+    expect(r.reachedMs).toBe(consumed ? NOW + offsetsS[consumed - 1]! * 1000 : -Infinity);
+  });
+
+  it('input alignment: rejected records before the cut count as handled; none after it is looked at twice', () => {
+    const r = ingestStep(['{bad', sample(NOW), 'also bad', sample(NOW + 60_000), '{bad'], {
+      aggregator,
+      decode: { hint: 'sample', maxBytes: 1024 },
+      source: 'samples/0',
+      nowMs: undefined,
+      align: { lowMs: Infinity, aheadMs: 30_000 },
+    });
+    expect(r.consumed).toBe(3);
+    expect(r.rejected.map((x) => x.index)).toEqual([0, 2]);
+  });
 });

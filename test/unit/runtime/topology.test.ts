@@ -144,3 +144,39 @@ describe('topology driver', { timeout: 120_000 }, () => {
     expect(sink.delivered.map(key).sort()).toEqual((await replayed(config)).map(key).sort());
   });
 });
+
+describe('input alignment during a catch-up', { timeout: 120_000 }, () => {
+  it('pauses the sparse topic that runs ahead: nothing late, nothing closed early, the alerts replay gives', async () => {
+    // One batch of container stats spans ~25 windows, one of access logs ~4: without alignment
+    // stage 2 would hold more than maxPendingWindows open and close some early.
+    const config = testConfig('topology-align', { ingest: { alignWindows: 3 }, bounds: { maxPendingWindows: 10 } });
+    const expected = await replayed(config);
+    const driver = new TopologyDriver(config, { partitions: 2, batchRecords: 1500, startMs: BASE_MS + 28 * WINDOW_MS });
+    drivers.push(driver);
+    await driver.start();
+    for (const w of input()) {
+      await driver.pipeInput(config.kafka.topics.envoy[0]!, w.envoy);
+      await driver.pipeInput(config.kafka.topics.cadvisor[0]!, w.cadvisor);
+    }
+    await driver.advance(15_000);
+    expect(driver.fatal).toEqual([]);
+    expect(driver.counters.get('paused', { stage: 'ingest', reason: 'alignment' })).toBeGreaterThan(0);
+    expect(driver.counters.get('dropped', { stage: 'detect', reason: 'MW_WINDOW_LATE' })).toBe(0);
+    expect(driver.counters.get('dropped', { stage: 'detect', reason: 'MW_WINDOW_CLOSED_EARLY' })).toBe(0);
+    expect(driver.alerts.map(key).sort()).toEqual(expected.map(key).sort());
+  });
+
+  it('without alignment the same catch-up closes windows early, and says so with a data_loss alert', async () => {
+    const config = testConfig('topology-noalign', { ingest: { alignWindows: 1000 }, bounds: { maxPendingWindows: 10 } });
+    const driver = new TopologyDriver(config, { partitions: 2, batchRecords: 1500, startMs: BASE_MS + 28 * WINDOW_MS });
+    drivers.push(driver);
+    await driver.start();
+    for (const w of input()) {
+      await driver.pipeInput(config.kafka.topics.envoy[0]!, w.envoy);
+      await driver.pipeInput(config.kafka.topics.cadvisor[0]!, w.cadvisor);
+    }
+    await driver.advance(15_000);
+    expect(driver.counters.get('dropped', { stage: 'detect', reason: 'MW_WINDOW_CLOSED_EARLY' })).toBeGreaterThan(0);
+    expect(driver.alerts.filter((a) => a.kind === 'data_loss' && a.status === 'firing').map((a) => a.service.name)).toEqual(['meshwatch']);
+  });
+});
