@@ -5,14 +5,19 @@
  * shared, noisy machine where absolute numbers are not.
  *
  *   npm run bench -- [--lines N] [--services N]
+ *   npm run bench -- --write FILE [--lines N]   write the synthetic lines to FILE and stop
+ *   npm run bench -- --file FILE                 measure on FILE's lines (the same input for two trees)
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Readable } from 'node:stream';
 import { parseConfig } from '../src/config/load.js';
 import { replay } from '../src/cli/replay.js';
 import { SyntheticMesh } from '../src/demo/mesh.js';
 
-const { values } = parseArgs({ options: { lines: { type: 'string' }, samples: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { lines: { type: 'string' }, samples: { type: 'string' }, file: { type: 'string' }, write: { type: 'string' } },
+});
 const target = Number(values.lines ?? 1_000_000);
 
 function makeLines(): string[] {
@@ -43,7 +48,16 @@ function best(runs: number[]): number {
   return Math.min(...runs);
 }
 
-const lines = makeLines();
+const lines = values.file
+  ? readFileSync(values.file, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+  : makeLines();
+if (values.write) {
+  writeFileSync(values.write, lines.join('\n') + '\n');
+  console.log(`wrote ${lines.length} lines to ${values.write}`);
+  process.exit(0);
+}
 const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
 // Above the default cap: the synthetic file names ~2,000 series plus the mesh's services.
 const config = parseConfig({ bounds: { maxServices: 10_000 } });
