@@ -16,7 +16,7 @@
  *
  *   npx tsx bench/quality/alerts-digest.ts --out FILE [--shared DIR] [--mesh-seeds 0,1]
  *       [--services N] [--days N] [--only scenario,mesh,demo,nab] [--set path=value]…
- *   npx tsx bench/quality/alerts-digest.ts --diff A B      # exit 1 and the first differences when they differ
+ *   npx tsx bench/quality/alerts-digest.ts --diff A B      # exit 1 and the first differences when they differ (order-insensitive)
  *
  * Defaults: the reference clean mesh (200 services × 7 days) plain on the first seed and with
  * injected spikes on every seed of `--mesh-seeds` (default 0,1). `--set` overrides config fields
@@ -132,10 +132,14 @@ async function write(
   return 0;
 }
 
-/** Compares two digests line by line; prints counts per input and the first differences. */
+/**
+ * Compares two digests as sets of lines (sorted first: the order in which one replay emits the
+ * alerts of different services closing in the same batch depends on batch boundaries, not on
+ * detection); prints counts per input and the first differences.
+ */
 function diff(a: string, b: string): number {
-  const la = readFileSync(a, 'utf8').split('\n').filter(Boolean);
-  const lb = readFileSync(b, 'utf8').split('\n').filter(Boolean);
+  const la = readFileSync(a, 'utf8').split('\n').filter(Boolean).sort();
+  const lb = readFileSync(b, 'utf8').split('\n').filter(Boolean).sort();
   const differing: number[] = [];
   for (let i = 0; i < Math.max(la.length, lb.length); i++) if (la[i] !== lb[i]) differing.push(i);
   if (differing.length === 0) {

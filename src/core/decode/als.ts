@@ -30,7 +30,13 @@ import { quote } from './json-text.js';
 const STREAM_KEYS = ['httpLogs', 'http_logs', 'tcpLogs', 'tcp_logs'] as const;
 const ENTRY_KEYS = ['commonProperties', 'common_properties'] as const;
 
-export const isAls = (v: unknown): boolean => isObj(v) && [...STREAM_KEYS, ...ENTRY_KEYS].some((k) => own(v, k) !== undefined);
+const ALS_KEYS: readonly string[] = [...STREAM_KEYS, ...ENTRY_KEYS];
+
+export function isAls(v: unknown): boolean {
+  if (!isObj(v)) return false;
+  for (const k of ALS_KEYS) if (own(v, k) !== undefined) return true;
+  return false;
+}
 
 const camel = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 

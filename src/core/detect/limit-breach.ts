@@ -122,15 +122,16 @@ export const limitBreachDetector: Detector = {
   kinds: ['limit_breach'],
   window(w, book) {
     const profile = w.profile?.mode === 'enforce' ? w.profile : undefined;
-    const checked = new Set<string>();
+    const checked = profile ? new Set<string>() : undefined;
     if (profile) {
       for (const c of checksOf(w, profile)) {
-        checked.add(`limit_breach:${c.metric}`);
+        checked?.add(`limit_breach:${c.metric}`);
         step(w, book, c);
       }
     }
-    for (const [key, open] of Object.entries(book.episodes)) {
-      if (open.kind !== 'limit_breach' || checked.has(key)) continue;
+    for (const key in book.episodes) {
+      const open = book.episodes[key];
+      if (open?.kind !== 'limit_breach' || checked?.has(key)) continue;
       // No data for this metric in the window: hold; no profile in force any more: calm down.
       if (profile) continue;
       delete w.since[`breach:${open.metric}`];

@@ -141,10 +141,11 @@ export const profileDriftDetector: Detector = {
   kinds: ['profile_drift'],
   window(w, book) {
     const profile = w.profile;
-    const checked = profile ? checks(w, book, profile) : new Set<string>();
-    if (!profile) for (const k of Object.keys(w.since)) if (k.startsWith(DRIFT)) delete w.since[k];
-    for (const [key, open] of Object.entries(book.episodes)) {
-      if (open.kind !== 'profile_drift' || checked.has(key)) continue;
+    const checked = profile ? checks(w, book, profile) : undefined;
+    if (!profile) for (const k in w.since) if (k.startsWith(DRIFT)) delete w.since[k];
+    for (const key in book.episodes) {
+      const open = book.episodes[key];
+      if (open?.kind !== 'profile_drift' || checked?.has(key)) continue;
       // No data for this metric in the window: hold; no profile (or no declared peers) any more: calm down.
       if (profile && open.metric !== 'edge') continue;
       book.step(key, false, false, () => open, {}, open.observed);

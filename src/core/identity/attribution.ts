@@ -70,6 +70,8 @@ interface Known {
   at: number;
   /** A fallback, not a labelled name: replaced when a labelled name is learned. */
   provisional: boolean;
+  /** The table's use counter when this pod last moved to the recent end (see `touch`). */
+  used?: number;
 }
 
 interface Held extends Offered {
@@ -96,6 +98,8 @@ export class Attributor {
   /** Held observations by pod, pods in the order they were first held. */
   private readonly held = new Map<string, Held[]>();
   private heldCount = 0;
+  /** Counts moves to the recent end of `pods` (LRU order). */
+  private uses = 0;
   readonly stats: AttributionStats = { held: 0, joined: 0, expired: 0, evicted: 0, podsForgotten: 0 };
 
   constructor(private readonly p: Readonly<AttributionParams>) {}
@@ -241,17 +245,24 @@ export class Attributor {
     }
   }
 
-  /** Reads a remembered pod and marks it recently used. */
+  /**
+   * Reads a remembered pod and marks it recently used. A pod moved to the recent end within the
+   * last maxPods/2 moves is still in the newer half of the order, so at least maxPods/2 other
+   * pods are forgotten before it: it is not moved again (most records of a busy pod cost a lookup,
+   * not a delete and insert).
+   */
   private touch(key: string): Known | undefined {
     const k = this.pods.get(key);
-    if (k !== undefined) {
+    if (k !== undefined && this.uses - (k.used ?? -Infinity) > this.p.maxPods / 2) {
       this.pods.delete(key);
       this.pods.set(key, k);
+      k.used = ++this.uses;
     }
     return k;
   }
 
   private remember(key: string, k: Known): void {
+    k.used = ++this.uses;
     this.pods.delete(key);
     this.pods.set(key, k);
     while (this.pods.size > this.p.maxPods) {
