@@ -105,7 +105,10 @@ export class LocalPipeline {
     this.stats.ignored += s1.ignored;
     for (const [bound, n] of Object.entries(s1.refused) as [AggregatorBound, number][]) this.stats.refused[bound] += n;
     for (const r of s1.rejected) this.stats.rejected[r.problem.code] = (this.stats.rejected[r.problem.code] ?? 0) + 1;
-    if (s1.reachedMs > this.newestTs) this.newestTs = s1.reachedMs;
+    // How far the input has got: the guard's reference once confirmed, so that a hostile first
+    // record (2099) does not carry the watermark before the guard has undone it.
+    const reached = this.timeGuard.confirmedReferenceOf(REPLAY_SOURCE);
+    if (reached !== undefined && reached > this.newestTs) this.newestTs = reached;
     // Observations held for their pod's name keep their windows open.
     const held = this.attributor.floor(REPLAY_SOURCE, eventTimeOf);
     const markMs = held === undefined ? this.newestTs : Math.min(this.newestTs, held.ts - 1);

@@ -18,7 +18,10 @@
  *   of them and the last one is accepted: a real gap in the data or a restarted producer is
  *   followed after a few records, while one or a few hostile records (2099, 1970) never move
  *   the clock. A record near the reference breaks the run. The first record of a source anchors
- *   it tentatively, so a hostile FIRST record is undone by the same rule.
+ *   it tentatively, so a hostile FIRST record is undone by the same rule; until `reanchorRecords`
+ *   records in all stand behind the anchor (as many as a re-anchor needs), `confirmedReferenceOf`
+ *   is undefined, so a watermark built on it cannot run ahead on a few records and close the
+ *   windows of everything that follows.
  * Records refused vs processing time neither move the reference nor count toward a re-anchor.
  * A source whose consecutive records are normally further apart than `maxJumpMs` (a sparse
  * series sampled every 2 h) never re-anchors: raise `maxJumpMs` above its sampling interval.
@@ -48,6 +51,9 @@ interface SourceClock {
   runCount: number;
   runLastMs: number;
   runMaxMs: number;
+  /** Records that agreed with a first-record anchor; the anchor is confirmed at `reanchorRecords` records. */
+  agreed: number;
+  confirmed: boolean;
 }
 
 /** Largest epoch ms a Date can show (±8.64e15). */
@@ -87,6 +93,12 @@ export class EventTimeGuard {
     return this.sources.get(source)?.refMs;
   }
 
+  /** The same once confirmed: `reanchorRecords` records stand behind it (a first record alone only anchors tentatively). */
+  confirmedReferenceOf(source: string): number | undefined {
+    const c = this.sources.get(source);
+    return c?.confirmed ? c.refMs : undefined;
+  }
+
   /**
    * One record's event time from source partition `source` ("topic/partition", or "replay").
    * `nowMs` is processing time (undefined in replay: only the source-relative checks apply).
@@ -105,13 +117,14 @@ export class EventTimeGuard {
     const c = this.sources.get(source);
     if (c === undefined) {
       if (this.sources.size >= this.maxSources) this.evictOldest();
-      this.sources.set(source, { refMs: tsMs, runCount: 0, runLastMs: 0, runMaxMs: 0 });
+      this.sources.set(source, { refMs: tsMs, runCount: 0, runLastMs: 0, runMaxMs: 0, agreed: 1, confirmed: p.reanchorRecords <= 1 });
       return undefined;
     }
     const gap = tsMs - c.refMs;
     if (Math.abs(gap) <= p.maxJumpMs) {
       if (tsMs > c.refMs) c.refMs = tsMs;
       c.runCount = 0;
+      if (!c.confirmed && ++c.agreed >= p.reanchorRecords) c.confirmed = true;
       return undefined;
     }
     // Disagrees with the reference: extend the run if it follows the run's last record, else
@@ -127,6 +140,7 @@ export class EventTimeGuard {
     if (c.runCount >= p.reanchorRecords) {
       c.refMs = c.runMaxMs;
       c.runCount = 0;
+      c.confirmed = true;
       return undefined;
     }
     return skew(

@@ -124,6 +124,20 @@ describe('replay of hostile records', () => {
     expect(firing.map((a) => a.window.start)).toEqual([new Date(T0 + 200 * STEP_MS).toISOString()]);
   });
 
+  it('a record stamped 2099 FIRST in an input of many batches neither closes the windows that follow nor drops them as late', async () => {
+    const values = Array.from({ length: 3000 }, (_, i) => (i === 2500 ? 100 : 20));
+    const input = [
+      JSON.stringify({ ts: '2099-01-01T00:00:00Z', service: 'demo/flat', metric: 'value', value: 20 }),
+      ...lines('demo/flat', values),
+    ];
+    const alerts: Alert[] = [];
+    const summary = await replay(parseConfig({}), Readable.from(input.map((l) => l + '\n')), (a) => alerts.push(a));
+    expect(summary.stats.rejected).toEqual({ MW_EVENT_TIME_SKEW: 15 });
+    expect(summary.stats.engine.late_dropped).toBe(0);
+    const firing = alerts.filter((a) => a.status === 'firing');
+    expect(firing.map((a) => [a.kind, a.window.start])).toEqual([['spike', new Date(T0 + 2500 * STEP_MS).toISOString()]]);
+  });
+
   it('records stamped 1970 are rejected with a reason, not dropped as late', async () => {
     const input = [...lines('demo/x', [1, 2, 3]), JSON.stringify({ ts: 0, service: 'demo/x', metric: 'value', value: 1 })];
     const summary = await replay(parseConfig({}), Readable.from(input.map((l) => l + '\n')), () => undefined);

@@ -120,6 +120,40 @@ describe('EventTimeGuard vs the source', () => {
   });
 });
 
+describe('EventTimeGuard: the confirmed reference (what a watermark may follow)', () => {
+  /** The confirmed reference after each record. */
+  function confirmed(ts: readonly number[]): (number | undefined)[] {
+    const g = new EventTimeGuard(DEFAULT_TIME_GUARD);
+    return ts.map((t) => {
+      g.check('replay', t, undefined);
+      return g.confirmedReferenceOf('replay');
+    });
+  }
+  const K = DEFAULT_TIME_GUARD.reanchorRecords;
+
+  test('a first record alone is no confirmed time, however far ahead it is', () => {
+    expect(confirmed([Y2099])).toEqual([undefined]);
+    expect(confirmed([T0])).toEqual([undefined]);
+  });
+
+  test('steady data: confirmed once reanchorRecords records stand behind the anchor, then follows the newest', () => {
+    const c = confirmed(steady(T0, K + 3));
+    expect(c.slice(0, K - 1)).toEqual(Array.from({ length: K - 1 }, () => undefined));
+    expect(c.slice(K - 1)).toEqual(steady(T0 + (K - 1) * MIN, 4));
+  });
+
+  test('a hostile first record never becomes the confirmed time: the re-anchored real time does', () => {
+    const c = confirmed([Y2099, ...steady(T0, K + 2)]);
+    expect(c.every((t) => t === undefined || t < Y2099)).toBe(true);
+    expect(c.at(-1)).toBe(T0 + (K + 1) * MIN);
+  });
+
+  test('a few agreeing hostile first records are not confirmed before the real data undoes them', () => {
+    const c = confirmed([Y2099, Y2099 + MIN, Y2099 + 2 * MIN, ...steady(T0, K + 2)]);
+    expect(c.every((t) => t === undefined || t < Y2099)).toBe(true);
+  });
+});
+
 describe('EventTimeGuard vs processing time (live)', () => {
   const now = T0 + 10 * HOUR;
 
