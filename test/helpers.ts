@@ -30,6 +30,7 @@ export function testConfig(run: string, overrides: Record<string, unknown> = {})
         alerts: `${run}.alerts`,
         incidents: `${run}.incidents`,
         dlq: `${run}.dlq`,
+        changelog: `${run}.changelog`,
       },
       groups: { ingest: `${run}-ingest`, detect: `${run}-detect` },
       partitions: 2,
