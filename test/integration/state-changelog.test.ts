@@ -43,7 +43,8 @@ async function subject(label: string) {
   /** Redis loses everything of this prefix: the states and the marker. */
   const lose = async (): Promise<void> => {
     await redis.clear();
-    await redis.connection.redis.del(keysFor(config.redis.keyPrefix).restored());
+    const keys = keysFor(config.redis.keyPrefix);
+    await redis.connection.redis.del(keys.restored(0), keys.restored(1));
   };
   cleanups.push(() => lose());
   return { topic, warnings, producer, redis, target, reader, store, restores, lose };
@@ -69,10 +70,18 @@ describe('state changelog', { timeout: 120_000 }, () => {
     expect(got.get(serviceKey(a))).toEqual(storyState(a, 33));
     expect(got.get(serviceKey(b))).toEqual(newer);
     expect(got.has(serviceKey(svc('new')))).toBe(false);
-    expect(s.restores.at(-1)).toMatchObject({ records: 3, services: 2, written: 1, unreadable: 0 });
-    // The marker is back: a miss no longer reads the changelog.
+    // Only the partitions of the services the load missed (cart, new) were read.
+    const read = new Set([a, svc('new')].map((x) => s.reader.partitionOf(serviceKey(x), 2)));
+    expect(s.restores.at(-1)).toMatchObject({ partitions: read.size, written: 1, unreadable: 0 });
+    expect(await s.target.lost([0, 1])).toEqual([0, 1].filter((p) => !read.has(p)));
+    // The rest at the next start-up (or miss); the newer state of b still stays.
+    await s.store.restoreIfLost();
+    expect(await s.target.lost([0, 1])).toEqual([]);
+    expect((await s.redis.load([serviceKey(b)])).get(serviceKey(b))).toEqual(newer);
+    // Every marker is back: a miss no longer reads the changelog.
+    const restores = s.restores.length;
     await s.store.load([serviceKey(svc('other'))]);
-    expect(s.restores).toHaveLength(2);
+    expect(s.restores).toHaveLength(restores);
   });
 
   it('skips tombstones and unreadable records, and reads only the partitions asked for', async () => {
@@ -99,6 +108,6 @@ describe('state changelog', { timeout: 120_000 }, () => {
     const got = await s.redis.load(keys);
     expect(got.get(serviceKey(x))).toEqual(storyState(x, 20));
     expect(got.has(serviceKey(y))).toBe(false);
-    expect(await s.target.lost()).toBe(false);
+    expect(await s.target.lost([0, 1])).toEqual([]);
   });
 });

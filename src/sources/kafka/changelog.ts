@@ -13,7 +13,10 @@ import { MeshwatchError } from '../../errors.js';
 import { type ChangelogReadResult, type ChangelogReader } from '../../stores/changelog/types.js';
 import { ensureTopics } from './client.js';
 
-const { ConfigResourceTypes } = kafkajs;
+const { ConfigResourceTypes, Partitioners } = kafkajs;
+
+/** kafkajs's default partitioner (murmur2, as Java's): the one that places the windows topic's records. */
+const byKey = Partitioners.DefaultPartitioner();
 
 /** Compacted (the last state per service is all a restore needs), with room for large states. */
 export const CHANGELOG_TOPIC_CONFIG = {
@@ -53,12 +56,46 @@ export async function prepareChangelogTopic(
 }
 
 export class KafkaChangelogReader implements ChangelogReader {
+  private count: Promise<number> | undefined;
+
   constructor(
     private readonly kafka: Kafka,
     private readonly topic: string,
     /** Prefix of the throw-away consumer groups (`<groupPrefix>-restore-<random>`). */
     private readonly groupPrefix: string,
   ) {}
+
+  partitions(): Promise<number> {
+    this.count ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        const n = (await admin.fetchTopicOffsets(this.topic)).length;
+        if (n === 0) throw new Error('no partitions reported');
+        return n;
+      } finally {
+        await admin.disconnect();
+      }
+    })().catch((e: unknown) => {
+      this.count = undefined;
+      throw new MeshwatchError('MW_KAFKA_UNAVAILABLE', `state changelog ${this.topic}: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
+    });
+    return this.count;
+  }
+
+  partitionOf(serviceKey: string, count: number): number {
+    const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [],
+      isr: [],
+      offlineReplicas: [],
+      partitionErrorCode: 0,
+    }));
+    return byKey({ topic: this.topic, partitionMetadata, message: { key: serviceKey, value: null } });
+  }
 
   async read(
     partitions: readonly number[] | undefined,

@@ -8,12 +8,16 @@
  * offsets after the save resolves (runtime/detect.ts), so the changelog is never behind what the
  * committed offsets need; a failed produce fails the save, which has the partition re-read.
  *
- * Restores: Redis holds a marker (src/stores/redis/restore.ts) that vanishes with everything
- * else on a FLUSHALL or a restart without persistence. When it is gone — checked at start-up
- * (`restoreIfLost`) and whenever a load misses a service — the changelog is read from the
- * beginning to its end into Redis (last value per key, one partition at a time), writing only
- * states whose keys are absent, then the marker is set and the missed services are loaded again.
- * A fresh deployment restores an empty changelog once.
+ * Records go to the partition the windows topic's partitioner gives their key, so changelog
+ * partition p holds the services of windows partition p.
+ *
+ * Restores: Redis holds a marker per changelog partition (src/stores/redis/restore.ts) that
+ * vanishes with everything else on a FLUSHALL or a restart without persistence. When markers are
+ * gone — checked for every partition at start-up (`restoreIfLost`), and for the partitions of the
+ * missed services whenever a load misses one — those partitions are read from the beginning to
+ * their end into Redis (last value per key, one partition at a time), writing only states whose
+ * keys are absent; then their markers are set and the missed services are loaded again. A fresh
+ * deployment restores an empty changelog once. One restore runs at a time.
  */
 import { serviceKey } from '../../core/model.js';
 import { type ServiceState } from '../../core/pipeline/service-state.js';
@@ -56,7 +60,7 @@ export interface RestoreReport {
   ms: number;
 }
 
-/** Reads the changelog (these partitions, or all) into the target, then sets its marker. */
+/** Reads the changelog (these partitions, or all) into the target, then sets their markers. */
 export async function restoreFromChangelog(
   reader: ChangelogReader,
   target: RestoreTarget,
@@ -64,10 +68,11 @@ export async function restoreFromChangelog(
   now: () => number = Date.now,
 ): Promise<RestoreReport> {
   const started = now();
+  const asked = partitions ?? range(await reader.partitions());
   let services = 0;
   let written = 0;
   let unreadable = 0;
-  const r = await reader.read(partitions, async (_p, latest) => {
+  const r = await reader.read(asked, async (_p, latest) => {
     const states: [string, Record<string, string>][] = [];
     for (const [key, value] of latest) {
       if (value === null) continue;
@@ -78,9 +83,11 @@ export async function restoreFromChangelog(
     services += states.length;
     written += await target.writeAbsent(states);
   });
-  await target.markRestored(now());
+  await target.markRestored(asked, now());
   return { records: r.records, partitions: r.partitions, services, written, unreadable, ms: now() - started };
 }
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 export interface ChangelogStoreOptions {
   topic: string;
@@ -90,7 +97,8 @@ export interface ChangelogStoreOptions {
 }
 
 export class ChangelogStateStore implements StateStore {
-  private restoring: Promise<RestoreReport | undefined> | undefined;
+  /** The restore running or last run: restores run one after the other. */
+  private restoring: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly inner: StateStore,
@@ -103,9 +111,10 @@ export class ChangelogStateStore implements StateStore {
   async load(serviceKeys: readonly string[]): Promise<Map<string, ServiceState>> {
     const got = await this.inner.load(serviceKeys);
     if (got.size === serviceKeys.length) return got;
-    const restored = await this.restoreIfLost();
-    if (!restored || restored.written === 0) return got;
     const missing = serviceKeys.filter((k) => !got.has(k));
+    const n = await this.reader.partitions();
+    const restored = await this.restoreIfLost([...new Set(missing.map((k) => this.reader.partitionOf(k, n)))]);
+    if (!restored || restored.written === 0) return got;
     for (const [k, s] of await this.inner.load(missing)) got.set(k, s);
     return got;
   }
@@ -113,25 +122,34 @@ export class ChangelogStateStore implements StateStore {
   async save(states: readonly ServiceState[]): Promise<void> {
     if (states.length === 0) return;
     await this.inner.save(states);
-    await this.sink.send(this.opts.topic, states.map(changelogRecord));
+    const n = await this.reader.partitions();
+    await this.sink.send(
+      this.opts.topic,
+      states.map((s) => {
+        const r = changelogRecord(s);
+        return { ...r, partition: this.reader.partitionOf(r.key ?? '', n) };
+      }),
+    );
   }
 
   close(): Promise<void> {
     return this.inner.close();
   }
 
-  /** Restores from the changelog when the store lost its states; undefined when it had not. One restore at a time. */
-  restoreIfLost(): Promise<RestoreReport | undefined> {
-    this.restoring ??= (async () => {
-      try {
-        if (!(await this.target.lost())) return undefined;
-        const r = await restoreFromChangelog(this.reader, this.target, undefined, this.opts.now);
-        this.opts.onRestore?.(r);
-        return r;
-      } finally {
-        this.restoring = undefined;
-      }
-    })();
-    return this.restoring;
+  /**
+   * Restores those of these changelog partitions (default: all) whose states the store lost;
+   * undefined when it had lost none.
+   */
+  restoreIfLost(partitions?: readonly number[]): Promise<RestoreReport | undefined> {
+    const run = async (): Promise<RestoreReport | undefined> => {
+      const lost = await this.target.lost(partitions ?? range(await this.reader.partitions()));
+      if (lost.length === 0) return undefined;
+      const r = await restoreFromChangelog(this.reader, this.target, lost, this.opts.now);
+      this.opts.onRestore?.(r);
+      return r;
+    };
+    const next = this.restoring.then(run, run);
+    this.restoring = next.catch(() => undefined);
+    return next;
   }
 }

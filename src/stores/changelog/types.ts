@@ -12,6 +12,10 @@ export interface ChangelogReadResult {
 }
 
 export interface ChangelogReader {
+  /** The changelog's partition count (read once). */
+  partitions(): Promise<number>;
+  /** The partition a service key's records go to, of `count` (the windows topic's partitioner: the same p for both). */
+  partitionOf(serviceKey: string, count: number): number;
   /**
    * Reads these partitions (every partition when undefined) from the beginning up to their end
    * offset at the call, and hands each partition's last value per key to `onPartition` once
@@ -26,9 +30,9 @@ export interface ChangelogReader {
 
 /** Where restored states go: the Redis side (src/stores/redis/restore.ts). */
 export interface RestoreTarget {
-  /** True when the store lost the states (its marker is gone). */
-  lost(): Promise<boolean>;
-  markRestored(at: number): Promise<void>;
+  /** Those of these changelog partitions whose states the store lost (their markers are gone). */
+  lost(partitions: readonly number[]): Promise<number[]>;
+  markRestored(partitions: readonly number[], at: number): Promise<void>;
   /** Writes the states whose keys are absent; returns how many were written. */
   writeAbsent(states: readonly (readonly [string, Record<string, string>])[]): Promise<number>;
 }

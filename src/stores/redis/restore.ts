@@ -1,7 +1,7 @@
 /**
- * The Redis side of a restore from the state changelog (src/stores/changelog/): whether Redis
- * lost the states (the `restored` marker is gone: a FLUSHALL, a restart without persistence),
- * and writing restored states without ever replacing one that is there.
+ * The Redis side of a restore from the state changelog (src/stores/changelog/): which changelog
+ * partitions' states Redis lost (their `restored` markers are gone: a FLUSHALL, a restart
+ * without persistence), and writing restored states without ever replacing one that is there.
  *
  * A state is written only where its key is absent (one Lua script per key, pipelined): a detect
  * instance that saved a newer state meanwhile keeps it, and two instances restoring at once
@@ -31,15 +31,20 @@ export class RedisRestoreTarget {
     this.keys = keysFor(keyPrefix);
   }
 
-  /** True when the marker is absent: Redis holds none of what the changelog may have. */
-  async lost(): Promise<boolean> {
-    const n = await this.connection.roundTrip('exists', () => this.connection.redis.exists(this.keys.restored()));
-    return n === 0;
+  /** Those of these partitions whose marker is absent: Redis holds none of what they may have. */
+  async lost(partitions: readonly number[]): Promise<number[]> {
+    if (partitions.length === 0) return [];
+    const keys = partitions.map((p) => this.keys.restored(p));
+    // One round trip; the markers of a Redis Cluster live in one slot (hash tag `changelog`).
+    const values = await this.connection.roundTrip('mget', () => this.connection.redis.mget(...keys));
+    return partitions.filter((_, i) => values[i] === null);
   }
 
-  /** Sets the marker once the states are back (or there was nothing to restore). */
-  async markRestored(at: number): Promise<void> {
-    await this.connection.roundTrip('set', () => this.connection.redis.set(this.keys.restored(), String(at)));
+  /** Sets the partitions' markers once their states are back (or there was nothing to restore). */
+  async markRestored(partitions: readonly number[], at: number): Promise<void> {
+    if (partitions.length === 0) return;
+    const pairs = partitions.flatMap((p) => [this.keys.restored(p), String(at)]);
+    await this.connection.roundTrip('mset', () => this.connection.redis.mset(...pairs));
   }
 
   /** Writes each (service key, state fields) whose key is absent; returns how many were written. */
