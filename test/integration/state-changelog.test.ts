@@ -84,6 +84,15 @@ describe('state changelog', { timeout: 120_000 }, () => {
     expect(s.restores).toHaveLength(restores);
   });
 
+  it("places a service's records where the producers' default partitioner puts its windows", async () => {
+    const s = await subject('changelog-place');
+    const keys = ['shop/cart', 'shop/payments', 'eu:shop/db', 'ads/ads', 'a/b', 'x/y'];
+    for (const key of keys) {
+      const [sent] = await s.producer.send({ topic: s.topic, messages: [{ key, value: '{}' }] });
+      expect({ key, partition: sent?.partition }).toEqual({ key, partition: s.reader.partitionOf(key, 2) });
+    }
+  });
+
   it('skips tombstones and unreadable records, and reads only the partitions asked for', async () => {
     const s = await subject('changelog-parts');
     const [x, y, z] = [svc('x'), svc('y'), svc('z')];
