@@ -10,6 +10,7 @@ import { RedisStateStore } from '../src/stores/redis/store.js';
 import { parseConfig } from '../src/config/load.js';
 import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../src/sources/kafka/client.js';
 import { WINDOWS_TOPIC_CONFIG } from '../src/sources/kafka/topics.js';
+import { CHANGELOG_TOPIC_CONFIG } from '../src/sources/kafka/changelog.js';
 
 /** The same settings as scripts/stack.sh and the CLI: KAFKA_PORT and REDIS_URL. */
 export const BROKERS = [`127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`];
@@ -30,6 +31,7 @@ export function testConfig(run: string, overrides: Record<string, unknown> = {})
         alerts: `${run}.alerts`,
         incidents: `${run}.incidents`,
         dlq: `${run}.dlq`,
+        changelog: `${run}.changelog`,
       },
       groups: { ingest: `${run}-ingest`, detect: `${run}-detect` },
       partitions: 2,
@@ -150,9 +152,10 @@ export async function createTopics(config: Readonly<Config>): Promise<void> {
   await admin.connect();
   const t = config.kafka.topics;
   const raw = [...t.envoy, ...t.cadvisor, ...t.samples, ...t.als, ...t.prometheus, ...Object.keys(config.ingest.formats)];
-  await ensureTopics(admin, [...new Set([...raw, t.windows, t.alerts, t.incidents, t.dlq])], config.kafka.partitions, 1, {
+  await ensureTopics(admin, [...new Set([...raw, t.windows, t.alerts, t.incidents, t.dlq, t.changelog])], config.kafka.partitions, 1, {
     [t.dlq]: DLQ_TOPIC_CONFIG,
     [t.windows]: WINDOWS_TOPIC_CONFIG,
+    [t.changelog]: CHANGELOG_TOPIC_CONFIG,
   });
   await admin.disconnect();
 }

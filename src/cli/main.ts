@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * meshwatch command line: run | replay | demo | profiles, and --version. Configuration: defaults ←
+ * meshwatch command line: run | replay | demo | profiles | sinks | state, and --version. Configuration: defaults ←
  * --config FILE (or MESHWATCH_CONFIG) ← MESHWATCH_* environment ← flags.
  * Every failure is one line on stderr, `meshwatch: MW_CODE: message`, never a stack trace
  * unless debug output was asked for (`--log-level debug`, MESHWATCH_LOG_LEVEL=debug or
@@ -19,6 +19,7 @@ import { PROFILE_FLAGS, profilesCommand } from './profiles.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
 import { sinksCommand } from './sinks.js';
+import { STATE_FLAGS, stateCommand } from './state.js';
 
 const USAGE = `usage: meshwatch <command> [options]
 
@@ -36,6 +37,8 @@ commands:
   profiles list|show|recommend|export [SERVICE]
                                    learned profiles in Redis: recommendations (VPA estimators) and
                                    --format k8s|istio|networkpolicy|profile manifests (README: profiles)
+  state rebuild [--partitions 0,1,…]
+                                   refill Redis with the service states of the state changelog topic
 
 options:
   -c, --config FILE      JSON config file (see README: configuration)
@@ -76,7 +79,10 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command.startsWith('-')) throw new MeshwatchError('MW_USAGE', `a command comes first, got '${command}'`);
-  const flags = parseFlags(rest, command === 'profiles' ? PROFILE_FLAGS : command === 'sinks' ? { sink: { type: 'string' } } : {});
+  const flags = parseFlags(
+    rest,
+    command === 'profiles' ? PROFILE_FLAGS : command === 'sinks' ? { sink: { type: 'string' } } : command === 'state' ? STATE_FLAGS : {},
+  );
   if (flags.values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -85,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  if (!['run', 'replay', 'demo', 'config', 'profiles', 'sinks'].includes(command))
+  if (!['run', 'replay', 'demo', 'config', 'profiles', 'sinks', 'state'].includes(command))
     throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
   const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), overrides: flags.overrides as never });
   debug ||= config.logLevel === 'debug';
@@ -105,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'sinks':
       return sinksCommand(config, flags.positionals[0], typeof flags.values.sink === 'string' ? flags.values.sink : undefined);
+    case 'state':
+      return stateCommand(config, flags.positionals[0], typeof flags.values.partitions === 'string' ? flags.values.partitions : undefined);
     case 'replay': {
       const file = flags.positionals[0];
       if (!file) throw new MeshwatchError('MW_USAGE', 'replay: give a file, or - for standard input');

@@ -24,6 +24,7 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_TOPIC_ALERTS: { path: 'kafka.topics.alerts', type: 'string' },
   MESHWATCH_TOPIC_DLQ: { path: 'kafka.topics.dlq', type: 'string' },
   MESHWATCH_TOPIC_INCIDENTS: { path: 'kafka.topics.incidents', type: 'string' },
+  MESHWATCH_TOPIC_CHANGELOG: { path: 'kafka.topics.changelog', type: 'string' },
   MESHWATCH_STORM_ENABLED: { path: 'incidents.storm.enabled', type: 'boolean' },
   MESHWATCH_GROUP_INGEST: { path: 'kafka.groups.ingest', type: 'string' },
   MESHWATCH_GROUP_DETECT: { path: 'kafka.groups.detect', type: 'string' },

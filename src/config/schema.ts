@@ -61,6 +61,8 @@ export const ConfigSchema = z
             /** Incident documents (meshwatch.incident/v1): what paging sinks read. */
             incidents: topicName.default('meshwatch.incidents'),
             dlq: topicName.default('meshwatch.dlq'),
+            /** Compacted changelog of each service's state (key: service key): restores Redis after a loss. */
+            changelog: topicName.default('meshwatch.state-changelog'),
             /** Envoy gRPC access-log service entries bridged to Kafka as proto3 JSON. */
             als: z.array(topicName).default([]),
             /** prometheus-kafka-adapter samples (istio_*, container_* series). */

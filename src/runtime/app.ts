@@ -38,6 +38,9 @@ import { EngineStateQuery } from './state-query.js';
 import { RedisConnection } from '../stores/redis/connection.js';
 import { RedisProfileStore } from '../stores/redis/profiles.js';
 import { type ProfilesRunning, startProfiles } from './profiles.js';
+import { KafkaChangelogReader, prepareChangelogTopic } from '../sources/kafka/changelog.js';
+import { RedisRestoreTarget } from '../stores/redis/restore.js';
+import { withChangelog } from './changelog.js';
 
 export interface Running {
   counters: Counters;
@@ -78,6 +81,9 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
   let topics: TopicCheck;
   try {
     topics = await prepareTopics(admin, config);
+    topics.warnings.push(
+      ...(await prepareChangelogTopic(admin, config.kafka.topics.changelog, topics.windowsPartitions, config.kafka.replicationFactor)),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -110,7 +116,15 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     await producer.connect();
     stoppers.push(() => producer.disconnect());
     const role = (topic: string): string =>
-      topic === t.dlq ? 'dlq' : topic === t.alerts ? 'alerts' : topic === t.incidents ? 'incidents' : 'windows';
+      topic === t.dlq
+        ? 'dlq'
+        : topic === t.alerts
+          ? 'alerts'
+          : topic === t.incidents
+            ? 'incidents'
+            : topic === t.changelog
+              ? 'changelog'
+              : 'windows';
     return new BoundedProducer(
       producer,
       {
@@ -128,11 +142,13 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     if (config.role === 'all' || config.role === 'detect') {
       let store = opts.store;
       let ledger: StormLedger | undefined;
+      let restoreTarget: RedisRestoreTarget | undefined;
       if (!store) {
         const redis = new RedisStateStore({ ...redisStoreOptionsOf(config), ...opts.redis });
         await redis.connect();
         stoppers.push(() => redis.close());
         store = redis;
+        restoreTarget = new RedisRestoreTarget(redis.connection, config.redis.keyPrefix);
         ledger = new RedisStormLedger(redis.connection, config.redis.keyPrefix, stormParamsOf(config));
       }
       const profileRedis = new RedisConnection({ ...redisStoreOptionsOf(config), ...opts.redis });
@@ -145,6 +161,10 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       const memory = new MemoryStormLedger(stormParamsOf(config));
       ledger ??= { step: (closed, incidents) => Promise.resolve(memory.step(closed, incidents)) };
       const producer = await producerFor('detect');
+      if (restoreTarget) {
+        const reader = new KafkaChangelogReader(kafka, t.changelog, config.kafka.groups.detect);
+        store = await withChangelog(config, store, producer, reader, restoreTarget, warn);
+      }
       const source = new KafkaRecordSource(kafka, {
         groupId: config.kafka.groups.detect,
         topics: [t.windows],

@@ -5,6 +5,8 @@
  *
  *   <prefix>:{<serviceKey>}:state    hash: meta, counters, peers, episodes, cooldowns, last, profile, b:<metric>
  *   <prefix>:pod:{<podKey>}          string: the pod's workload name (stage 1's pod table, PX expiry)
+ *   <prefix>:{changelog}:restored:<p>  string: set once the states of changelog partition p are in
+ *                                      Redis (restored, or none to restore); its absence means Redis lost them
  *
  * `<serviceKey>` is `serviceKey(service)` from src/core/model.ts: `[<cluster>:]<namespace>/<name>`
  * with every part percent-escaped, so it never contains `{` or `}`. Redis Cluster hashes only
@@ -29,12 +31,15 @@ export interface Keys {
   profiles(part: 'dir' | 'cli' | 'version'): string;
   /** `podKey` is an encoded key from `podKey()` (`[cluster:]namespace/pod`). */
   pod(podKey: string): string;
+  /** The marker that Redis holds the states of a changelog partition (src/stores/redis/restore.ts); never a service key (no `/`). */
+  restored(partition: number): string;
 }
 
 export const keysFor = (prefix: string): Keys => ({
   state: (serviceKey) => `${prefix}:{${serviceKey}}:state`,
   profiles: (part) => `${prefix}:{profiles}:${part}`,
   pod: (podKey) => `${prefix}:pod:{${podKey}}`,
+  restored: (partition) => `${prefix}:{changelog}:restored:${partition}`,
 });
 
 /**
