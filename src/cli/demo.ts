@@ -135,7 +135,9 @@ export async function demoCommand(base: Readonly<Config>): Promise<number> {
   await consumer.disconnect();
   await running.stop();
   const counters = running.counters.snapshot();
-  await admin.deleteTopics({ topics: [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.dlq, t.changelog] }).catch(() => undefined);
+  await admin
+    .deleteTopics({ topics: [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.dlq, t.changelog] })
+    .catch(() => undefined);
   await admin.disconnect();
   const store = new RedisStateStore(redisStoreOptionsOf(config));
   await store.connect();
