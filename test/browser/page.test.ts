@@ -1,0 +1,97 @@
+/**
+ * The page in a real browser: Debian's Chromium, headless, driven by playwright-core (both
+ * installed by the set-up: scripts/browser.sh, `npm ci`; no browser download). The demo's
+ * pipeline runs against the real broker and Redis (its own topics, groups and key prefix) with
+ * the page on a free port; once the injected anomalies have alerted, the page must show the CPU
+ * spike as an alert marker on shop/checkout's cpu_cores chart at the alert's window (and no
+ * marker on an untouched service), and shop/payments highlighted as a new peer of
+ * shop/frontend. The page runs under its Content-Security-Policy with no error in the console.
+ * Screenshots go to test-output/.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DemoRun, startDemo } from '../../src/cli/demo.js';
+import { testConfig, uniqueId } from '../helpers.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const OUT = `${root}test-output`;
+
+let browser: Browser | undefined;
+let demo: DemoRun | undefined;
+
+beforeAll(() => {
+  const executablePath = execFileSync('bash', [`${root}scripts/browser.sh`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  mkdirSync(OUT, { recursive: true });
+  return chromium
+    .launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] })
+    .then((b) => void (browser = b));
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+/** Selects a service in the list and waits until the detail shows it. */
+async function open(page: Page, key: string): Promise<void> {
+  await page.locator(`[data-testid="service"][data-service="${key}"] button`).click();
+  await page.locator(`[data-testid="service-detail"][data-service="${key}"]`).waitFor();
+}
+
+describe('the page', { timeout: 300_000 }, () => {
+  it('shows the injected spike as an alert marker on the right chart and the new peer highlighted', async () => {
+    const token = 'a-page-test-token-0123456789';
+    demo = await startDemo(testConfig(uniqueId('page'), { http: { port: 0, token } }));
+    expect(demo.http?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await demo.caught).toBe(true);
+    const spike = demo.alerts.find(
+      (a) => a.service.name === 'checkout' && a.kind === 'spike' && a.metric === 'cpu_cores' && a.status === 'firing',
+    );
+    expect(spike).toBeDefined();
+
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+    });
+
+    // The token travels in the fragment, which the browser never sends to a server.
+    const response = await page.goto(`${demo.http!.url}/#token=${token}`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect(page.url()).not.toContain(token);
+
+    await open(page, 'shop/checkout');
+    const cpu = page.locator('[data-testid="chart"][data-service="shop/checkout"][data-metric="cpu_cores"]');
+    const marker = cpu.locator('[data-testid="alert-marker"][data-kind="spike"][data-status="firing"]');
+    await marker.first().waitFor({ timeout: 30_000 });
+    expect(await marker.first().getAttribute('data-window-start')).toBe(spike!.window.start);
+    await page.screenshot({ path: `${OUT}/page-checkout.png`, fullPage: true });
+
+    // An untouched service: its charts are drawn, with no marker.
+    await open(page, 'shop/auth');
+    await page.locator('[data-testid="chart"][data-service="shop/auth"]').first().waitFor();
+    expect(await page.locator('[data-testid="chart"][data-service="shop/auth"] [data-testid="alert-marker"]').count()).toBe(0);
+
+    await open(page, 'shop/frontend');
+    const payments = page.locator('[data-testid="peer"][data-peer="shop/payments"][data-direction="outbound"]');
+    await payments.waitFor({ timeout: 30_000 });
+    expect(await payments.getAttribute('data-new')).toBe('true');
+    expect(await payments.getAttribute('class')).toContain('new');
+    const known = page.locator('[data-testid="peer"][data-peer="shop/cart"][data-direction="outbound"]');
+    expect(await known.getAttribute('data-new')).toBe('false');
+    await page.screenshot({ path: `${OUT}/page-frontend.png`, fullPage: true });
+
+    expect(problems).toEqual([]);
+  });
+});
