@@ -223,6 +223,53 @@ function renderAlerts(alerts) {
   );
 }
 
+const bytes = (x) =>
+  x === null || x === undefined ? '–' : x >= 1 << 20 ? `${fmt(x / (1 << 20))} MiB` : x >= 1024 ? `${fmt(x / 1024)} KiB` : `${fmt(x)} B`;
+const range = (e, f) => `${f(e.target)} (${f(e.lowerBound)} … ${e.upperBound === null ? '–' : f(e.upperBound)})`;
+
+function renderProfile(profile) {
+  const box = $('profile');
+  if (!profile) {
+    box.replaceChildren(el('p', {}, 'No profile learned yet.'));
+    return;
+  }
+  const r = profile.recommendation;
+  const table = el('table', { 'aria-label': 'recommended requests per container' });
+  const head = el('tr');
+  for (const h of ['container', 'CPU cores: target (lower … upper)', 'memory: target (lower … upper)', 'confidence', 'OOMs'])
+    head.append(el('th', { scope: 'col' }, h));
+  table.append(el('thead'), el('tbody'));
+  table.firstChild.append(head);
+  for (const c of r.containers) {
+    const tr = el('tr', { 'data-container': c.name });
+    tr.append(
+      el('td', {}, c.name),
+      el('td', {}, range(c.cpuCores, fmt)),
+      el('td', {}, range(c.memoryBytes, bytes)),
+      el('td', {}, `${c.confidenceDays.toFixed(2)} days`),
+      el('td', {}, String(c.ooms)),
+    );
+    table.lastChild.append(tr);
+  }
+  const t = r.traffic;
+  const budget = el(
+    'p',
+    {},
+    `Traffic budget (p99): ${fmt(t.requestsPerS)} req/s, egress ${bytes(t.egressBytesPerS)}/s, error ratio ${fmt(t.errorRatio)}; ` +
+      `learned from ${r.windows} windows, ${r.peers.length} peers.`,
+  );
+  box.replaceChildren(table, budget);
+}
+
+/** Renders only what changed since the last refresh (keeps the keyboard focus where it is). */
+const rendered = new Map();
+function renderIfChanged(name, data, render) {
+  const text = JSON.stringify(data);
+  if (rendered.get(name) === text) return;
+  rendered.set(name, text);
+  render();
+}
+
 async function refresh() {
   if (state.busy) return;
   state.busy = true;
@@ -231,20 +278,18 @@ async function refresh() {
     const alerts = recent?.alerts ?? [];
     const alerting = new Map();
     for (const a of firingEpisodes(alerts)) alerting.set(a.service, (alerting.get(a.service) ?? 0) + 1);
-    renderServices(services?.services ?? [], alerting);
+    renderIfChanged('services', [services, [...alerting], state.selected], () => renderServices(services?.services ?? [], alerting));
     const key = state.selected;
     if (key) {
       const path = `/api/v1/services/${encodeURIComponent(key)}`;
-      const [series, peers] = await Promise.all([api(`${path}/series`), api(`${path}/peers`)]);
-      if (key === state.selected)
-        renderService(
-          key,
-          series,
-          peers?.peers,
-          alerts.filter((a) => a.service === key),
-        );
+      const [series, peers, profile] = await Promise.all([api(`${path}/series`), api(`${path}/peers`), api(`${path}/profile`)]);
+      const mine = alerts.filter((a) => a.service === key);
+      if (key === state.selected) {
+        renderIfChanged('service', [key, series, peers, mine], () => renderService(key, series, peers?.peers, mine));
+        renderIfChanged('profile', [key, profile], () => renderProfile(profile));
+      }
     }
-    renderAlerts(alerts);
+    renderIfChanged('alerts', alerts.slice(0, 50), () => renderAlerts(alerts));
     $('token-form').hidden = true;
     $('status').textContent =
       `${services?.services?.length ?? 0} services, ${alerting.size} alerting · updated ${new Date().toLocaleTimeString()}`;
