@@ -75,12 +75,12 @@ function select(key) {
   void refresh();
 }
 
+/** `services`: the services' keys, as the API spells them. */
 function renderServices(services, alerting) {
   const list = $('services');
   const focused = document.activeElement?.getAttribute('data-service');
   list.replaceChildren(
-    ...services.map((s) => {
-      const key = s.cluster ? `${s.cluster}:${s.namespace}/${s.name}` : `${s.namespace}/${s.name}`;
+    ...services.map((key) => {
       const n = alerting.get(key) ?? 0;
       const button = el('button', { type: 'button', 'data-service': key, 'aria-pressed': key === state.selected });
       button.append(el('span', {}, key));
@@ -278,7 +278,7 @@ async function refresh() {
     const alerts = recent?.alerts ?? [];
     const alerting = new Map();
     for (const a of firingEpisodes(alerts)) alerting.set(a.service, (alerting.get(a.service) ?? 0) + 1);
-    renderIfChanged('services', [services, [...alerting], state.selected], () => renderServices(services?.services ?? [], alerting));
+    renderIfChanged('services', [services, [...alerting], state.selected], () => renderServices(services?.keys ?? [], alerting));
     const key = state.selected;
     if (key) {
       const path = `/api/v1/services/${encodeURIComponent(key)}`;

@@ -5,6 +5,7 @@
  * Pages and lists are bounded by the query (at most MAX_PAGE items).
  */
 import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { serviceKey } from '../core/model.js';
 import { type StateQuery } from '../runtime/ports.js';
 import { badRequest, notFound, send } from './respond.js';
 
@@ -27,7 +28,8 @@ export async function serveApi(query: StateQuery, _req: IncomingMessage, res: Se
   if (path === SERVICES) {
     const after = url.searchParams.get('after') ?? undefined;
     const services = await query.services({ ...(after !== undefined ? { after } : {}), ...page });
-    return send(res, 200, { services });
+    // `keys`: each service's KEY for the routes below, as the server spells it (parallel to `services`).
+    return send(res, 200, { services, keys: services.map(serviceKey) });
   }
   if (path === '/api/v1/alerts') {
     const service = url.searchParams.get('service') ?? undefined;

@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoRun, startDemo } from '../../src/cli/demo.js';
+import { type ServiceId, serviceKey } from '../../src/core/model.js';
+import { startHttpServer } from '../../src/http/server.js';
+import { type StateQuery } from '../../src/runtime/ports.js';
 import { testConfig, uniqueId } from '../helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -49,6 +52,50 @@ async function open(page: Page, key: string, keyboard = false): Promise<void> {
 }
 
 describe('the page', { timeout: 300_000 }, () => {
+  it('shows hostile service names as text, never as markup', async () => {
+    const hostile: ServiceId = { namespace: '"><script>window.pwned=1</script>', name: '<img src=x onerror="window.pwned=2">' };
+    const key = serviceKey(hostile);
+    const none = () => Promise.resolve(undefined);
+    const query: StateQuery = {
+      services: () => Promise.resolve([hostile]),
+      service: none,
+      profile: none,
+      series: (k) =>
+        Promise.resolve(
+          k === key
+            ? { service: hostile, windowMs: 10_000, metrics: [{ metric: '<b>m</b>', points: [{ start: 0, value: 1, expected: null }] }] }
+            : undefined,
+        ),
+      peers: () =>
+        Promise.resolve([
+          { peer: '<svg onload="window.pwned=3">', direction: 'outbound', firstSeen: 0, lastSeen: 0, requests: 1, new: true },
+        ]),
+      alerts: () => Promise.resolve([]),
+    };
+    const server = await startHttpServer({ host: '127.0.0.1', port: 0, query, readiness: [], metrics: () => undefined });
+    const page = await browser!.newPage();
+    try {
+      let dialogs = 0;
+      page.on('dialog', (d) => void d.dismiss().then(() => dialogs++));
+      await page.goto(`${server.url}/`);
+      const item = page.locator('[data-testid="service"] button').first();
+      await item.waitFor();
+      expect(await item.textContent()).toBe(key);
+      expect(key).toContain('<img');
+      await item.click();
+      await page.locator('[data-testid="peer"]').first().waitFor();
+      expect(await page.locator('[data-testid="peer"]').first().textContent()).toContain('<svg onload=');
+      expect(await page.locator('figcaption .metric').first().textContent()).toBe('<b>m</b>');
+      expect(await page.locator('#service-title').textContent()).toBe(key);
+      expect(await page.locator('main img, nav img, script:not([src]), b, main svg[onload]').count()).toBe(0);
+      expect(await page.evaluate('window.pwned')).toBeUndefined();
+      expect(dialogs).toBe(0);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
   it('shows the injected spike as an alert marker on the right chart and the new peer highlighted', async () => {
     const token = 'a-page-test-token-0123456789';
     demo = await startDemo(testConfig(uniqueId('page'), { http: { port: 0, token } }));

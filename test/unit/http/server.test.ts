@@ -151,8 +151,9 @@ describe('HTTP server', () => {
   });
 
   it('pages services after a key, within the limit', async () => {
-    const body = (await (await get('/api/v1/services?after=shop/a&limit=1', auth)).json()) as { services: unknown[] };
+    const body = (await (await get('/api/v1/services?after=shop/a&limit=1', auth)).json()) as { services: unknown[]; keys: string[] };
     expect(body.services).toEqual([{ namespace: 'shop', name: 'b' }]);
+    expect(body.keys).toEqual(['shop/b']);
   });
 
   it('a failing read answers 503 with its MW code, no stack', async () => {
