@@ -12,6 +12,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY schemas ./schemas
+COPY ui ./ui
 USER node
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["run"]

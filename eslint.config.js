@@ -58,6 +58,20 @@ export default tseslint.config(
     },
   },
   {
+    // The page's script (ui/): plain JavaScript for the browser, served as is (src/http/page.ts).
+    files: ['ui/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'fetch', 'sessionStorage', 'setInterval', 'CSS', 'URLSearchParams', 'console'].map(
+          (g) => [g, 'readonly'],
+        ),
+      ),
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -3,7 +3,8 @@
  * run-scoped topics, groups and Redis keys, streams a synthetic 12-service mesh in the
  * real formats with event time running ~60× faster than the clock, injects a CPU spike,
  * a latency spike and a new lateral edge after warm-up, and prints every alert as it
- * arrives off the alerts topic. Exits 0 once the three injected anomalies were alerted
+ * arrives off the alerts topic; with `http.enabled` (the default) it serves the page and the
+ * API (src/http) while it runs. Exits 0 once the three injected anomalies were alerted
  * and nothing fired for a service that was left untouched; 1 otherwise.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { parseConfig } from '../config/load.js';
 import { type Alert } from '../core/alert/schema.js';
 import { serviceKey } from '../core/model.js';
 import { DEMO_SERVICES, type Injection, NAMESPACE, SyntheticMesh } from '../demo/mesh.js';
+import { type HttpServer, startHttpServer } from '../http/server.js';
 import { startMeshwatch } from '../runtime/app.js';
 import { probeDependencies } from '../runtime/dependencies.js';
 import { ensureTopics, kafkaOf } from '../sources/kafka/client.js';
@@ -51,7 +53,29 @@ const EXPECTED: Expectation[] = [
 /** Services the injections touch (directly, or as the callee of the new edge). */
 const TOUCHED = new Set(['checkout', 'catalog', 'frontend', 'payments']);
 
-export async function demoCommand(base: Readonly<Config>): Promise<number> {
+export interface DemoRun {
+  run: string;
+  /** The run-scoped configuration (topics, groups, Redis prefix). */
+  config: Readonly<Config>;
+  /** The page and the API (when `http.enabled` and the port was free). */
+  http?: HttpServer;
+  /** Every alert read off the alerts topic so far. */
+  alerts: Alert[];
+  /** The expected alerts seen firing so far (their labels). */
+  seen: Set<string>;
+  /** Resolves once every message of the mesh is produced (with their number). */
+  produced: Promise<number>;
+  /** Resolves true once every expected alert fired, false after TIMEOUT_MS. */
+  caught: Promise<boolean>;
+  /** Stops everything, deletes the run's topics and Redis keys; returns the counters. */
+  stop(): Promise<Record<string, number>>;
+}
+
+/**
+ * Starts the demo's pipeline: run-scoped topics, groups and Redis keys, meshwatch (both
+ * stages), the page when `http.enabled`, a reader of the alerts topic, and the mesh's producer.
+ */
+export async function startDemo(base: Readonly<Config>, say: (line: string) => void = () => undefined): Promise<DemoRun> {
   const run = randomBytes(4).toString('hex');
   const started = Date.now();
   const config = parseConfig({
@@ -64,7 +88,9 @@ export async function demoCommand(base: Readonly<Config>): Promise<number> {
         samples: [`demo-${run}.samples`],
         windows: `demo-${run}.windows`,
         alerts: `demo-${run}.alerts`,
+        incidents: `demo-${run}.incidents`,
         dlq: `demo-${run}.dlq`,
+        changelog: `demo-${run}.state-changelog`,
       },
       groups: { ingest: `meshwatch-demo-${run}-ingest`, detect: `meshwatch-demo-${run}-detect` },
       partitions: 3,
@@ -75,15 +101,13 @@ export async function demoCommand(base: Readonly<Config>): Promise<number> {
     detection: { ...structuredClone(base.detection), warmupWindows: 30 },
   });
   const t = config.kafka.topics;
-  const say = (s: string): void => void process.stdout.write(s + '\n');
-  say(`meshwatch demo ${run}: ${DEMO_SERVICES.length} services in namespace '${NAMESPACE}', window ${WINDOW_MS / 1000} s of event time`);
-  say(`  injecting after ${WARM_WINDOWS} windows of warm-up: ${DEMO_INJECTIONS.map(describe).join('; ')}`);
+  const topics = [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.incidents, t.dlq, t.changelog];
 
   await probeDependencies(config);
   const kafka = kafkaOf(config, '-demo', true);
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.dlq], 3, 1);
+  await ensureTopics(admin, topics, 3, 1);
 
   const alerts: Alert[] = [];
   const seen = new Set<string>();
@@ -107,12 +131,26 @@ export async function demoCommand(base: Readonly<Config>): Promise<number> {
   });
 
   const running = await startMeshwatch(config, { quietClient: true });
+  let http: HttpServer | undefined;
+  if (config.http.enabled) {
+    http = await startHttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      token: config.http.token,
+      query: running.query,
+      metrics: (_req, res) => void res.writeHead(404, { 'content-type': 'text/plain' }).end('the demo exports no metrics\n'),
+      readiness: [],
+    }).catch((e: unknown) => {
+      say(`  no page: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    });
+  }
   const producer = kafka.producer();
   await producer.connect();
   const mesh = new SyntheticMesh(WINDOW_MS, DEMO_INJECTIONS);
   const baseMs = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - TOTAL_WINDOWS * WINDOW_MS;
-  let messages = 0;
-  const produce = async (): Promise<void> => {
+  const produce = async (): Promise<number> => {
+    let messages = 0;
     for (let i = 0; i < TOTAL_WINDOWS; i++) {
       const w = mesh.window(baseMs, i);
       await producer.sendBatch({
@@ -125,24 +163,42 @@ export async function demoCommand(base: Readonly<Config>): Promise<number> {
       if (i === WARM_WINDOWS) say(`  … ${messages} messages of warm-up produced; anomalies start now`);
       await sleep(WALL_MS_PER_WINDOW);
     }
+    return messages;
   };
-  await produce();
-  say(`  all ${messages} messages produced in ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for alerts`);
-  const timedOut = await Promise.race([done.then(() => false), sleep(TIMEOUT_MS).then(() => true)]);
-  await sleep(4000); // let resolutions and any stray alert arrive
+  const produced = produce();
+  const caught = produced.then(() => Promise.race([done.then(() => true), sleep(TIMEOUT_MS).then(() => false)]));
 
-  await producer.disconnect();
-  await consumer.disconnect();
-  await running.stop();
-  const counters = running.counters.snapshot();
-  await admin
-    .deleteTopics({ topics: [...t.envoy, ...t.cadvisor, ...t.samples, t.windows, t.alerts, t.dlq, t.changelog] })
-    .catch(() => undefined);
-  await admin.disconnect();
-  const store = new RedisStateStore(redisStoreOptionsOf(config));
-  await store.connect();
-  await store.clear(config.redis.keyPrefix);
-  await store.close();
+  const stop = async (): Promise<Record<string, number>> => {
+    await produced.catch(() => undefined);
+    await producer.disconnect();
+    await consumer.disconnect();
+    await http?.close();
+    await running.stop();
+    const counters = running.counters.snapshot();
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+    const store = new RedisStateStore(redisStoreOptionsOf(config));
+    await store.connect();
+    await store.clear(config.redis.keyPrefix);
+    await store.close();
+    return counters;
+  };
+  return { run, config, ...(http ? { http } : {}), alerts, seen, produced, caught, stop };
+}
+
+export async function demoCommand(base: Readonly<Config>): Promise<number> {
+  const started = Date.now();
+  const say = (s: string): void => void process.stdout.write(s + '\n');
+  say(`meshwatch demo: ${DEMO_SERVICES.length} services in namespace '${NAMESPACE}', window ${WINDOW_MS / 1000} s of event time`);
+  say(`  injecting after ${WARM_WINDOWS} windows of warm-up: ${DEMO_INJECTIONS.map(describe).join('; ')}`);
+  const demo = await startDemo(base, say);
+  if (demo.http) say(`  watch it on the page: ${demo.http.url}/ (run ${demo.run})`);
+  const messages = await demo.produced;
+  say(`  all ${messages} messages produced in ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for alerts`);
+  const timedOut = !(await demo.caught);
+  await sleep(4000); // let resolutions and any stray alert arrive
+  const counters = await demo.stop();
+  const { alerts, seen } = demo;
 
   const untouched = alerts.filter((a) => a.status === 'firing' && !TOUCHED.has(a.service.name));
   say('');

@@ -254,7 +254,7 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** The HTTP server of `meshwatch run` (src/http): probes, /metrics and the read-only API. */
+    /** The HTTP server of `meshwatch run` and `meshwatch demo` (src/http): probes, /metrics, the read-only API and the page. */
     http: z
       .object({
         enabled: z.boolean().default(true),
@@ -264,6 +264,8 @@ export const ConfigSchema = z
         port: z.number().int().min(0).max(65_535).default(9464),
         /** Bearer token the API (not the probes, not /metrics) requires; never logged. */
         token: z.string().min(16, 'at least 16 characters').optional(),
+        /** Recent windows per service a stage-2 process keeps in memory for the page and `/series` (0: none). */
+        recentWindows: z.number().int().min(0).max(1440).default(60),
       })
       .strict()
       .prefault({}),

@@ -1,22 +1,31 @@
 /**
- * meshwatch's HTTP server (Node's `http`, no framework: six read-only routes do not earn one).
+ * meshwatch's HTTP server (Node's `http`, no framework: a dozen read-only routes do not earn one).
  *
- *   GET /healthz                 alive: 200 while the process runs
- *   GET /readyz                  ready: 200 when every readiness check passes, else 503 with each result
- *   GET /metrics                 Prometheus text (src/telemetry/sdk.ts)
- *   GET /api/v1/services         services held by stage 2, a page at a time (?after=KEY&limit=N)
- *   GET /api/v1/services/KEY     one service: each metric's last value and expected band, open episodes
+ *   GET /healthz                        alive: 200 while the process runs
+ *   GET /readyz                         ready: 200 when every readiness check passes, else 503 with each result
+ *   GET /metrics                        Prometheus text (src/telemetry/sdk.ts)
+ *   GET /                               the page (page.ts: ui/index.html, /ui/app.js, /ui/style.css)
+ *   GET /api/v1/services                services held by stage 2, a page at a time (?after=KEY&limit=N)
+ *   GET /api/v1/services/KEY            one service: each metric's last value and expected band, open episodes
+ *   GET /api/v1/services/KEY/series     its recent windows per metric, each with the band it was judged against
+ *   GET /api/v1/services/KEY/peers      its peers, new ones marked
+ *   GET /api/v1/services/KEY/profile    its learned profile and recommendation
+ *   GET /api/v1/alerts                  recent alerts, newest first (?service=KEY&limit=N)
  *
  * Binds to loopback unless configured otherwise. With a token configured, everything but the
- * probes and /metrics needs `Authorization: Bearer <token>` (compared in constant time). Only
- * GET and HEAD; request URLs are bounded (MAX_URL_CHARS); answers are JSON, bounded by the
- * state query's page limit. A failing read answers 503 with the MW code, never a stack trace.
+ * probes, /metrics and the page's static files (which hold no data) needs `Authorization:
+ * Bearer <token>` (compared in constant time). Only GET and HEAD; request URLs are bounded
+ * (MAX_URL_CHARS); answers are JSON, bounded by the state query's page limit. A failing read
+ * answers 503 with the MW code, never a stack trace.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { MeshwatchError } from '../errors.js';
 import { type StateQuery } from '../runtime/ports.js';
+import { serveApi } from './api.js';
+import { type PageFiles, loadPage, servePage } from './page.js';
+import { send } from './respond.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -33,6 +42,8 @@ export interface HttpServerOptions {
   metrics: (req: IncomingMessage, res: ServerResponse) => void;
   /** Longest a readiness check may take before it counts as failed. */
   checkTimeoutMs?: number;
+  /** The page's files (default: the package's ui/ folder, page.ts). */
+  page?: PageFiles;
 }
 
 export interface HttpServer {
@@ -44,12 +55,6 @@ export interface HttpServer {
 export const MAX_URL_CHARS = 4096;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(text);
-}
 
 async function timed<T>(p: Promise<T> | T, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -65,6 +70,7 @@ async function timed<T>(p: Promise<T> | T, ms: number, what: string): Promise<T>
 
 export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer> {
   const checkTimeoutMs = o.checkTimeoutMs ?? 2000;
+  const page = o.page ?? loadPage();
   const tokenDigest = o.token ? digest(o.token) : undefined;
   const authorized = (req: IncomingMessage): boolean => {
     if (!tokenDigest) return true;
@@ -99,27 +105,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
       send(res, 404, { error: 'MW_HTTP_REQUEST', reason: 'this process runs no stage 2 (role ingest or a sink)' });
       return;
     }
-    const path = url.pathname;
-    if (path === '/api/v1/services') {
-      const limitText = url.searchParams.get('limit');
-      const limit = limitText === null ? undefined : Number(limitText);
-      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
-        send(res, 400, { error: 'MW_HTTP_REQUEST', reason: 'limit must be a non-negative integer' });
-        return;
-      }
-      const after = url.searchParams.get('after') ?? undefined;
-      const services = await o.query.services({ ...(after !== undefined ? { after } : {}), ...(limit !== undefined ? { limit } : {}) });
-      send(res, 200, { services });
-      return;
-    }
-    if (path.startsWith('/api/v1/services/')) {
-      const key = decodeURIComponent(path.slice('/api/v1/services/'.length));
-      const view = await o.query.service(key);
-      if (!view) send(res, 404, { error: 'MW_HTTP_REQUEST', reason: 'no such service' });
-      else send(res, 200, view);
-      return;
-    }
-    send(res, 404, { error: 'MW_HTTP_REQUEST', reason: 'no such route' });
+    await serveApi(o.query, req, res, url);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -152,6 +138,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer>
         o.metrics(req, res);
         return;
     }
+    if (servePage(page, url.pathname, res)) return;
     if (url.pathname.startsWith('/api/')) {
       await api(req, res, url);
       return;

@@ -35,12 +35,16 @@ import { SIEM_FORMATS, startSiemWorker } from './sink-siem.js';
 import { startSplunkWorker } from './sink-splunk.js';
 import { buildSink, enabledSinks, startSinkWorker } from './sinks.js';
 import { EngineStateQuery } from './state-query.js';
+import { RecentAlerts, RecentWindows } from './recent.js';
 import { RedisConnection } from '../stores/redis/connection.js';
 import { RedisProfileStore } from '../stores/redis/profiles.js';
 import { type ProfilesRunning, startProfiles } from './profiles.js';
 import { KafkaChangelogReader, prepareChangelogTopic } from '../sources/kafka/changelog.js';
 import { RedisRestoreTarget } from '../stores/redis/restore.js';
 import { withChangelog } from './changelog.js';
+
+/** Alerts a stage-2 process remembers for the API and the page. */
+const RECENT_ALERTS = 1000;
 
 export interface Running {
   counters: Counters;
@@ -175,15 +179,24 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       });
       const loop = new ConsumeLoop({ stage: 'detect', source, sink: producer, dlqTopic: t.dlq, onReject: 'dlq', counters });
       const sink = opts.alertSink ?? new KafkaAlertSink(producer, t.alerts);
+      const viewParams = { detection: engineParamsOf(config).detection, windowMs: config.window.ms };
+      const recent = {
+        windows: new RecentWindows(config.http.recentWindows, config.bounds.maxServices, viewParams),
+        alerts: new RecentAlerts(RECENT_ALERTS),
+      };
       const detect = new DetectWorker(loop, sink, store, config, counters, topics.rawPartitions, onFatal, {
-        ...(opts.onAlert ? { onAlert: opts.onAlert } : {}),
+        onAlert: (a) => {
+          recent.alerts.add(a);
+          opts.onAlert?.(a);
+        },
+        onWindows: (states) => recent.windows.record(states),
         onWarning: warn,
         profiles: running.lookup,
         incidents: { sink: new KafkaIncidentSink(producer, t.incidents), ledger },
       });
       await detect.start();
       stoppers.unshift(() => detect.stop());
-      query = new EngineStateQuery(detect, store, { detection: engineParamsOf(config).detection, windowMs: config.window.ms });
+      query = new EngineStateQuery(detect, store, viewParams, recent);
     }
     if (config.role === 'all' || config.role === 'ingest') {
       const producer = await producerFor('ingest');

@@ -59,6 +59,8 @@ export interface DetectWorkerOptions {
   onWarning?: (message: string) => void;
   /** The declared profiles in force (runtime/profiles.ts); none when absent. */
   profiles?: ProfileLookup;
+  /** Called with the state after each window closed, once the batch's effects are durable (the page's recent windows). */
+  onWindows?: (states: readonly ServiceState[]) => void;
   /** Where service and storm incidents go, and the storm guard's shared ledger (default: incidents not published). */
   incidents?: { sink: IncidentSink; ledger: StormLedger };
 }
@@ -317,6 +319,7 @@ export class DetectWorker {
     }
     await this.publishIncidents(step);
     await this.store.save(step.dirty);
+    if (step.states.length) this.opts.onWindows?.(step.states);
   }
 
   /** One line at most once a minute when windows closed early or partials came late (also counted; see the data_loss alert). */

@@ -17,8 +17,8 @@
  * - StormLedger: the storm guard's view shared by every detect instance.
  * - StateStore: src/stores/types.ts.
  * - StateQuery: a read-only view of stage 2's state (services, each metric's last value and
- *   the band its next window is judged against, open alert episodes: core/pipeline/service-view.ts),
- *   for an API or page; never mutates. Implemented over the detect worker's engines and the
+ *   the band its next window is judged against, open alert episodes: core/pipeline/service-view.ts;
+ *   recent windows, peers and alerts: runtime/recent.ts), for an API or page; never mutates. Implemented over the detect worker's engines and the
  *   store by src/runtime/state-query.ts.
  */
 import { type Alert } from '../core/alert/schema.js';
@@ -28,10 +28,12 @@ import { type ServiceId } from '../core/model.js';
 import { type ServiceView } from '../core/pipeline/service-view.js';
 import { type ProfileView } from '../core/profile/view.js';
 import { type MeshwatchError } from '../errors.js';
+import { type AlertSummary, type ServiceSeries } from './recent.js';
 
 export type { StateStore } from '../stores/types.js';
 export type { MetricView, ServiceView } from '../core/pipeline/service-view.js';
 export type { ProfileView } from '../core/profile/view.js';
+export type { AlertSummary, ServiceSeries, SeriesPoint } from './recent.js';
 
 /** `retryAfterMs`: how long the service asked to wait before the next attempt (HTTP Retry-After). */
 export type Delivery = { ok: true } | { ok: false; retriable: boolean; error: MeshwatchError; retryAfterMs?: number };
@@ -73,6 +75,22 @@ export interface StateQuery {
   service(key: string): Promise<ServiceView | undefined>;
   /** One service's learned profile and its recommendation (core/profile/recommend.ts); undefined when none is learned. */
   profile(key: string): Promise<ProfileView | undefined>;
+  /** One service's recent windows per metric with the band each was judged against (runtime/recent.ts); undefined when none were kept. */
+  series(key: string): Promise<ServiceSeries | undefined>;
+  /** One service's peers, new ones marked; undefined when nothing is known of it. */
+  peers(key: string): Promise<PeerView[] | undefined>;
+  /** Recent alerts this process delivered, newest first, `service`'s only when given (the implementation caps `limit`). */
+  alerts(opts?: { service?: string; limit?: number }): Promise<AlertSummary[]>;
+}
+
+/** A peer of a service: `new` while a new_peer episode for it is open or one of the recent alerts fired for it. */
+export interface PeerView {
+  peer: string;
+  direction: 'inbound' | 'outbound';
+  firstSeen: number;
+  lastSeen: number;
+  requests: number;
+  new: boolean;
 }
 
 export interface SourceRecord {

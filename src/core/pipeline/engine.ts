@@ -79,6 +79,8 @@ export interface AdvanceResult {
   incidents: Incident[];
   /** Each window closed: (service key, window start), in close order (the storm guard's denominator). */
   closed: [string, number][];
+  /** The service's state right after each of those windows closed, parallel to `closed` (the page's recent windows). */
+  states: ServiceState[];
   /** States changed by this call (to persist). */
   dirty: ServiceState[];
 }
@@ -297,6 +299,7 @@ export class DetectEngine {
     const alerts: Alert[] = [];
     const incidents: Incident[] = [];
     const closed: [string, number][] = [];
+    const states: ServiceState[] = [];
     const dirty: ServiceState[] = [];
     for (const held of this.services.values()) {
       if (held.pending.size === 0) continue;
@@ -312,6 +315,7 @@ export class DetectEngine {
         alerts.push(...out.alerts);
         if (out.incident) incidents.push(out.incident);
         closed.push([serviceKey(held.state.service), start]);
+        states.push(held.state);
         this.stats.windows_closed++;
         this.stats.overflow += out.overflow + p.overflow;
         for (const [s, n] of Object.entries(out.verdicts) as [VerdictStatus, number][]) {
@@ -323,7 +327,7 @@ export class DetectEngine {
     }
     alerts.push(...this.admission.poll());
     this.stats.alerts += alerts.length;
-    return { alerts, incidents, closed, dirty };
+    return { alerts, incidents, closed, states, dirty };
   }
 
   /** Names what closeServiceWindow refused (peers and metrics past their bounds) to the admission. O(edges + gauges) of one partial. */

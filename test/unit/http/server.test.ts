@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpServer, MAX_URL_CHARS, startHttpServer } from '../../../src/http/server.js';
 import { MeshwatchError } from '../../../src/errors.js';
-import { type ServiceView, type StateQuery } from '../../../src/runtime/ports.js';
+import { type AlertSummary, type ServiceView, type StateQuery } from '../../../src/runtime/ports.js';
 
 const TOKEN = 'sixteen-chars-or-more';
 let ready: true | string = true;
@@ -18,6 +18,18 @@ const views: ServiceView[] = ['a', 'b', 'c'].map((name) => ({
   metrics: [{ metric: 'requests_per_s', value: 1, expected: { value: 1, lower: 0.5, upper: 1.5 } }],
   openEpisodes: [],
 }));
+const ALERT: AlertSummary = {
+  id: 'a1',
+  service: 'shop/a',
+  kind: 'spike',
+  status: 'firing',
+  severity: 'warning',
+  metric: 'requests_per_s',
+  peer: null,
+  windowStart: '1970-01-01T00:00:00.000Z',
+  startsAt: '1970-01-01T00:00:00.000Z',
+  summary: 'shop/a requests_per_s above its band',
+};
 const query: StateQuery = {
   services: (page = {}) =>
     Promise.resolve(
@@ -31,6 +43,23 @@ const query: StateQuery = {
     return Promise.resolve(views.find((v) => `shop/${v.service.name}` === key));
   },
   profile: () => Promise.resolve(undefined),
+  series: (key) =>
+    Promise.resolve(
+      key === 'shop/a'
+        ? {
+            service: { namespace: 'shop', name: 'a' },
+            windowMs: 10_000,
+            metrics: [{ metric: 'requests_per_s', points: [{ start: 0, value: 1, expected: { value: 1, lower: 0.5, upper: 1.5 } }] }],
+          }
+        : undefined,
+    ),
+  peers: (key) =>
+    Promise.resolve(
+      key === 'shop/a'
+        ? [{ peer: 'shop/b', direction: 'outbound' as const, firstSeen: 0, lastSeen: 0, requests: 3, new: true }]
+        : undefined,
+    ),
+  alerts: (opts = {}) => Promise.resolve(opts.service === 'shop/none' ? [] : [ALERT].slice(0, opts.limit ?? 100)),
 };
 
 let server: HttpServer;
@@ -67,12 +96,48 @@ describe('HTTP server', () => {
     ['/api/v1/services?limit=-1', auth, 400],
     ['/api/v1/services?limit=1.5', auth, 400],
     ['/api/v1/services/%E0%A4%A', auth, 400],
+    ['/api/v1/services/shop%2Fa/series', auth, 200],
+    ['/api/v1/services/shop%2Fa/series', {}, 401],
+    ['/api/v1/services/shop%2Fz/series', auth, 404],
+    ['/api/v1/services/shop%2Fa/peers', auth, 200],
+    ['/api/v1/services/shop%2Fz/peers', auth, 404],
+    ['/api/v1/alerts', auth, 200],
+    ['/api/v1/alerts', {}, 401],
+    ['/api/v1/alerts?limit=x', auth, 400],
+    ['/', {}, 200],
+    ['/ui/app.js', {}, 200],
+    ['/ui/style.css', {}, 200],
+    ['/favicon.ico', {}, 204],
+    ['/ui/../package.json', {}, 404],
+    ['/ui/%2e%2e/package.json', {}, 404],
     ['/api/v2/anything', auth, 404],
     ['/nowhere', {}, 404],
   ] as [string, Record<string, string>, number][])('GET %s %o → %i', async (path, headers, status) => {
     const r = await get(path, headers);
     expect(r.status).toBe(status);
     if (status >= 400) expect(((await r.json()) as { error: string }).error).toMatch(/^MW_/);
+  });
+
+  it("answers a service's recent windows, its peers and the recent alerts", async () => {
+    const series = (await (await get('/api/v1/services/shop%2Fa/series', auth)).json()) as { metrics: { points: unknown[] }[] };
+    expect(series.metrics[0]?.points).toEqual([{ start: 0, value: 1, expected: { value: 1, lower: 0.5, upper: 1.5 } }]);
+    const peers = (await (await get('/api/v1/services/shop%2Fa/peers', auth)).json()) as { peers: { peer: string; new: boolean }[] };
+    expect(peers.peers).toMatchObject([{ peer: 'shop/b', new: true }]);
+    expect(await (await get('/api/v1/alerts?service=shop%2Fnone', auth)).json()).toEqual({ alerts: [] });
+    expect(await (await get('/api/v1/alerts?limit=0', auth)).json()).toEqual({ alerts: [] });
+    expect(await (await get('/api/v1/alerts', auth)).json()).toEqual({ alerts: [ALERT] });
+  });
+
+  it('serves the page under its Content-Security-Policy, with no inline script', async () => {
+    const r = await get('/');
+    expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(r.headers.get('content-security-policy')).toMatch(/default-src 'none'.*script-src 'self'/);
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await r.text();
+    expect(html).toContain('<script type="module" src="/ui/app.js"></script>');
+    expect(html).not.toMatch(/<script>|\son[a-z]+=/i);
+    expect((await get('/ui/app.js')).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await (await get('/ui/app.js')).text()).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
   });
 
   it('refuses a URL longer than its bound', async () => {
@@ -86,8 +151,9 @@ describe('HTTP server', () => {
   });
 
   it('pages services after a key, within the limit', async () => {
-    const body = (await (await get('/api/v1/services?after=shop/a&limit=1', auth)).json()) as { services: unknown[] };
+    const body = (await (await get('/api/v1/services?after=shop/a&limit=1', auth)).json()) as { services: unknown[]; keys: string[] };
     expect(body.services).toEqual([{ namespace: 'shop', name: 'b' }]);
+    expect(body.keys).toEqual(['shop/b']);
   });
 
   it('a failing read answers 503 with its MW code, no stack', async () => {

@@ -113,7 +113,7 @@ describe('watermark', () => {
   it('does not move on advance() without new data', () => {
     const engine = new DetectEngine(PARAMS);
     feed(engine, partials[0]!);
-    for (let k = 0; k < 5; k++) expect(engine.advance()).toEqual({ alerts: [], incidents: [], closed: [], dirty: [] });
+    for (let k = 0; k < 5; k++) expect(engine.advance()).toEqual({ alerts: [], incidents: [], closed: [], states: [], dirty: [] });
     expect(engine.isPending(serviceKey(SVC), windowAt(0))).toBe(true);
   });
 });
@@ -129,7 +129,7 @@ describe('late partials', () => {
     expect(feed(engine, lateCopy)).toBe('late');
     expect(engine.stats.late_dropped).toBe(1);
     expect(engine.isPending(serviceKey(SVC), windowAt(4))).toBe(false);
-    expect(engine.flush()).toEqual({ alerts: [], incidents: [], closed: [], dirty: [] });
+    expect(engine.flush()).toEqual({ alerts: [], incidents: [], closed: [], states: [], dirty: [] });
     expect(engine.stats.windows_closed).toBe(10);
   });
 
