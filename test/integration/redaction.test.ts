@@ -50,14 +50,20 @@ function expectNoSecret(where: string, text: string): void {
 const redisUrl = (port: number): string => `redis://:${encodeURIComponent(REDIS_PASSWORD)}@127.0.0.1:${port}/0`;
 
 /** A config file holding every secret: the Redis URL, PagerDuty's key, and SASL when the schema has it. */
-function configFile(run: string, redisPort: number, pagerdutyUrl: string, extra: Record<string, unknown> = {}): string {
+function configFile(
+  run: string,
+  redisPort: number,
+  pagerdutyUrl: string,
+  extra: Record<string, unknown> = {},
+  pagerduty: Record<string, unknown> = { routingKey: ROUTING_KEY },
+): string {
   const base = testConfig(run, { kafka: { groups: { sinks: `${run}-sinks` } }, redis: { connectTimeoutMs: 3000 } });
   const config = {
     ...base,
     ...extra,
     kafka: { ...base.kafka, ...(extra.kafka as object | undefined) },
     redis: { ...base.redis, url: redisUrl(redisPort), connectTimeoutMs: 3000 },
-    sinks: { pagerduty: { enabled: true, url: pagerdutyUrl, routingKey: ROUTING_KEY } },
+    sinks: { pagerduty: { enabled: true, url: pagerdutyUrl, ...pagerduty } },
   };
   const dir = mkdtempSync(join(tmpdir(), 'mw-redact-'));
   cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
@@ -175,9 +181,18 @@ describe('secrets are never printed', { timeout: 240_000 }, () => {
       expectNoSecret(path, await res.text());
     }
 
-    // The sink's refusal path: the endpoint echoes the event (routing key included) in its answer.
-    for (const format of ['text', 'json']) {
-      const r = await runCli(['sinks', 'test', '--sink', 'pagerduty', '--config', file, '--log-format', format, '--log-level', 'debug']);
+    // The sink's refusal path: the endpoint echoes the event (routing key included) in its answer;
+    // the key given in the configuration, then read from a file (a mounted secret).
+    const keyDir = mkdtempSync(join(tmpdir(), 'mw-redact-key-'));
+    cleanups.push(() => Promise.resolve(rmSync(keyDir, { recursive: true, force: true })));
+    writeFileSync(join(keyDir, 'routing-key'), `${ROUTING_KEY}\n`);
+    const fromFile = configFile(run, port, pagerduty.url, {}, { routingKeyFile: join(keyDir, 'routing-key') });
+    for (const [format, f] of [
+      ['text', file],
+      ['json', file],
+      ['json', fromFile],
+    ] as const) {
+      const r = await runCli(['sinks', 'test', '--sink', 'pagerduty', '--config', f, '--log-format', format, '--log-level', 'debug']);
       expect(r.code).not.toBe(0);
       expect(pagerduty.requests.some((b) => b.includes(ROUTING_KEY))).toBe(true);
       expectNoSecret(`sinks test against an echoing endpoint (${format})`, r.stdout + r.stderr);
