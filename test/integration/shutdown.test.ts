@@ -115,6 +115,7 @@ describe('SIGTERM during steady load', { timeout: 900_000 }, () => {
     expect(code, first.stderr().slice(-3000)).toBe(0);
     expect(exitMs).toBeLessThan(EXIT_BOUND_MS);
     const drained = closedWindows(first.stderr());
+    const heldAtStop = /observations held/.test(first.stderr()) ? 1 : 0;
 
     const second = instance(configFile);
     await second.waitForStderr('"msg":"running', 120_000);
@@ -140,6 +141,7 @@ describe('SIGTERM during steady load', { timeout: 900_000 }, () => {
       windows_closed_at_signal: closedAtSignal,
       windows_closed_by_first: drained.length,
       exit_ms: exitMs,
+      held_at_stop: heldAtStop,
       windows_expected: wanted.size,
       windows_closed: closed.length,
       repeated: repeated.length,
@@ -149,6 +151,8 @@ describe('SIGTERM during steady load', { timeout: 900_000 }, () => {
       alerts_lost: c.lost.length,
       alerts_duplicated: c.duplicated.length,
     });
+    if (c.extra.length || c.lost.length)
+      process.stdout.write(`[faults] alerts extra: ${c.extra.slice(0, 60).join('\n')}\nlost: ${c.lost.join('\n')}\n`);
     expect({ repeated, lost: lost.slice(0, 20), extra }).toEqual({ repeated: [], lost: [], extra: [] });
     expect(closed.length).toBe(wanted.size);
     expectSameAlerts(c);
