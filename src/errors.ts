@@ -39,6 +39,10 @@ export const ErrorCodes = {
   MW_HTTP_INTERNAL: { retriable: false, summary: 'the HTTP server failed on a request (a meshwatch bug)' },
   MW_DECODE_TEXT_MISMATCH: { retriable: false, summary: 'a text access-log line does not match the configured log format' },
   MW_WINDOW_CLOSED_EARLY: { retriable: false, summary: 'a window closed before every source passed it (too many open windows)' },
+  MW_SHUTDOWN_TIMEOUT: {
+    retriable: false,
+    summary: 'a graceful shutdown did not finish within shutdownTimeoutMs, or a second signal cut it short',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -22,6 +22,7 @@ const OPTIONS = {
   'redis-url': { type: 'string' },
   'window-ms': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -39,7 +40,8 @@ export function parseFlags(argv: string[], extra: Record<string, { type: 'string
   if (typeof values.brokers === 'string') overrides['kafka.brokers'] = values.brokers.split(',');
   if (typeof values['redis-url'] === 'string') overrides['redis.url'] = values['redis-url'];
   if (typeof values['window-ms'] === 'string') overrides['window.ms'] = jsonOrText(values['window-ms']);
-  if (typeof values['log-level'] === 'string') overrides.logLevel = values['log-level'];
+  if (typeof values['log-level'] === 'string') overrides['log.level'] = values['log-level'];
+  if (typeof values['log-format'] === 'string') overrides['log.format'] = values['log-format'];
   for (const kv of (values.set as string[] | undefined) ?? []) {
     const i = kv.indexOf('=');
     if (i <= 0) throw new MeshwatchError('MW_USAGE', `--set expects path=value, got '${kv}'`);
@@ -53,6 +55,16 @@ export function parseFlags(argv: string[], extra: Record<string, { type: 'string
 /** Whether the command line asks for debug output (`--log-level debug`), read without failing on anything else. */
 export function debugFlag(argv: readonly string[]): boolean {
   return argv.some((a, i) => a === '--log-level=debug' || (a === '--log-level' && argv[i + 1] === 'debug'));
+}
+
+/** A flag's value (`--name value` or `--name=value`), read without failing on anything else; undefined when absent. */
+export function flagValue(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === name) return argv[i + 1];
+    if (a.startsWith(`${name}=`)) return a.slice(name.length + 1);
+  }
+  return undefined;
 }
 
 /** node:util's parse errors, in one line: `unknown option '--bogus'`, `option '--redis-url <value>' needs a value`. */

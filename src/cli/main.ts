@@ -9,10 +9,11 @@
  * start-up or for longer than its outage bound.
  */
 import { readFileSync } from 'node:fs';
-import { debugFromEnv, loadConfig } from '../config/load.js';
-import { redactConfig, redactText } from '../config/redact.js';
+import { debugFromEnv, loadConfig, logFromEnv } from '../config/load.js';
+import { configSecrets, redactConfig } from '../config/redact.js';
 import { type ErrorCode, MeshwatchError } from '../errors.js';
-import { debugFlag, parseFlags } from './args.js';
+import { configureLog, isLogFormat, isLogLevel, log } from '../log.js';
+import { debugFlag, flagValue, parseFlags } from './args.js';
 import { demoCommand } from './demo.js';
 import { profilesDeclareCommand, profilesRemoveCommand } from './profiles-declare.js';
 import { PROFILE_FLAGS, profilesCommand } from './profiles.js';
@@ -45,7 +46,8 @@ options:
   --set path=value       override one config field, e.g. --set detection.threshold=5
   --brokers h:p[,h:p]    Kafka brokers            --redis-url URL   Redis URL
   --window-ms N          window length            --role ROLE       process role
-  --log-level debug      client libraries' logs and stack traces on stderr
+  --log-level LEVEL      error|warn|info|debug (debug: client libraries' lines, stack traces)
+  --log-format FORMAT    text|json (json: one object per line on stderr)
   -V, --version          print the version        -h, --help        this text
 `;
 
@@ -69,6 +71,10 @@ let debug = false;
 
 async function main(argv: string[]): Promise<number> {
   debug = debugFromEnv() || debugFlag(argv);
+  // Until the configuration is read (its errors are logged too): the format and level the flags or environment ask for.
+  const env = logFromEnv();
+  const early = { format: flagValue(argv, '--log-format') ?? env.format, level: flagValue(argv, '--log-level') ?? env.level };
+  configureLog({ format: isLogFormat(early.format) ? early.format : 'text', level: isLogLevel(early.level) ? early.level : 'info' });
   const [command, ...rest] = argv;
   if (command === '-V' || command === '--version' || command === 'version') {
     process.stdout.write(`${version()}\n`);
@@ -94,11 +100,12 @@ async function main(argv: string[]): Promise<number> {
   if (!['run', 'replay', 'demo', 'config', 'profiles', 'sinks', 'state'].includes(command))
     throw new MeshwatchError('MW_USAGE', `unknown command '${command}'`);
   const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), overrides: flags.overrides as never });
-  debug ||= config.logLevel === 'debug';
+  debug ||= config.log.level === 'debug';
+  configureLog({ level: config.log.level, format: config.log.format }).addSecrets(configSecrets(config));
   switch (command) {
     case 'config': {
       if (flags.positionals[0] !== 'check') throw new MeshwatchError('MW_USAGE', "config: the subcommand is 'check'");
-      process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
+      process.stdout.write(log().scrub(`${JSON.stringify(redactConfig(config), null, 2)}\n`));
       return 0;
     }
     case 'run':
@@ -123,17 +130,24 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** One line (or, with debug, the stack) for a failure; secrets in URLs redacted. */
+/** One line (or, with debug, the stack) for a failure; secrets redacted (the log's scrub). */
 function describe(e: unknown): string {
   if (e instanceof MeshwatchError) {
     const line = `meshwatch: ${e.code}: ${e.message}\n`;
     const more = debug && e.cause instanceof Error && e.cause.stack ? `caused by: ${e.cause.stack}\n` : '';
     const usage = e.code === 'MW_USAGE' ? `\n${USAGE}` : '';
-    return redactText(line + more + usage);
+    return log().scrub(line + more + usage);
   }
-  if (debug && e instanceof Error && e.stack) return redactText(`meshwatch: unexpected error: ${e.stack}\n`);
+  if (debug && e instanceof Error && e.stack) return log().scrub(`meshwatch: unexpected error: ${e.stack}\n`);
   const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return redactText(`meshwatch: unexpected error: ${what.split('\n')[0]} (--log-level debug shows where)\n`);
+  return log().scrub(`meshwatch: unexpected error: ${what.split('\n')[0]} (--log-level debug shows where)\n`);
+}
+
+/** The failure as one JSON log event (format json): its code, message and, with debug, the stack. */
+function logFailure(e: unknown): void {
+  const stack = debug && e instanceof Error ? ((e.cause instanceof Error ? e.cause.stack : undefined) ?? e.stack) : undefined;
+  if (e instanceof MeshwatchError) log().error(`${e.code}: ${e.message}`, stack ? { stack } : {});
+  else log().error(`unexpected error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, stack ? { stack } : {});
 }
 
 /** Exits once the stream has drained: client libraries may keep sockets and timers alive after a command is done. */
@@ -145,7 +159,8 @@ function exitAfter(stream: NodeJS.WriteStream, code: number): void {
 main(process.argv.slice(2)).then(
   (code) => exitAfter(process.stdout, code),
   (e: unknown) => {
-    process.stderr.write(describe(e));
+    if (log().format === 'json') logFailure(e);
+    else process.stderr.write(describe(e));
     exitAfter(process.stderr, e instanceof MeshwatchError ? (EXIT_CODES[e.code] ?? 1) : 1);
   },
 );

@@ -6,6 +6,13 @@
  * (`kafka.maxOutageMs`, `redis.maxOutageMs`) ends the run with that MeshwatchError, which
  * main prints as one line and turns into exit code 3. So does a worker that stops for good
  * (its consumer hit an error it will not retry: `Running.fatal`), never an idle process.
+ *
+ * Shutdown (SIGTERM, SIGINT): the HTTP server reports not ready, every worker stops fetching,
+ * finishes the batch in hand, saves its state and commits, then the clients close; exit 0. The
+ * drain may take `shutdownTimeoutMs`; past that, or on a second signal, the process exits 1
+ * with MW_SHUTDOWN_TIMEOUT (what was not committed is read again by the next instance).
+ *
+ * Every line goes through meshwatch's log (src/log.ts): text or JSON, levelled, secrets scrubbed.
  */
 import { readFileSync } from 'node:fs';
 import { type Config } from '../config/schema.js';
@@ -17,13 +24,14 @@ import { brokersOf } from '../sources/kafka/probe.js';
 import { formatMs } from '../stores/redis/connection.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
 import { startTelemetry } from '../telemetry/sdk.js';
+import { log } from '../log.js';
 import { progressLine, totalsOf } from './progress.js';
 
 /** How long a shutdown after a fatal outage may take before the process exits anyway. */
 const FATAL_STOP_MS = 5000;
 
 export async function runCommand(config: Readonly<Config>): Promise<number> {
-  const say = (s: string): void => void process.stderr.write(`meshwatch: ${s}\n`);
+  const logger = log();
   await probeDependencies(config);
 
   let running: Running | undefined;
@@ -41,11 +49,16 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
     if (e.type === 'lost') {
       count(codeOf(e.dependency), e.dependency);
       const boundMs = e.dependency === 'kafka' ? config.kafka.maxOutageMs : config.redis.maxOutageMs;
-      say(
+      logger.error(
         `${codeOf(e.dependency)}: ${e.dependency} at ${addressOf(e.dependency)} lost (${e.cause}); retrying for up to ${formatMs(boundMs)}`,
+        { dependency: e.dependency, address: addressOf(e.dependency), cause: e.cause, retryForMs: boundMs },
       );
     } else {
-      say(`${e.dependency} at ${addressOf(e.dependency)} answers again after ${formatMs(e.downMs)}`);
+      logger.info(`${e.dependency} at ${addressOf(e.dependency)} answers again after ${formatMs(e.downMs)}`, {
+        dependency: e.dependency,
+        address: addressOf(e.dependency),
+        downMs: e.downMs,
+      });
     }
   };
 
@@ -102,9 +115,15 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
     await http?.close();
     await telemetry.shutdown().catch(() => undefined);
   };
-  say(
+  logger.info(
     `running role=${config.role} brokers=${brokersOf(config)}${needsRedis(config) ? ` redis=${redactUrl(config.redis.url)}` : ''}` +
       (http ? ` http=${http.url}` : ''),
+    {
+      role: config.role,
+      brokers: brokersOf(config),
+      ...(needsRedis(config) ? { redis: redactUrl(config.redis.url) } : {}),
+      ...(http ? { http: http.url } : {}),
+    },
   );
 
   let last = { at: Date.now(), totals: totalsOf(running.counters) };
@@ -112,19 +131,15 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
     config.progressIntervalMs > 0
       ? setInterval(() => {
           const now = { at: Date.now(), totals: totalsOf(started.counters) };
-          say(progressLine(last.totals, now.totals, now.at - last.at));
+          logger.info(progressLine(last.totals, now.totals, now.at - last.at), {
+            ...deltaOf(last.totals, now.totals),
+            elapsedMs: now.at - last.at,
+          });
           last = now;
         }, config.progressIntervalMs)
       : undefined;
   progress?.unref();
-  const outcome = await Promise.race([
-    fatal,
-    running.fatal,
-    new Promise<'signal'>((resolve) => {
-      process.once('SIGINT', () => resolve('signal'));
-      process.once('SIGTERM', () => resolve('signal'));
-    }),
-  ]);
+  const outcome = await Promise.race([fatal, running.fatal, nextSignal()]);
   clearInterval(progress);
   if (outcome instanceof MeshwatchError) {
     // Stop what can be stopped in a bounded time; the error is the run's result either way.
@@ -133,13 +148,58 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
     await Promise.race([stopped, new Promise((r) => setTimeout(r, FATAL_STOP_MS).unref())]);
     throw outcome;
   }
-  say('shutting down');
+  logger.info(`shutting down (${outcome}): draining for up to ${formatMs(config.shutdownTimeoutMs)}`, {
+    signal: outcome,
+    timeoutMs: config.shutdownTimeoutMs,
+  });
   stopping = true;
-  await watch.stop();
-  await running.stop();
-  await closeHttp();
-  say(`counters ${JSON.stringify(running.counters.snapshot())}`);
+  const startedAt = Date.now();
+  const drained = (async () => {
+    await watch.stop();
+    await running.stop();
+    await closeHttp();
+    return 'drained' as const;
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const end = await Promise.race([
+    drained,
+    nextSignal(),
+    new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), config.shutdownTimeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (end !== 'drained') {
+    throw new MeshwatchError(
+      'MW_SHUTDOWN_TIMEOUT',
+      end === 'timeout'
+        ? `shutdown did not finish within ${formatMs(config.shutdownTimeoutMs)}; exiting without it`
+        : `${end} during shutdown; exiting without finishing it`,
+    );
+  }
+  const snapshot = running.counters.snapshot();
+  const tookMs = Date.now() - startedAt;
+  if (logger.format === 'json') logger.info(`stopped after ${formatMs(tookMs)}`, { tookMs, counters: snapshot });
+  else logger.info(`counters ${JSON.stringify(snapshot)}`);
   return 0;
+}
+
+/** The next SIGTERM or SIGINT, by name. */
+function nextSignal(): Promise<'SIGTERM' | 'SIGINT'> {
+  return new Promise((resolve) => {
+    const on = (s: 'SIGTERM' | 'SIGINT') => (): void => {
+      process.off('SIGTERM', term);
+      process.off('SIGINT', int);
+      resolve(s);
+    };
+    const term = on('SIGTERM');
+    const int = on('SIGINT');
+    process.once('SIGTERM', term);
+    process.once('SIGINT', int);
+  });
+}
+
+/** The progress line's figures, for the JSON log. */
+function deltaOf(prev: ReturnType<typeof totalsOf>, now: ReturnType<typeof totalsOf>): Record<string, number> {
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - prev[k as keyof typeof prev]]));
 }
 
 /** meshwatch's version from its package.json (src/cli or dist/cli are two levels below it). */

@@ -13,7 +13,9 @@ type Obj = { [k: string]: Json };
 /** Environment variables and the config path each one sets. */
 export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' | 'boolean' | 'list' }> = {
   MESHWATCH_ROLE: { path: 'role', type: 'string' },
-  MESHWATCH_LOG_LEVEL: { path: 'logLevel', type: 'string' },
+  MESHWATCH_LOG_LEVEL: { path: 'log.level', type: 'string' },
+  MESHWATCH_LOG_FORMAT: { path: 'log.format', type: 'string' },
+  MESHWATCH_SHUTDOWN_TIMEOUT_MS: { path: 'shutdownTimeoutMs', type: 'number' },
   MESHWATCH_PROGRESS_INTERVAL_MS: { path: 'progressIntervalMs', type: 'number' },
   MESHWATCH_KAFKA_BROKERS: { path: 'kafka.brokers', type: 'list' },
   MESHWATCH_KAFKA_CLIENT_ID: { path: 'kafka.clientId', type: 'string' },
@@ -164,6 +166,12 @@ function resolveRouteKeys(raw: Obj, env: Record<string, string | undefined>): vo
 export function debugFromEnv(env: Record<string, string | undefined> = process.env): boolean {
   return env.MESHWATCH_LOG_LEVEL === 'debug' || env.MESHWATCH_DEBUG === '1' || env.MESHWATCH_DEBUG === 'true';
 }
+
+/** The log format and level the environment asks for, read before the configuration is parsed (its errors are logged). */
+export const logFromEnv = (env: Record<string, string | undefined> = process.env): { format?: string; level?: string } => ({
+  ...(env.MESHWATCH_LOG_FORMAT ? { format: env.MESHWATCH_LOG_FORMAT } : {}),
+  ...(env.MESHWATCH_LOG_LEVEL ? { level: env.MESHWATCH_LOG_LEVEL } : {}),
+});
 
 export function parseConfig(raw: unknown): Readonly<Config> {
   const r = ConfigSchema.safeParse(raw);

@@ -68,3 +68,17 @@ export function redactConfig(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * Every secret a configuration holds, for a log to scrub from free text: the values of fields
+ * named like secrets and the passwords of URLs, wherever they are. Pure.
+ */
+export function configSecrets(value: unknown, key = ''): string[] {
+  if (typeof value === 'string') {
+    if (SECRET_FIELD.test(key)) return [value];
+    return /:\/\/[^/@\s]*:[^/@\s]*@/.test(value) ? secretsOf(value) : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((v) => configSecrets(v, key));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => configSecrets(v, k));
+  return [];
+}

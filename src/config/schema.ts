@@ -40,8 +40,20 @@ export const ConfigSchema = z
     role: z
       .enum(['all', 'ingest', 'detect', 'sink-pagerduty', 'sink-alertmanager', 'sink-webhook', 'sink-siem', 'sink-splunk'])
       .default('all'),
-    /** debug: client libraries' own log lines and stack traces of unexpected errors go to stderr. */
-    logLevel: z.enum(['info', 'debug']).default('info'),
+    /**
+     * meshwatch's log on stderr (src/log.ts): events up to `level` (debug adds client libraries'
+     * own lines, each window closed and stack traces of unexpected errors), as `text` lines or
+     * one JSON object per line.
+     */
+    log: z
+      .object({
+        level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+        format: z.enum(['text', 'json']).default('text'),
+      })
+      .strict()
+      .prefault({}),
+    /** `meshwatch run` on SIGTERM/SIGINT: how long the drain (finish the batch, save, commit, close) may take before it exits 1. */
+    shutdownTimeoutMs: z.number().int().min(1000).default(8000),
     /** `meshwatch run` logs one progress line this often (0: never). */
     progressIntervalMs: z.number().int().min(0).default(60_000),
     kafka: z

@@ -42,6 +42,7 @@ import { type ProfilesRunning, startProfiles } from './profiles.js';
 import { KafkaChangelogReader, prepareChangelogTopic } from '../sources/kafka/changelog.js';
 import { RedisRestoreTarget } from '../stores/redis/restore.js';
 import { withChangelog } from './changelog.js';
+import { log } from '../log.js';
 
 /** Alerts a stage-2 process remembers for the API and the page. */
 const RECENT_ALERTS = 1000;
@@ -91,13 +92,17 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
   } finally {
     await admin.disconnect();
   }
-  const warn = opts.onWarning ?? ((m: string) => void process.stderr.write(`meshwatch: warning: ${m}\n`));
+  const warn = opts.onWarning ?? ((m: string) => log().warn(m));
   for (const w of topics.warnings) warn(w);
 
+  // Stopping drains: every worker at once (each stops fetching, finishes its batch, saves and
+  // commits: nothing is left for a restart to repeat), then the clients they used, in order.
+  const workers: (() => Promise<void>)[] = [];
   const stoppers: (() => Promise<void>)[] = [];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await Promise.all(workers.map((w) => w().catch(() => undefined)));
       for (const s of stoppers) await s().catch(() => undefined);
     })());
   let resolveFatal: (e: MeshwatchError) => void = () => undefined;
@@ -159,7 +164,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       await profileRedis.connect();
       stoppers.push(() => profileRedis.close());
       const running = await startProfiles(new RedisProfileStore(profileRedis, config.redis.keyPrefix), config, warn);
-      stoppers.unshift(() => Promise.resolve(running.stop()));
+      workers.push(() => Promise.resolve(running.stop()));
       profiles = running;
       // An injected store (tests) has no shared view: the storm guard sees this process only.
       const memory = new MemoryStormLedger(stormParamsOf(config));
@@ -193,9 +198,10 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
         onWarning: warn,
         profiles: running.lookup,
         incidents: { sink: new KafkaIncidentSink(producer, t.incidents), ledger },
+        onClosed: logClosed,
       });
       await detect.start();
-      stoppers.unshift(() => detect.stop());
+      workers.push(() => detect.stop());
       query = new EngineStateQuery(detect, store, viewParams, recent);
     }
     if (config.role === 'all' || config.role === 'ingest') {
@@ -223,20 +229,20 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       stoppers.push(() => podTable.close());
       const ingest = new IngestWorker(loop, producer, config, counters, topics.windowsPartitions, podTable);
       await ingest.start();
-      stoppers.unshift(() => ingest.stop());
+      workers.push(() => ingest.stop());
     }
     for (const name of enabledSinks(config)) {
       if (config.role !== 'all' && config.role !== `sink-${name}`) continue;
       const built = await buildSink(name, config, { counters, log: warn });
       const worker = await startSinkWorker(kafka, config, built, counters, onFatal, { log: warn });
-      stoppers.unshift(() => worker.stop());
+      workers.push(() => worker.stop());
     }
     if ((config.role === 'all' || config.role === 'sink-splunk') && config.sinks.splunk.enabled) {
       const splunk = await startSplunkWorker(kafka, config, counters, onFatal, {
         log: warn,
         ...(opts.productVersion ? { productVersion: opts.productVersion } : {}),
       });
-      stoppers.unshift(() => splunk.stop());
+      workers.push(() => splunk.stop());
     }
     for (const format of SIEM_FORMATS) {
       if ((config.role === 'all' || config.role === 'sink-siem') && config.sinks[format].enabled) {
@@ -244,7 +250,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
           log: warn,
           ...(opts.productVersion ? { productVersion: opts.productVersion } : {}),
         });
-        stoppers.unshift(() => siem.stop());
+        workers.push(() => siem.stop());
       }
     }
   } catch (e) {
@@ -252,4 +258,13 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
     throw e;
   }
   return { counters, fatal, topics, stop, ...(query ? { query } : {}), ...(profiles ? { profiles } : {}) };
+}
+
+/** Debug log: each window stage 2 closed and saved, by service and window start. */
+function logClosed(closed: readonly (readonly [string, number])[]): void {
+  const l = log();
+  if (!l.enabled('debug')) return;
+  const windows = closed.map(([service, startMs]) => ({ service, start: new Date(startMs).toISOString() }));
+  if (l.format === 'json') l.debug(`windows closed: ${windows.length}`, { windows });
+  else l.debug(`windows closed: ${windows.map((w) => `${w.service}@${w.start}`).join(', ')}`);
 }

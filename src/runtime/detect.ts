@@ -63,6 +63,8 @@ export interface DetectWorkerOptions {
   onWindows?: (states: readonly ServiceState[]) => void;
   /** Where service and storm incidents go, and the storm guard's shared ledger (default: incidents not published). */
   incidents?: { sink: IncidentSink; ledger: StormLedger };
+  /** Called with the windows (service key, window start) a step closed, once their state is saved (the debug log). */
+  onClosed?: (closed: readonly (readonly [string, number])[]) => void;
 }
 
 /** Refusals by a bound are logged at most this often (processing time). */
@@ -320,6 +322,7 @@ export class DetectWorker {
     await this.publishIncidents(step);
     await this.store.save(step.dirty);
     if (step.states.length) this.opts.onWindows?.(step.states);
+    if (step.closed.length) this.opts.onClosed?.(step.closed);
   }
 
   /** One line at most once a minute when windows closed early or partials came late (also counted; see the data_loss alert). */

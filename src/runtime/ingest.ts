@@ -51,6 +51,7 @@ import { EventTimeGuard } from '../core/window/time-guard.js';
 import { aggregateStep, decodeStep } from '../core/pipeline/steps.js';
 import { type SourceWatermark } from '../core/window/partial-codec.js';
 import { MeshwatchError } from '../errors.js';
+import { log } from '../log.js';
 import { type Counters } from '../telemetry/counters.js';
 import { type ConsumeLoop } from './consume-loop.js';
 import { type OutRecord, type RecordSink, type SourceBatch } from './ports.js';
@@ -129,8 +130,23 @@ export class IngestWorker {
     }, every);
   }
 
+  /**
+   * Drains: no partition is fetched any more, then the held observations the pod table can
+   * name by now are sent and their offsets committed (a held one pins its partition's commit:
+   * what the next instance re-reads from there it would send a second time), then the
+   * consumer stops after the batch in hand.
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.loop
+      .exclusive(async () => {
+        for (const { topic, partition } of this.assigned.values()) this.loop.source.pause(topic, [partition]);
+        await this.releaseHeld();
+        const held = this.attributor.holding;
+        if (held > 0)
+          log().warn(`ingest stopping with ${held} observations held for their pod's name: the next instance reads them again`, { held });
+      })
+      .catch((e: unknown) => this.countError(e));
     await this.loop.stop();
   }
 

@@ -20,7 +20,6 @@
  *   and error codes only. Log lines carry the sink's error
  *   messages, which the sink keeps free of secrets (src/sinks/pagerduty/sink.ts).
  */
-import { metrics } from '@opentelemetry/api';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
 import { type Incident, IncidentSchema } from '../core/incident/schema.js';
 import { type ErrorCode, MeshwatchError } from '../errors.js';
@@ -70,10 +69,6 @@ export interface SinkWorkerOptions {
 }
 
 const MAX_PARKED_VALUE_CHARS = 64 * 1024;
-const latency = metrics.getMeter('meshwatch').createHistogram('meshwatch.sink.latency', {
-  description: 'Time from an alert on the alerts topic to its delivery by a sink',
-  unit: 'ms',
-});
 /** Below kafkajs's default session timeout (30 s) by far; kafkajs itself sends at most one per heartbeatInterval. */
 const HEARTBEAT_EVERY_MS = 2000;
 
@@ -128,7 +123,7 @@ export class SinkWorker {
         if (Number.isFinite(producedAtMs) && producedAtMs > 0) {
           const ms = Math.max(0, Date.now() - producedAtMs);
           counters.add('sink_latency_ms', ms, { sink: name });
-          latency.record(ms, { sink: name });
+          counters.record('sink_latency', ms, { sink: name });
         }
         return 'sent';
       }

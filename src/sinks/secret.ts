@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { MeshwatchError } from '../errors.js';
+import { log } from '../log.js';
 
 export function readSecret(field: string, value: string | undefined, file: string | undefined): string | undefined {
   if (value !== undefined || file === undefined) return value;
@@ -17,5 +18,6 @@ export function readSecret(field: string, value: string | undefined, file: strin
   }
   const secret = text.trim();
   if (secret.length < 16) throw new MeshwatchError('MW_CONFIG_INVALID', `${field}.secretFile ${file}: holds fewer than 16 characters`);
+  log().addSecrets([secret]);
   return secret;
 }

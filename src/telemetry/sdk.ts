@@ -9,11 +9,15 @@
  * `OTEL_SDK_DISABLED=true` turns all of it off (`/metrics` then answers 503).
  *
  * Label cardinality is bounded where the counters are defined (src/telemetry/counters.ts).
+ *
+ * The resource (Prometheus `target_info`, every OTLP export) describes the process without its
+ * command line: `--redis-url redis://:password@…` or `--set …routingKey=…` would publish a
+ * secret to every scraper. `OTEL_NODE_RESOURCE_DETECTORS` is not read.
  */
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, resources } from '@opentelemetry/sdk-node';
 import { type IMetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 
 export interface Telemetry {
@@ -28,6 +32,16 @@ const listOf = (v: string | undefined): string[] =>
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
 
+/** The process detector's attributes less the command line (which may carry secrets given as flags). */
+const processWithoutCommandLine: resources.ResourceDetector = {
+  detect(config) {
+    const attributes = { ...resources.processDetector.detect(config).attributes };
+    delete attributes['process.command_args'];
+    delete attributes['process.command_line'];
+    return { attributes };
+  },
+};
+
 /** `env` is the process environment (src/config is its only other reader; these are OTel's own variables). */
 export function startTelemetry(env: Readonly<Record<string, string | undefined>>): Telemetry {
   const disabled = listOf(env.OTEL_SDK_DISABLED).includes('true');
@@ -40,6 +54,13 @@ export function startTelemetry(env: Readonly<Record<string, string | undefined>>
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? 'meshwatch',
     autoDetectResources: true,
+    resourceDetectors: [
+      resources.envDetector,
+      resources.hostDetector,
+      resources.osDetector,
+      resources.serviceInstanceIdDetector,
+      processWithoutCommandLine,
+    ],
     metricReaders: readers,
     // Empty lists: no exporter unless the environment asks for one (the SDK's default is OTLP).
     ...(traces.length > 0 ? {} : { spanProcessors: [] }),

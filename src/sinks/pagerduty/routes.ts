@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { type Config } from '../../config/schema.js';
 import { type Alert } from '../../core/alert/schema.js';
 import { MeshwatchError } from '../../errors.js';
+import { log } from '../../log.js';
 import { ROUTING_KEY_PATTERN, routingKeyOf } from './routing-key.js';
 
 type Route = Config['sinks']['pagerduty']['routes'][number];
@@ -50,5 +51,6 @@ function keyFromFile(file: string, i: number): string {
   if (!ROUTING_KEY_PATTERN.test(key)) {
     throw new MeshwatchError('MW_CONFIG_INVALID', `${field} ${file}: does not hold a routing key (32 letters and digits)`);
   }
+  log().addSecrets([key]);
   return key;
 }

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { type Config } from '../../config/schema.js';
 import { MeshwatchError } from '../../errors.js';
+import { log } from '../../log.js';
 
 export const ROUTING_KEY_PATTERN = /^[A-Za-z0-9]{32}$/;
 
@@ -29,5 +30,7 @@ export function routingKeyOf(c: Config['sinks']['pagerduty']): string {
       `sinks.pagerduty.routingKeyFile ${c.routingKeyFile}: does not hold a routing key (32 letters and digits)`,
     );
   }
+  // Not in the configuration: the log learns it here, to scrub it like the configured secrets.
+  log().addSecrets([key]);
   return key;
 }

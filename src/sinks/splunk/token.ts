@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { type Config } from '../../config/schema.js';
 import { MeshwatchError } from '../../errors.js';
+import { log } from '../../log.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9-]{1,128}$/;
 
@@ -23,5 +24,6 @@ export function splunkTokenOf(c: Config['sinks']['splunk']): string {
   const token = text.trim();
   if (!TOKEN_PATTERN.test(token))
     throw new MeshwatchError('MW_CONFIG_INVALID', `sinks.splunk.tokenFile ${c.tokenFile}: does not hold a HEC token`);
+  log().addSecrets([token]);
   return token;
 }

@@ -13,12 +13,12 @@ import { kafkaLogCreator, kafkaLogLevelOf } from './log.js';
  * option (the start-up probe bounds retries and timeouts to its deadline).
  */
 export function kafkaOf(
-  c: Pick<Config, 'kafka'> & Partial<Pick<Config, 'logLevel'>>,
+  c: Pick<Config, 'kafka'> & Partial<Pick<Config, 'log'>>,
   clientSuffix = '',
   quiet = false,
   overrides: Partial<KafkaConfig> = {},
 ): Kafka {
-  const mode = c.logLevel ?? 'info';
+  const mode = c.log?.level === 'debug' ? 'debug' : 'info';
   return new Kafka({
     clientId: c.kafka.clientId + clientSuffix,
     brokers: [...c.kafka.brokers],

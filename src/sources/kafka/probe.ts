@@ -33,7 +33,7 @@ export const probeDelayMs = (attempt: number): number => Math.min(2000, 250 * 2 
  * disconnect.
  */
 export async function probeKafka(
-  c: Pick<Config, 'kafka'> & Partial<Pick<Config, 'logLevel'>>,
+  c: Pick<Config, 'kafka'> & Partial<Pick<Config, 'log'>>,
   deadlineMs: number = c.kafka.connectTimeoutMs,
 ): Promise<KafkaProbeResult> {
   const started = Date.now();

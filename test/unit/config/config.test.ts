@@ -306,14 +306,14 @@ describe('dependency bounds', () => {
     expect([c.kafka.connectTimeoutMs, c.kafka.maxOutageMs, c.redis.connectTimeoutMs, c.redis.maxOutageMs]).toEqual([
       30_000, 120_000, 30_000, 120_000,
     ]);
-    expect(c.logLevel).toBe('info');
+    expect(c.log).toEqual({ level: 'info', format: 'text' });
   });
 
   it('come from the environment, and must be positive', () => {
     const c = loadConfig({
       env: { MESHWATCH_REDIS_CONNECT_TIMEOUT_MS: '5000', MESHWATCH_KAFKA_MAX_OUTAGE_MS: '60000', MESHWATCH_LOG_LEVEL: 'debug' },
     });
-    expect([c.redis.connectTimeoutMs, c.kafka.maxOutageMs, c.logLevel]).toEqual([5000, 60_000, 'debug']);
+    expect([c.redis.connectTimeoutMs, c.kafka.maxOutageMs, c.log.level]).toEqual([5000, 60_000, 'debug']);
     const err = configError(() => parseConfig({ redis: { maxOutageMs: 0 }, kafka: { connectTimeoutMs: -1 } }));
     expect(err.message).toContain('redis.maxOutageMs');
     expect(err.message).toContain('kafka.connectTimeoutMs');
