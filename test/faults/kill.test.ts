@@ -6,26 +6,25 @@
  * of an alert with the same id is allowed, an episode with two ids is not), and the windows
  * the store says each service closed must add up to replay's count: no window lost or doubled.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Config } from '../../src/config/schema.js';
 import { type Alert } from '../../src/core/alert/schema.js';
-import { DEMO_SERVICES, NAMESPACE } from '../../src/demo/mesh.js';
-import { type RedisStateStore } from '../../src/stores/redis/store.js';
 import { type CliRun, startCli } from '../cli-process.js';
 import { Collector, redisStoreFor, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 import {
   EARLY_INJECTIONS,
   WINDOW_MS,
   compareAlerts,
+  comparisonFigures,
+  configFileOf,
   createFaultTopics,
   expectSameAlerts,
   figures,
   meshInput,
   produceInput,
   undisturbed,
+  until,
+  windowsStored,
 } from './mesh-run.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -34,12 +33,6 @@ afterEach(async () => {
 });
 
 const WINDOWS = 140;
-const SERVICE_KEYS = DEMO_SERVICES.map((s) => `${NAMESPACE}/${s.name}`);
-
-async function windowsStored(store: RedisStateStore): Promise<number> {
-  const states = await store.load(SERVICE_KEYS);
-  return [...states.values()].reduce((n, s) => n + s.windows, 0);
-}
 
 function role(configFile: string, r: 'ingest' | 'detect'): CliRun {
   const child = startCli(['run', '--role', r, '--config', configFile]);
@@ -50,23 +43,12 @@ function role(configFile: string, r: 'ingest' | 'detect'): CliRun {
   return child;
 }
 
-async function until(what: string, pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
-
 async function scenario(label: string, victim: 'ingest' | 'detect'): Promise<void> {
   const run = uniqueId(label);
   const config: Readonly<Config> = testConfig(run, { kafka: { partitions: 4 } });
   await createFaultTopics(config);
   const store = await redisStoreFor(config, cleanups);
-  const dir = mkdtempSync(join(tmpdir(), 'mw-kill-'));
-  cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
-  const configFile = join(dir, 'meshwatch.json');
-  writeFileSync(configFile, JSON.stringify(config));
+  const configFile = configFileOf(config, cleanups);
 
   const baseMs = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - (WINDOWS + 60) * WINDOW_MS;
   const input = meshInput(baseMs, WINDOWS, 7, EARLY_INJECTIONS);
@@ -101,12 +83,7 @@ async function scenario(label: string, victim: 'ingest' | 'detect'): Promise<voi
     windows_at_kill: windowsAtKill,
     windows_expected: expected.windowsClosed,
     windows_stored: stored,
-    alerts_expected: c.expected,
-    alerts_got: c.got,
-    lost: c.lost.length,
-    extra: c.extra.length,
-    duplicated: c.duplicated.length,
-    split_episodes: c.splitEpisodes.length,
+    ...comparisonFigures(c),
     all_closed_after_s: (recoveryMs / 1000).toFixed(1),
   });
   expect(stored).toBe(expected.windowsClosed);
