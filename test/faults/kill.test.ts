@@ -43,7 +43,8 @@ function role(configFile: string, r: 'ingest' | 'detect'): CliRun {
   return child;
 }
 
-async function scenario(label: string, victim: 'ingest' | 'detect'): Promise<void> {
+/** `victim`: the instance killed mid-stream and started again; `join`: none, a second detect instance joins mid-stream instead. */
+async function scenario(label: string, victim: 'ingest' | 'detect' | 'join'): Promise<void> {
   const run = uniqueId(label);
   const config: Readonly<Config> = testConfig(run, { kafka: { partitions: 4 } });
   await createFaultTopics(config);
@@ -58,8 +59,8 @@ async function scenario(label: string, victim: 'ingest' | 'detect'): Promise<voi
 
   let ingest = role(configFile, 'ingest');
   let detectA = role(configFile, 'detect');
-  const detectB = role(configFile, 'detect');
-  for (const p of [ingest, detectA, detectB]) await p.waitForStderr('meshwatch: running', 120_000);
+  const detectB = victim === 'join' ? undefined : role(configFile, 'detect');
+  for (const p of [ingest, detectA, detectB]) await p?.waitForStderr('meshwatch: running', 120_000);
 
   // The first part of the input, then kill -9 once stage 2 has closed some of its windows.
   const half = Math.floor(WINDOWS / 2);
@@ -67,18 +68,21 @@ async function scenario(label: string, victim: 'ingest' | 'detect'): Promise<voi
   await until('windows closed before the kill', async () => (await windowsStored(store)) > 12 * 20, 300_000);
   const windowsAtKill = await windowsStored(store);
   if (victim === 'ingest') ingest.child.kill('SIGKILL');
-  else detectA.child.kill('SIGKILL');
+  else if (victim === 'detect') detectA.child.kill('SIGKILL');
+  const joined = victim === 'join' ? role(configFile, 'detect') : undefined;
   const killedAt = Date.now();
   await produceInput(config, input, half, WINDOWS);
   if (victim === 'ingest') ingest = role(configFile, 'ingest');
-  else detectA = role(configFile, 'detect');
+  else if (victim === 'detect') detectA = role(configFile, 'detect');
   await until('every window closed', async () => (await windowsStored(store)) >= expected.windowsClosed, 600_000);
   const recoveryMs = Date.now() - killedAt;
+  // The instance that joined took part: it started, and is still in the group.
+  if (joined) await joined.waitForStderr('meshwatch: running', 60_000);
   await sleep(5000);
 
   const stored = await windowsStored(store);
   const c = compareAlerts(expected.alerts, alerts.values());
-  figures(`kill -9 ${victim}`, {
+  figures(victim === 'join' ? 'detect joins' : `kill -9 ${victim}`, {
     records: input.records,
     windows_at_kill: windowsAtKill,
     windows_expected: expected.windowsClosed,
@@ -97,5 +101,9 @@ describe('kill -9 mid-stream, then restart', { timeout: 1_200_000 }, () => {
 
   it('of the ingest instance: the same alerts, no episode with two ids, no window lost', async () => {
     await scenario('kill-ingest', 'ingest');
+  });
+
+  it('a second detect instance joining mid-stream: the same alerts, no episode with two ids, no window lost or doubled', async () => {
+    await scenario('join-detect', 'join');
   });
 });
