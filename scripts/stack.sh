@@ -4,6 +4,7 @@
 #
 #   scripts/stack.sh up       start what is not already answering (idempotent)
 #   scripts/stack.sh down     stop the Kafka broker and any Redis this script started
+#   scripts/stack.sh resume   start the Kafka broker again on the data it had when `down` stopped it
 #   scripts/stack.sh status   say what answers
 #
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), REDIS_URL (redis://127.0.0.1:6379),
@@ -94,6 +95,12 @@ PROPS
   local cid
   cid=$(java -cp "$lib/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)
   java -cp "$lib/*" kafka.tools.StorageTool format -t "$cid" -c "$dir/server.properties" >"$dir/format.log" 2>&1
+  launch_kafka "$started"
+}
+
+# Starts the broker of the state folder on its data as it is, and waits until it serves.
+launch_kafka() {
+  local dir="$state/kafka" started="$1"
   nohup java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true -cp "$lib/*" kafka.Kafka \
     "$dir/server.properties" >"$dir/kafka.log" 2>&1 &
   echo $! >"$dir/kafka.pid"
@@ -110,6 +117,11 @@ PROPS
 
 case "${1:-up}" in
   up) ensure_redis; ensure_kafka ;;
+  resume)
+    if port_open 127.0.0.1 "$kafka_port"; then log "kafka answers on 127.0.0.1:$kafka_port"; exit 0; fi
+    [ -f "$state/kafka/server.properties" ] || { log "no broker in $state/kafka to resume; use up"; exit 1; }
+    launch_kafka "$(date +%s%N)"
+    ;;
   down)
     if kafka_running; then kill "$(kafka_pid)"; for _ in $(seq 1 100); do kafka_running || break; sleep 0.1; done; log "kafka stopped"; fi
     if [ -f "$state/redis/redis.pid" ]; then kill "$(cat "$state/redis/redis.pid")" 2>/dev/null || true; rm -f "$state/redis/redis.pid"; log "redis stopped"; fi
@@ -118,5 +130,5 @@ case "${1:-up}" in
     redis_up && echo "redis: up ($redis_host:$redis_port)" || echo "redis: down"
     port_open 127.0.0.1 "$kafka_port" && echo "kafka: up (127.0.0.1:$kafka_port)" || echo "kafka: down"
     ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|resume|status" >&2; exit 2 ;;
 esac

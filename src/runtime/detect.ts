@@ -16,7 +16,13 @@
  * permanent delivery error (not retriable) is fatal. Every (re)join of the group drops all
  * partitions' state too: kafkajs restarts fetching at the committed offsets then.
  *
- * A processing-time timer closes the open windows of partitions that went quiet.
+ * A processing-time timer closes the open windows of partitions that went quiet. Quiet is
+ * not unreadable: the timer first asks the broker how far each windows partition goes, and
+ * closes nothing in a partition with records not read yet, nor anything at all while the
+ * broker does not answer within `PROBE_MS` (down, or unreachable); after such an outage the
+ * sources get `window.sourceSilenceMs` to report again before it closes anything: an outage
+ * is every source's silence, and what stage 1 could not send meanwhile belongs to windows
+ * that are still open.
  */
 import { type Config } from '../config/schema.js';
 import { alertEnrichmentOf, engineParamsOf } from '../config/derive.js';
@@ -73,6 +79,8 @@ const REFUSAL_LOG_MS = 60_000;
 /** Alerts acknowledged by the sink, remembered so a re-read does not deliver them twice. */
 const DELIVERED_MEMORY = 50_000;
 const BACKOFF_MS = { first: 200, max: 5000 };
+/** The broker's answer on the windows topic's end offsets, before an idle close, is due within this long (else: an outage). */
+const PROBE_MS = 3000;
 
 const deliveredKey = (a: Alert): string => `${a.id}|${a.status}|${a.window.start}`;
 const incidentKey = (i: Incident): string => `${i.id}|r${i.revision}|${i.storm ?? ''}`;
@@ -94,6 +102,8 @@ export class DetectWorker {
   private lossLoggedAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** The timer closes nothing before this (the sources' grace after an outage). */
+  private idleHeldUntil = -Infinity;
 
   /** `rawSources`: every raw input partition (`topic/partition`); each must report before windows close. */
   constructor(
@@ -203,6 +213,7 @@ export class DetectWorker {
         if (cur === undefined || offset < cur) ps.open.set(k, offset);
       });
       this.counters.add('dropped', step.late, { stage: 'detect', reason: 'MW_WINDOW_LATE' });
+      if (step.duplicates) this.counters.add('dropped', step.duplicates, { stage: 'detect', reason: 'duplicate' });
       ps.next = BigInt(batch.records[batch.records.length - 1]!.offset) + 1n;
       if (partials.length) ps.lastDataAt = this.now();
       if (dead.length) await this.loop.sendDeadLetters(dead);
@@ -220,13 +231,34 @@ export class DetectWorker {
    */
   private async closeIdle(): Promise<void> {
     const now = this.now();
-    for (const [partition, ps] of [...this.partitions]) {
-      if (ps.open.size === 0 || now - ps.lastDataAt < this.config.window.idleCloseMs) continue;
+    if (now < this.idleHeldUntil) return;
+    const quiet = [...this.partitions].filter(([, ps]) => ps.open.size > 0 && now - ps.lastDataAt >= this.config.window.idleCloseMs);
+    if (quiet.length === 0) return;
+    const ends = await this.windowsEnds();
+    if (!ends) return;
+    for (const [partition, ps] of quiet) {
+      if ((ends.get(partition) ?? 0n) > ps.next) continue;
       await this.guarded(partition, async () => {
         await this.publish(idleCloseStep(ps.engine, now));
         await this.commit(this.config.kafka.topics.windows, partition, ps);
       });
     }
+  }
+
+  /**
+   * The end offset of each windows partition, or undefined when the broker did not answer
+   * within PROBE_MS: then the timer holds off for `window.sourceSilenceMs` after it answers again.
+   */
+  private async windowsEnds(): Promise<Map<number, bigint> | undefined> {
+    const asked = this.now();
+    try {
+      const positions = await this.loop.source.positions([this.config.kafka.topics.windows]);
+      if (this.now() - asked <= PROBE_MS) return new Map(positions.map((p) => [p.partition, p.high]));
+    } catch {
+      // Unreachable: the same hold as a slow answer.
+    }
+    this.idleHeldUntil = this.now() + this.config.window.sourceSilenceMs;
+    return undefined;
   }
 
   /**

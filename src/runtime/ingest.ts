@@ -191,7 +191,10 @@ export class IngestWorker {
     this.readTo.set(source, next);
     const caughtUp = !cut && next >= BigInt(batch.highWatermark);
     this.caughtUp.set(source, caughtUp);
-    const partials = this.aggregate(ready);
+    // Each partial names the records it summarises: stage 2 drops it if a crash before the commit below re-sends it.
+    const first = Number(batch.records[0]!.offset);
+    const input = step.consumed > 0 ? { source, from: first, to: Number(next) - 1 } : undefined;
+    const partials = this.aggregate(ready).map((p) => (input ? { ...p, input } : p));
     // One record list for the windows topic, so each partition gets the partials first and
     // then the source's watermark (sent in order, however many requests it takes).
     const windows: OutRecord[] = partials.map((p) => ({ key: serviceKey(p.service), value: JSON.stringify(p) }));

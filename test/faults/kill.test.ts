@@ -6,26 +6,25 @@
  * of an alert with the same id is allowed, an episode with two ids is not), and the windows
  * the store says each service closed must add up to replay's count: no window lost or doubled.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Config } from '../../src/config/schema.js';
 import { type Alert } from '../../src/core/alert/schema.js';
-import { DEMO_SERVICES, NAMESPACE } from '../../src/demo/mesh.js';
-import { type RedisStateStore } from '../../src/stores/redis/store.js';
 import { type CliRun, startCli } from '../cli-process.js';
 import { Collector, redisStoreFor, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 import {
   EARLY_INJECTIONS,
   WINDOW_MS,
   compareAlerts,
+  comparisonFigures,
+  configFileOf,
   createFaultTopics,
   expectSameAlerts,
   figures,
   meshInput,
   produceInput,
   undisturbed,
+  until,
+  windowsStored,
 } from './mesh-run.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -34,12 +33,6 @@ afterEach(async () => {
 });
 
 const WINDOWS = 140;
-const SERVICE_KEYS = DEMO_SERVICES.map((s) => `${NAMESPACE}/${s.name}`);
-
-async function windowsStored(store: RedisStateStore): Promise<number> {
-  const states = await store.load(SERVICE_KEYS);
-  return [...states.values()].reduce((n, s) => n + s.windows, 0);
-}
 
 function role(configFile: string, r: 'ingest' | 'detect'): CliRun {
   const child = startCli(['run', '--role', r, '--config', configFile]);
@@ -50,23 +43,13 @@ function role(configFile: string, r: 'ingest' | 'detect'): CliRun {
   return child;
 }
 
-async function until(what: string, pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
-
-async function scenario(label: string, victim: 'ingest' | 'detect'): Promise<void> {
+/** `victim`: the instance killed mid-stream and started again; `join`: none, a second detect instance joins mid-stream instead. */
+async function scenario(label: string, victim: 'ingest' | 'detect' | 'join'): Promise<void> {
   const run = uniqueId(label);
   const config: Readonly<Config> = testConfig(run, { kafka: { partitions: 4 } });
   await createFaultTopics(config);
   const store = await redisStoreFor(config, cleanups);
-  const dir = mkdtempSync(join(tmpdir(), 'mw-kill-'));
-  cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
-  const configFile = join(dir, 'meshwatch.json');
-  writeFileSync(configFile, JSON.stringify(config));
+  const configFile = configFileOf(config, cleanups);
 
   const baseMs = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - (WINDOWS + 60) * WINDOW_MS;
   const input = meshInput(baseMs, WINDOWS, 7, EARLY_INJECTIONS);
@@ -76,8 +59,8 @@ async function scenario(label: string, victim: 'ingest' | 'detect'): Promise<voi
 
   let ingest = role(configFile, 'ingest');
   let detectA = role(configFile, 'detect');
-  const detectB = role(configFile, 'detect');
-  for (const p of [ingest, detectA, detectB]) await p.waitForStderr('meshwatch: running', 120_000);
+  const detectB = victim === 'join' ? undefined : role(configFile, 'detect');
+  for (const p of [ingest, detectA, detectB]) await p?.waitForStderr('meshwatch: running', 120_000);
 
   // The first part of the input, then kill -9 once stage 2 has closed some of its windows.
   const half = Math.floor(WINDOWS / 2);
@@ -85,28 +68,26 @@ async function scenario(label: string, victim: 'ingest' | 'detect'): Promise<voi
   await until('windows closed before the kill', async () => (await windowsStored(store)) > 12 * 20, 300_000);
   const windowsAtKill = await windowsStored(store);
   if (victim === 'ingest') ingest.child.kill('SIGKILL');
-  else detectA.child.kill('SIGKILL');
+  else if (victim === 'detect') detectA.child.kill('SIGKILL');
+  const joined = victim === 'join' ? role(configFile, 'detect') : undefined;
   const killedAt = Date.now();
   await produceInput(config, input, half, WINDOWS);
   if (victim === 'ingest') ingest = role(configFile, 'ingest');
-  else detectA = role(configFile, 'detect');
+  else if (victim === 'detect') detectA = role(configFile, 'detect');
   await until('every window closed', async () => (await windowsStored(store)) >= expected.windowsClosed, 600_000);
   const recoveryMs = Date.now() - killedAt;
+  // The instance that joined took part: it started, and is still in the group.
+  if (joined) await joined.waitForStderr('meshwatch: running', 60_000);
   await sleep(5000);
 
   const stored = await windowsStored(store);
   const c = compareAlerts(expected.alerts, alerts.values());
-  figures(`kill -9 ${victim}`, {
+  figures(victim === 'join' ? 'detect joins' : `kill -9 ${victim}`, {
     records: input.records,
     windows_at_kill: windowsAtKill,
     windows_expected: expected.windowsClosed,
     windows_stored: stored,
-    alerts_expected: c.expected,
-    alerts_got: c.got,
-    lost: c.lost.length,
-    extra: c.extra.length,
-    duplicated: c.duplicated.length,
-    split_episodes: c.splitEpisodes.length,
+    ...comparisonFigures(c),
     all_closed_after_s: (recoveryMs / 1000).toFixed(1),
   });
   expect(stored).toBe(expected.windowsClosed);
@@ -120,5 +101,9 @@ describe('kill -9 mid-stream, then restart', { timeout: 1_200_000 }, () => {
 
   it('of the ingest instance: the same alerts, no episode with two ids, no window lost', async () => {
     await scenario('kill-ingest', 'ingest');
+  });
+
+  it('a second detect instance joining mid-stream: the same alerts, no episode with two ids, no window lost or doubled', async () => {
+    await scenario('join-detect', 'join');
   });
 });

@@ -4,17 +4,26 @@
  * event time than one of the access-log topic), its undisturbed alerts through `replay`,
  * and the comparison of two alert streams by (id, status, kind, service, window start).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { type Kafka } from 'kafkajs';
 import { expect } from 'vitest';
 import { replay } from '../../src/cli/replay.js';
 import { type Config } from '../../src/config/schema.js';
 import { type Alert } from '../../src/core/alert/schema.js';
-import { type Injection, SyntheticMesh } from '../../src/demo/mesh.js';
-import { DLQ_TOPIC_CONFIG, ensureTopics } from '../../src/sources/kafka/client.js';
+import { DEMO_SERVICES, type Injection, NAMESPACE, SyntheticMesh } from '../../src/demo/mesh.js';
+import { type RedisStateStore } from '../../src/stores/redis/store.js';
+import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../../src/sources/kafka/client.js';
 import { WINDOWS_TOPIC_CONFIG } from '../../src/sources/kafka/topics.js';
-import { testKafka } from '../helpers.js';
+import { sleep } from '../helpers.js';
 
 export const WINDOW_MS = 10_000;
+
+/** A test client for the config's brokers (the shared broker, or a test's own). */
+export const kafkaFor = (config: Readonly<Config>): Kafka =>
+  kafkaOf({ kafka: { ...config.kafka, clientId: `mw-test-${config.kafka.clientId}` } });
 
 /** Incidents spread over the run: a CPU spike, a latency spike, a new edge. */
 export const INJECTIONS: Injection[] = [
@@ -58,7 +67,7 @@ export async function createFaultTopics(config: Readonly<Config>, partitions = {
 }
 
 async function createTopicsOnce(config: Readonly<Config>, partitions: { envoy: number; cadvisor: number }): Promise<void> {
-  const admin = testKafka(config.kafka.clientId).admin();
+  const admin = kafkaFor(config).admin();
   await admin.connect();
   const t = config.kafka.topics;
   await ensureTopics(admin, t.envoy, partitions.envoy, 1);
@@ -72,7 +81,7 @@ async function createTopicsOnce(config: Readonly<Config>, partitions: { envoy: n
 
 /** Produces windows [from, to) of the input to the config's raw topics. */
 export async function produceInput(config: Readonly<Config>, input: MeshInput, from = 0, to = input.windows): Promise<void> {
-  const producer = testKafka(config.kafka.clientId).producer();
+  const producer = kafkaFor(config).producer();
   await producer.connect();
   try {
     for (let i = from; i < to; i++) {
@@ -146,6 +155,16 @@ export function expectSameAlerts(c: Comparison, allowDuplicates = false): void {
   expect(c.got).toBe(c.expected);
 }
 
+/** A comparison's counts, for `figures`. */
+export const comparisonFigures = (c: Comparison): Record<string, number> => ({
+  alerts_expected: c.expected,
+  alerts_got: c.got,
+  lost: c.lost.length,
+  extra: c.extra.length,
+  duplicated: c.duplicated.length,
+  split_episodes: c.splitEpisodes.length,
+});
+
 /** One line of figures for the suite's log. */
 export function figures(name: string, f: Record<string, number | string>): void {
   process.stdout.write(
@@ -153,4 +172,29 @@ export function figures(name: string, f: Record<string, number | string>): void 
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}\n`,
   );
+}
+
+const SERVICE_KEYS = DEMO_SERVICES.map((s) => `${NAMESPACE}/${s.name}`);
+
+/** Windows closed so far, over every service of the mesh, as the store says. */
+export async function windowsStored(store: RedisStateStore): Promise<number> {
+  const states = await store.load(SERVICE_KEYS);
+  return [...states.values()].reduce((n, s) => n + s.windows, 0);
+}
+
+export async function until(what: string, pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+/** The config as a file for `meshwatch run --config` (removed by `cleanups`). */
+export function configFileOf(config: Readonly<Config>, cleanups: (() => Promise<void>)[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mw-faults-'));
+  cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
+  const file = join(dir, 'meshwatch.json');
+  writeFileSync(file, JSON.stringify(config));
+  return file;
 }

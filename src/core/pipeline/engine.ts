@@ -27,7 +27,7 @@ import { type Alert } from '../alert/schema.js';
 import { type Incident } from '../incident/schema.js';
 import { serviceKey } from '../model.js';
 import { type VerdictStatus } from '../detect/deviation.js';
-import { type WindowPartial, mergePartials } from '../window/partial.js';
+import { type PartialInput, type WindowPartial, mergePartials } from '../window/partial.js';
 import { type AdmissionParams, ServiceAdmission } from './admission.js';
 import { type CloseParams, closeServiceWindow } from './close-service-window.js';
 import { type ServiceState, emptyServiceState } from './service-state.js';
@@ -67,6 +67,8 @@ export interface EngineStats {
   metrics_refused: number;
   /** Windows closed before the watermark because a service had more than maxPendingWindows open. */
   windows_closed_early: number;
+  /** Partials whose input range (source partition, offsets) this window had applied already: re-sent by stage 1. */
+  duplicates_dropped: number;
   /** Everything refused by a bound: metrics, peers, and what stage 1 dropped from partials. */
   overflow: number;
   alerts: number;
@@ -96,6 +98,8 @@ interface SourceProgress {
 interface Held {
   state: ServiceState;
   pending: Map<number, WindowPartial>;
+  /** Per open window: the highest input offset applied per source partition (bounded by the sources). */
+  applied: Map<number, Map<string, number>>;
 }
 
 export class DetectEngine {
@@ -110,6 +114,7 @@ export class DetectEngine {
     peers_refused: 0,
     metrics_refused: 0,
     windows_closed_early: 0,
+    duplicates_dropped: 0,
     overflow: 0,
     alerts: 0,
     verdicts: {},
@@ -143,7 +148,7 @@ export class DetectEngine {
     const k = serviceKey(state.service);
     if (this.services.has(k) || (state.windows === 0 && state.lastWindowStart < 0)) return;
     this.admission.holdKnown();
-    this.services.set(k, { state, pending: new Map() });
+    this.services.set(k, { state, pending: new Map(), applied: new Map() });
   }
 
   get size(): number {
@@ -154,8 +159,11 @@ export class DetectEngine {
     return this.watermark;
   }
 
-  /** Merges one partial into its pending window. */
-  offer(p: WindowPartial): 'accepted' | 'late' | 'refused' {
+  /**
+   * Merges one partial into its pending window; one whose input range the window applied
+   * already (stage 1 re-sent it after a crash) is a `duplicate`, not merged.
+   */
+  offer(p: WindowPartial): 'accepted' | 'late' | 'refused' | 'duplicate' {
     this.stats.partials++;
     const k = serviceKey(p.service);
     const end = p.windowStart + p.windowMs;
@@ -175,8 +183,12 @@ export class DetectEngine {
         this.stats.services_refused++;
         return 'refused';
       }
-      held = { state: emptyServiceState(p.service), pending: new Map() };
+      held = { state: emptyServiceState(p.service), pending: new Map(), applied: new Map() };
       this.services.set(k, held);
+    }
+    if (p.input && !firstApplied(held.applied, p.windowStart, p.input)) {
+      this.stats.duplicates_dropped++;
+      return 'duplicate';
     }
     const open = held.pending.get(p.windowStart);
     held.pending.set(p.windowStart, open ? mergePartials(open, p) : p);
@@ -309,6 +321,7 @@ export class DetectEngine {
         const p = held.pending.get(start) as WindowPartial;
         if (!shouldClose(start, p, held)) break;
         held.pending.delete(start);
+        held.applied.delete(start);
         const out = closeServiceWindow(held.state, p, this.params);
         if (out.overflow > 0) this.countRefused(out.state, p);
         held.state = out.state;
@@ -351,6 +364,24 @@ export class DetectEngine {
   isPending(serviceKey: string, windowStart: number): boolean {
     return this.services.get(serviceKey)?.pending.has(windowStart) ?? false;
   }
+}
+
+/**
+ * Records that a window applies `input`, unless it applied that source's range already (its
+ * last offset at or before the highest applied): stage 1 reads a source partition in order,
+ * so only a re-sent range ends there. A range that overlaps the applied one and goes past it
+ * is applied (its new records count; the overlap cannot be split off a partial).
+ */
+function firstApplied(applied: Map<number, Map<string, number>>, windowStart: number, input: PartialInput): boolean {
+  let bySource = applied.get(windowStart);
+  if (!bySource) {
+    bySource = new Map();
+    applied.set(windowStart, bySource);
+  }
+  const upTo = bySource.get(input.source);
+  if (upTo !== undefined && input.to <= upTo) return false;
+  bySource.set(input.source, input.to);
+  return true;
 }
 
 const isoOf = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));

@@ -158,13 +158,15 @@ export function ingestStep(
   };
 }
 
-export type Offered = 'accepted' | 'late' | 'refused' | 'watermark';
+export type Offered = 'accepted' | 'late' | 'refused' | 'duplicate' | 'watermark';
 
 export interface DetectStepResult extends AdvanceResult {
   /** Per message, by index: what the engine did with it. */
   offered: Offered[];
   windowsClosed: number;
   late: number;
+  /** Partials dropped as re-sent (their input range applied already). */
+  duplicates: number;
   /** Windows closed before the watermark (a service past maxPendingWindows): data lost. */
   closedEarly: number;
 }
@@ -178,6 +180,7 @@ export function detectStep(
   const earlyBefore = engine.stats.windows_closed_early;
   const offered: Offered[] = [];
   let late = 0;
+  let duplicates = 0;
   for (const m of messages) {
     if (m.type === 'watermark') {
       engine.observeSource(m.source, m.eventTimeMs, m.caughtUp, m.atMs ?? opts.nowMs ?? 0);
@@ -186,6 +189,7 @@ export function detectStep(
     }
     const o = engine.offer(m.partial);
     if (o === 'late') late++;
+    if (o === 'duplicate') duplicates++;
     offered.push(o);
   }
   const result = opts.final ? engine.flush() : engine.advance(opts.nowMs);
@@ -194,6 +198,7 @@ export function detectStep(
     offered,
     windowsClosed: engine.stats.windows_closed - closedBefore,
     late,
+    duplicates,
     closedEarly: engine.stats.windows_closed_early - earlyBefore,
   };
 }

@@ -47,6 +47,7 @@ const PartialSchema = z.object({
     z.object({ direction: z.enum(['inbound', 'outbound']), peer: service, requests: nonneg, errors: nonneg, bytes: nonneg }),
   ),
   overflow: nonneg.default(0),
+  input: z.object({ source: z.string().min(1).max(512), from: nonneg, to: nonneg }).optional(),
 });
 
 /**

@@ -73,6 +73,19 @@ export interface WindowPartial {
   edges: Record<string, EdgeStat>;
   /** Observations dropped by a bound (edges, containers, metrics) in this partial. */
   overflow: number;
+  /**
+   * The input it summarises: stage 1's raw source partition (`topic/partition`) and the offsets
+   * of the records it handled for it (inclusive). Stage 2 applies a (service, window, source)
+   * range once: a partial re-sent by a stage 1 that crashed before committing is dropped.
+   * Absent on partials of no single batch (replay, held observations released by the timer).
+   */
+  input?: PartialInput;
+}
+
+export interface PartialInput {
+  source: string;
+  from: number;
+  to: number;
 }
 
 export interface PartialBounds {
