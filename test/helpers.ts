@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type Kafka, type Consumer } from 'kafkajs';
 import { type Config } from '../src/config/schema.js';
 import { type SyntheticMesh } from '../src/demo/mesh.js';
-import { RedisStateStore } from '../src/stores/redis/store.js';
+import { RedisStateStore, redisStoreOptionsOf } from '../src/stores/redis/store.js';
 import { parseConfig } from '../src/config/load.js';
 import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../src/sources/kafka/client.js';
 import { WINDOWS_TOPIC_CONFIG } from '../src/sources/kafka/topics.js';
@@ -110,7 +110,7 @@ export class Collector<T = unknown> {
 
 /** A Redis store under the test's key prefix; `cleanups` empties the prefix and closes it. */
 export async function redisStoreFor(config: Readonly<Config>, cleanups: (() => Promise<void>)[]): Promise<RedisStateStore> {
-  const store = new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+  const store = new RedisStateStore(redisStoreOptionsOf(config));
   await store.connect();
   cleanups.push(async () => {
     await store.clear(config.redis.keyPrefix);
