@@ -119,7 +119,7 @@ export async function redisStoreFor(config: Readonly<Config>, cleanups: (() => P
   return store;
 }
 
-/** Produces windows [from, to) of a synthetic mesh to the config's first envoy and cadvisor topics. */
+/** Produces windows [from, to) of a synthetic mesh to the config's first envoy and cadvisor topics (on the shared broker unless `kafka` says otherwise). */
 export async function produceMeshWindows(
   run: string,
   config: Readonly<Config>,
@@ -127,8 +127,9 @@ export async function produceMeshWindows(
   baseMs: number,
   from: number,
   to: number,
+  kafka: Kafka = testKafka(run),
 ): Promise<void> {
-  const producer = testKafka(run).producer();
+  const producer = kafka.producer();
   await producer.connect();
   for (let i = from; i < to; i++) {
     const w = mesh.window(baseMs, i);
@@ -145,8 +146,8 @@ export async function produceMeshWindows(
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Creates every topic of a test config up front (consumers then never race topic creation). */
-export async function createTopics(config: Readonly<Config>): Promise<void> {
-  const admin = testKafka(config.kafka.clientId).admin();
+export async function createTopics(config: Readonly<Config>, kafka: Kafka = testKafka(config.kafka.clientId)): Promise<void> {
+  const admin = kafka.admin();
   await admin.connect();
   const t = config.kafka.topics;
   const raw = [...t.envoy, ...t.cadvisor, ...t.samples, ...t.als, ...t.prometheus, ...Object.keys(config.ingest.formats)];
