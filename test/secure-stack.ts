@@ -218,21 +218,35 @@ export interface TlsRedis extends Stoppable {
   ports: number[];
 }
 
-/** redis-server on a TLS port only (`--port 0`), with an ACL user and the default user off. */
-export async function startTlsRedis(dir: string, certs: Certs, username: string, password: string): Promise<TlsRedis> {
-  const port = await freePort();
+/**
+ * redis-server on a TLS port only (`--port 0`) in `dir`, with an ACL user and the default user off;
+ * `extra()` gives more arguments (fresh ports each time). A free port can be taken between the
+ * check and the server's bind (other tests run side by side): three tries.
+ */
+async function startTlsRedisNode(
+  dir: string,
+  certs: Certs,
+  username: string,
+  password: string,
+  extra: () => Promise<string[]> = () => Promise.resolve([]),
+): Promise<{ port: number; stop: () => Promise<void> }> {
   mkdirSync(dir, { recursive: true });
-  const child = await startRedis(port, [
-    '--port',
-    '0',
-    '--tls-port',
-    String(port),
-    '--dir',
-    dir,
-    ...tlsArgs(certs),
-    ...aclArgs(username, password),
-  ]);
-  return { ports: [port], stop: ender(child) };
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const tls = ['--port', '0', '--tls-port', String(port), '--dir', dir, ...tlsArgs(certs)];
+    try {
+      const child = await startRedis(port, [...tls, ...aclArgs(username, password), ...(await extra())]);
+      return { port, stop: ender(child) };
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
+}
+
+/** One TLS + ACL redis-server. */
+export async function startTlsRedis(dir: string, certs: Certs, username: string, password: string): Promise<TlsRedis> {
+  const { port, stop } = await startTlsRedisNode(dir, certs, username, password);
+  return { ports: [port], stop };
 }
 
 /** Three TLS + ACL redis-servers joined as the masters of a Redis Cluster (no replicas); resolves once the cluster is ok. */
@@ -244,31 +258,26 @@ export async function startTlsRedisCluster(dir: string, certs: Certs, username: 
   };
   try {
     for (let i = 0; i < 3; i++) {
-      const [port, bus] = [await freePort(), await freePort()];
       const nodeDir = join(dir, `node-${i}`);
-      mkdirSync(nodeDir, { recursive: true });
-      const child = await startRedis(port, [
-        '--port',
-        '0',
-        '--tls-port',
-        String(port),
-        '--dir',
-        nodeDir,
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        join(nodeDir, 'nodes.conf'),
-        '--cluster-port',
-        String(bus),
-        '--tls-cluster',
-        'yes',
-        '--tls-replication',
-        'yes',
-        ...tlsArgs(certs),
-        ...aclArgs(username, password),
-      ]);
-      stops.push(ender(child));
-      ports.push(port);
+      const conf = join(nodeDir, 'nodes.conf');
+      const clusterArgs = async (): Promise<string[]> => {
+        const bus = String(await freePort());
+        return [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          conf,
+          '--cluster-port',
+          bus,
+          '--tls-cluster',
+          'yes',
+          '--tls-replication',
+          'yes',
+        ];
+      };
+      const node = await startTlsRedisNode(nodeDir, certs, username, password, clusterArgs);
+      stops.push(node.stop);
+      ports.push(node.port);
     }
     const cli = ['--tls', '--cacert', certs.ca, '--user', username, '--pass', password, '--no-auth-warning'];
     execFileSync(

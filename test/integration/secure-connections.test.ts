@@ -14,10 +14,12 @@ import { join } from 'node:path';
 import { type Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Alert } from '../../src/core/alert/schema.js';
+import { parseConfig } from '../../src/config/load.js';
 import { type Config } from '../../src/config/schema.js';
 import { SyntheticMesh } from '../../src/demo/mesh.js';
 import { startMeshwatch } from '../../src/runtime/app.js';
 import { kafkaOf } from '../../src/sources/kafka/client.js';
+import { probeKafka } from '../../src/sources/kafka/probe.js';
 import { RedisStateStore, redisStoreOptionsOf } from '../../src/stores/redis/store.js';
 import { linesOf, runCli, STACK_FRAME, startCli } from '../cli-process.js';
 import { Collector, createTopics, produceMeshWindows, sleep, testConfig, uniqueId } from '../helpers.js';
@@ -186,6 +188,32 @@ describe('secure connections: Kafka SASL/SCRAM over TLS, Redis TLS with an ACL u
       for (const s of secrets) expect(r.stdout + r.stderr).not.toContain(s);
     },
   );
+
+  it('a CA the client does not trust is no refusal: retried until the start-up bound, the cause named', async () => {
+    const run = uniqueId('untrusted');
+    const base = secureConfig(run, 'standalone');
+    const config = parseConfig({
+      ...base,
+      kafka: { ...base.kafka, ssl: { rejectUnauthorized: true } },
+      redis: { ...base.redis, tls: { rejectUnauthorized: true }, connectTimeoutMs: 2000 },
+    });
+    const kafkaError = await probeKafka(config, 2000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(kafkaError).toMatchObject({ code: 'MW_KAFKA_UNAVAILABLE' });
+    expect((kafkaError as Error).message).toMatch(/^kafka at 127\.0\.0\.1:\d+ did not answer within 2 s \(.*certificate.*\)$/);
+    const store = new RedisStateStore(redisStoreOptionsOf(config));
+    const redisError = await store.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await store.close();
+    expect(redisError).toMatchObject({ code: 'MW_STORE_UNAVAILABLE' });
+    expect((redisError as Error).message).toMatch(
+      /^redis at rediss:\/\/mw-state:\*\*\*@127\.0\.0\.1:\d+ did not answer within 2 s \(.*certificate.*\)$/,
+    );
+  });
 
   it('the right passwords: meshwatch run starts, and says no secret', async () => {
     const r = startCli(['run'], cliEnv('cluster', KAFKA_PASSWORD, REDIS_PASSWORD));
