@@ -38,6 +38,7 @@ export const ENV_VARS: Record<string, { path: string; type: 'string' | 'number' 
   MESHWATCH_KAFKA_SASL_PASSWORD: { path: 'kafka.sasl.password', type: 'string' },
   MESHWATCH_KAFKA_SASL_PASSWORD_FILE: { path: 'kafka.sasl.passwordFile', type: 'string' },
   MESHWATCH_REDIS_URL: { path: 'redis.url', type: 'string' },
+  MESHWATCH_REDIS_PASSWORD_FILE: { path: 'redis.passwordFile', type: 'string' },
   MESHWATCH_REDIS_TLS_CA: { path: 'redis.tls.ca', type: 'string' },
   MESHWATCH_REDIS_MODE: { path: 'redis.mode', type: 'string' },
   MESHWATCH_REDIS_CLUSTER_NODES: { path: 'redis.clusterNodes', type: 'list' },

@@ -72,6 +72,8 @@ export const RedisSchema = z
     connectTimeoutMs: positiveInt.default(30_000),
     /** Running: Redis may stay unreachable this long (reconnects with backoff) before the process exits non-zero. */
     maxOutageMs: positiveInt.default(120_000),
+    /** A file holding the password (a mounted secret): replaces the URL's password, read at start-up. */
+    passwordFile: path.optional(),
     /** Certificates for a rediss:// URL. */
     tls: RedisTlsSchema.optional(),
     /** `cluster`: the URL's node and `clusterNodes` seed a Redis Cluster (keys carry hash tags: one service, one slot). */

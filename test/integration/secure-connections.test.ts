@@ -17,6 +17,8 @@ import { type Alert } from '../../src/core/alert/schema.js';
 import { parseConfig } from '../../src/config/load.js';
 import { type Config } from '../../src/config/schema.js';
 import { SyntheticMesh } from '../../src/demo/mesh.js';
+import { type MeshwatchError } from '../../src/errors.js';
+import { KafkaWatch } from '../../src/runtime/dependencies.js';
 import { startMeshwatch } from '../../src/runtime/app.js';
 import { kafkaOf } from '../../src/sources/kafka/client.js';
 import { probeKafka } from '../../src/sources/kafka/probe.js';
@@ -188,6 +190,19 @@ describe('secure connections: Kafka SASL/SCRAM over TLS, Redis TLS with an ACL u
       for (const s of secrets) expect(r.stdout + r.stderr).not.toContain(s);
     },
   );
+
+  it('credentials refused while running end the watch at once with MW_KAFKA_AUTH', async () => {
+    const base = secureConfig(uniqueId('watch'), 'standalone');
+    const config = parseConfig({ ...base, kafka: { ...base.kafka, sasl: { ...base.kafka.sasl, password: WRONG_PASSWORD } } });
+    const outage = new Promise<MeshwatchError>((resolve) => {
+      const watch = new KafkaWatch(config, { onOutage: resolve, intervalMs: 1000 });
+      cleanups.push(() => watch.stop());
+      watch.start();
+    });
+    const e = await outage;
+    expect(e.code).toBe('MW_KAFKA_AUTH');
+    expect(e.message).not.toContain(WRONG_PASSWORD);
+  });
 
   it('a CA the client does not trust is no refusal: retried until the start-up bound, the cause named', async () => {
     const run = uniqueId('untrusted');

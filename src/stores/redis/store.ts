@@ -6,6 +6,7 @@
  * RedisConnection's contract (./connection.ts).
  */
 import { type Config } from '../../config/schema.js';
+import { readSecretFile } from '../../config/tls.js';
 import { serviceKey } from '../../core/model.js';
 import { type ServiceState } from '../../core/pipeline/service-state.js';
 import { MeshwatchError } from '../../errors.js';
@@ -21,9 +22,15 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   ttlSeconds?: number;
 }
 
-/** The store options the configuration sets (address, TLS, cluster seeds, prefix, start-up and outage bounds). */
+/**
+ * The store options the configuration sets (address, TLS, cluster seeds, prefix, start-up and
+ * outage bounds); `redis.passwordFile`'s secret goes into the URL, where every message redacts it.
+ */
 export const redisStoreOptionsOf = (c: Pick<Config, 'redis'>): RedisStoreOptions => ({
-  url: c.redis.url,
+  url:
+    c.redis.passwordFile === undefined
+      ? c.redis.url
+      : withPassword(c.redis.url, readSecretFile('redis.passwordFile', c.redis.passwordFile)),
   tls: c.redis.tls,
   mode: c.redis.mode,
   clusterNodes: c.redis.clusterNodes,
@@ -31,6 +38,12 @@ export const redisStoreOptionsOf = (c: Pick<Config, 'redis'>): RedisStoreOptions
   connectTimeoutMs: c.redis.connectTimeoutMs,
   maxOutageMs: c.redis.maxOutageMs,
 });
+
+function withPassword(url: string, password: string): string {
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
 
 export class RedisStateStore implements StateStore {
   readonly connection: RedisConnection;

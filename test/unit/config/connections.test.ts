@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
-import { redactConfig } from '../../../src/config/redact.js';
+import { redactConfig, redactUrl } from '../../../src/config/redact.js';
+import { redisStoreOptionsOf } from '../../../src/stores/redis/store.js';
 import { kafkaSecretsOf, kafkaSecurityOf } from '../../../src/sources/kafka/client.js';
 import { MeshwatchError } from '../../../src/errors.js';
 
@@ -64,6 +65,15 @@ describe('connection security settings', () => {
     expect(c.redis).toMatchObject({ tls: { ca: '/etc/redis-ca.pem' }, mode: 'cluster', clusterNodes: ['10.0.0.2:6380', '10.0.0.3:6380'] });
     const inline = loadConfig({ env: { MESHWATCH_KAFKA_SASL_USERNAME: 'mw', MESHWATCH_KAFKA_SASL_PASSWORD: 'env-pw' } });
     expect(kafkaSecretsOf(inline.kafka)).toEqual(['env-pw']);
+  });
+
+  it('redis.passwordFile puts its secret into the URL, which every message redacts', () => {
+    const file = join(dir, 'redis-pw');
+    writeFileSync(file, 'p@ss/w:rd\n');
+    const c = loadConfig({ env: { MESHWATCH_REDIS_URL: 'rediss://mw@10.0.0.1:6380', MESHWATCH_REDIS_PASSWORD_FILE: file } });
+    const url = redisStoreOptionsOf(c).url;
+    expect(decodeURIComponent(new URL(url).password)).toBe('p@ss/w:rd');
+    expect(redactUrl(url)).toBe('rediss://mw:***@10.0.0.1:6380');
   });
 
   it('a config dump shows no password', () => {
