@@ -24,6 +24,8 @@ export const ErrorCodes = {
   MW_STORE_UNAVAILABLE: { retriable: true, summary: 'the state store did not answer' },
   MW_STORE_CODEC: { retriable: false, summary: 'a stored state record cannot be read' },
   MW_KAFKA_UNAVAILABLE: { retriable: true, summary: 'the Kafka cluster did not answer' },
+  MW_KAFKA_AUTH: { retriable: false, summary: 'the Kafka brokers refused the SASL credentials' },
+  MW_REDIS_AUTH: { retriable: false, summary: 'Redis refused the user or password (ACL)' },
   MW_SINK_DELIVERY: { retriable: true, summary: 'a sink could not deliver an alert' },
   MW_SINK_REJECTED: { retriable: false, summary: "a sink's service refused an alert for good (PagerDuty 400); it is parked" },
   MW_KAFKA_MESSAGE_TOO_LARGE: { retriable: false, summary: "a single record exceeds its topic's max.message.bytes" },

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type Kafka, type Consumer } from 'kafkajs';
 import { type Config } from '../src/config/schema.js';
 import { type SyntheticMesh } from '../src/demo/mesh.js';
-import { RedisStateStore } from '../src/stores/redis/store.js';
+import { RedisStateStore, redisStoreOptionsOf } from '../src/stores/redis/store.js';
 import { parseConfig } from '../src/config/load.js';
 import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../src/sources/kafka/client.js';
 import { WINDOWS_TOPIC_CONFIG } from '../src/sources/kafka/topics.js';
@@ -112,7 +112,7 @@ export class Collector<T = unknown> {
 
 /** A Redis store under the test's key prefix; `cleanups` empties the prefix and closes it. */
 export async function redisStoreFor(config: Readonly<Config>, cleanups: (() => Promise<void>)[]): Promise<RedisStateStore> {
-  const store = new RedisStateStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+  const store = new RedisStateStore(redisStoreOptionsOf(config));
   await store.connect();
   cleanups.push(async () => {
     await store.clear(config.redis.keyPrefix);
@@ -121,7 +121,7 @@ export async function redisStoreFor(config: Readonly<Config>, cleanups: (() => P
   return store;
 }
 
-/** Produces windows [from, to) of a synthetic mesh to the config's first envoy and cadvisor topics. */
+/** Produces windows [from, to) of a synthetic mesh to the config's first envoy and cadvisor topics (on the shared broker unless `kafka` says otherwise). */
 export async function produceMeshWindows(
   run: string,
   config: Readonly<Config>,
@@ -129,8 +129,9 @@ export async function produceMeshWindows(
   baseMs: number,
   from: number,
   to: number,
+  kafka: Kafka = testKafka(run),
 ): Promise<void> {
-  const producer = testKafka(run).producer();
+  const producer = kafka.producer();
   await producer.connect();
   for (let i = from; i < to; i++) {
     const w = mesh.window(baseMs, i);
@@ -147,8 +148,8 @@ export async function produceMeshWindows(
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Creates every topic of a test config up front (consumers then never race topic creation). */
-export async function createTopics(config: Readonly<Config>): Promise<void> {
-  const admin = testKafka(config.kafka.clientId).admin();
+export async function createTopics(config: Readonly<Config>, kafka: Kafka = testKafka(config.kafka.clientId)): Promise<void> {
+  const admin = kafka.admin();
   await admin.connect();
   const t = config.kafka.topics;
   const raw = [...t.envoy, ...t.cadvisor, ...t.samples, ...t.als, ...t.prometheus, ...Object.keys(config.ingest.formats)];

@@ -6,7 +6,7 @@
  * unless debug output was asked for (`--log-level debug`, MESHWATCH_LOG_LEVEL=debug or
  * MESHWATCH_DEBUG=1). Exit codes: 0 done; 1 unexpected error; 2 usage or configuration
  * (the usage follows a command-line error); 3 a dependency (Kafka, Redis) unreachable at
- * start-up or for longer than its outage bound.
+ * start-up or for longer than its outage bound, or refusing meshwatch's credentials.
  */
 import { readFileSync } from 'node:fs';
 import { debugFromEnv, loadConfig, logFromEnv } from '../config/load.js';
@@ -56,6 +56,8 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   MW_CONFIG_INVALID: 2,
   MW_KAFKA_UNAVAILABLE: 3,
   MW_STORE_UNAVAILABLE: 3,
+  MW_KAFKA_AUTH: 3,
+  MW_REDIS_AUTH: 3,
   MW_PROFILE_INVALID: 2,
   MW_PROFILE_TOO_LARGE: 2,
   MW_PROFILE_UNREADABLE: 2,

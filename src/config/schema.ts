@@ -7,6 +7,7 @@ import { DEFAULT_DETECTION, DEFAULT_METRIC_POLICIES } from '../core/params.js';
 import { compileTextFormat } from '../core/decode/text-format.js';
 import { DECODER_NAMES } from '../core/decode/types.js';
 import { clusterName, positiveInt, topicName, urlTemplate } from './schema-common.js';
+import { KafkaSaslSchema, KafkaSslSchema, RedisSchema } from './schema-connections.js';
 import { SinksSchema } from './schema-sinks.js';
 
 const metricPolicy = z
@@ -101,26 +102,13 @@ export const ConfigSchema = z
         connectTimeoutMs: positiveInt.default(30_000),
         /** Running: the brokers may stay unreachable this long (retried with backoff) before the process exits non-zero. */
         maxOutageMs: positiveInt.default(120_000),
+        /** TLS to the brokers (src/config/schema-connections.ts); SASL authentication (PLAIN, SCRAM). */
+        ssl: KafkaSslSchema.optional(),
+        sasl: KafkaSaslSchema.optional(),
       })
       .strict()
       .prefault({}),
-    redis: z
-      .object({
-        url: z
-          .string()
-          .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
-          .default('redis://127.0.0.1:6379'),
-        keyPrefix: z
-          .string()
-          .regex(/^[a-z0-9-]+$/)
-          .default('mw'),
-        /** Start-up bound: Redis must answer within this, else exit non-zero (MW_STORE_UNAVAILABLE). */
-        connectTimeoutMs: positiveInt.default(30_000),
-        /** Running: Redis may stay unreachable this long (reconnects with backoff) before the process exits non-zero. */
-        maxOutageMs: positiveInt.default(120_000),
-      })
-      .strict()
-      .prefault({}),
+    redis: RedisSchema,
     window: z
       .object({
         ms: positiveInt.default(10_000),

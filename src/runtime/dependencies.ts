@@ -87,6 +87,11 @@ export class KafkaWatch {
         await probeKafka(this.config, deadlineMs);
         this.up();
       } catch (e) {
+        // Credentials refused while running (rotated on the brokers) stay refused: end the run now.
+        if (e instanceof MeshwatchError && e.code === 'MW_KAFKA_AUTH') {
+          this.opts.onOutage(e);
+          return;
+        }
         this.down(e instanceof Error ? e.message : String(e));
       }
       await new Promise<void>((resolve) => {

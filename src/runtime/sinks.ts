@@ -21,6 +21,7 @@ import { KafkaRecordSource } from '../sources/kafka/source.js';
 import { BROKER_DEFAULT_MESSAGE_BYTES } from '../sources/kafka/topics.js';
 import { RedisActiveSet } from '../stores/redis/active-alerts.js';
 import { RedisConnection } from '../stores/redis/connection.js';
+import { redisStoreOptionsOf } from '../stores/redis/store.js';
 import { sinkKey } from '../stores/redis/keys.js';
 import { type Counters } from '../telemetry/counters.js';
 import { ConsumeLoop } from './consume-loop.js';
@@ -81,11 +82,7 @@ export async function buildSink(name: SinkName, config: Readonly<Config>, o: Bui
       let conn: RedisConnection | undefined;
       if (o.ephemeral) active = new MemoryActiveSet();
       else {
-        conn = new RedisConnection({
-          url: config.redis.url,
-          connectTimeoutMs: config.redis.connectTimeoutMs,
-          maxOutageMs: config.redis.maxOutageMs,
-        });
+        conn = new RedisConnection(redisStoreOptionsOf(config));
         await conn.connect();
         active = new RedisActiveSet(conn, sinkKey(config.redis.keyPrefix, 'alertmanager', 'active'));
       }

@@ -2,9 +2,37 @@
  * kafkajs client construction and topic set-up. Connects to the configured brokers;
  * use 127.0.0.1 rather than localhost (Node may resolve localhost to ::1).
  */
-import { Kafka, type Admin, type KafkaConfig, logLevel } from 'kafkajs';
+import { Kafka, type Admin, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
 import { type Config } from '../../config/schema.js';
+import { readSecretFile, tlsOptionsOf } from '../../config/tls.js';
 import { kafkaLogCreator, kafkaLogLevelOf } from './log.js';
+
+type KafkaSecurity = Pick<KafkaConfig, 'ssl' | 'sasl'>;
+const security = new WeakMap<object, KafkaSecurity>();
+
+/**
+ * kafkajs's `ssl` and `sasl` options for `kafka.ssl` / `kafka.sasl` (files read once per
+ * configuration; MW_CONFIG_INVALID naming the field when one cannot be read).
+ */
+export function kafkaSecurityOf(k: Config['kafka']): KafkaSecurity {
+  const known = security.get(k);
+  if (known) return known;
+  const out: KafkaSecurity = {};
+  if (k.ssl) out.ssl = tlsOptionsOf('kafka.ssl', k.ssl);
+  if (k.sasl) {
+    const { mechanism, username } = k.sasl;
+    const password = k.sasl.password ?? readSecretFile('kafka.sasl.passwordFile', k.sasl.passwordFile ?? '');
+    out.sasl = { mechanism, username, password } as SASLOptions;
+  }
+  security.set(k, out);
+  return out;
+}
+
+/** The secrets of the Kafka settings, for scrubbing client messages. */
+export const kafkaSecretsOf = (k: Config['kafka']): string[] => {
+  const sasl = kafkaSecurityOf(k).sasl;
+  return sasl && 'password' in sasl && sasl.password ? [sasl.password] : [];
+};
 
 /**
  * A kafkajs client for the configured brokers. Its own log lines go through
@@ -25,6 +53,7 @@ export function kafkaOf(
     logLevel: quiet ? logLevel.NOTHING : kafkaLogLevelOf(mode),
     logCreator: kafkaLogCreator({ mode }),
     retry: { initialRetryTime: 200, retries: 8 },
+    ...kafkaSecurityOf(c.kafka),
     ...overrides,
   });
 }

@@ -10,7 +10,7 @@ import { type Config } from '../../config/schema.js';
 import { redactUrl } from '../../config/redact.js';
 import { MeshwatchError } from '../../errors.js';
 import { formatMs } from '../../stores/redis/connection.js';
-import { kafkaOf } from './client.js';
+import { kafkaOf, kafkaSecretsOf } from './client.js';
 
 const NO_ANSWER = 'no answer';
 
@@ -44,6 +44,8 @@ export async function probeKafka(
       const d = await probeOnce(c, Math.max(1, end - Date.now()));
       return { ...d, tookMs: Date.now() - started };
     } catch (e) {
+      // Credentials the brokers refused stay refused: no retry, one clear error.
+      if (e instanceof MeshwatchError && e.code === 'MW_KAFKA_AUTH') throw e;
       // An attempt cut short by the deadline says less than an earlier one that got an answer.
       const why = e instanceof Error ? e.message : String(e);
       if (why !== NO_ANSWER || cause === NO_ANSWER) cause = why;
@@ -81,13 +83,25 @@ async function probeOnce(c: Pick<Config, 'kafka'>, leftMs: number): Promise<Omit
     const d = await Promise.race([attempt, deadline]);
     return { brokers: d.brokers.length, controller: d.controller };
   } catch (e) {
-    throw new Error(causeOf(e, lastError));
+    if (isAuthFailure(e, lastError)) {
+      const sasl = c.kafka.sasl;
+      const who = sasl ? ` (SASL ${sasl.mechanism.toUpperCase()}, user ${sasl.username})` : '';
+      throw new MeshwatchError('MW_KAFKA_AUTH', `kafka at ${brokersOf(c)} refused the credentials${who}`);
+    }
+    throw new Error(scrubAll(causeOf(e, lastError), kafkaSecretsOf(c.kafka)));
   } finally {
     clearTimeout(timer);
     attempt.catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
   }
 }
+
+/** kafkajs's SASL authentication failure (the broker answered and said no), by class or by its logged text. */
+function isAuthFailure(e: unknown, lastError: string): boolean {
+  return (e instanceof Error && e.name === 'KafkaJSSASLAuthenticationError') || /SASL .*authentication failed/i.test(lastError);
+}
+
+const scrubAll = (text: string, secrets: readonly string[]): string => secrets.reduce((t, s) => t.split(s).join('***'), text);
 
 /** An errno code (ECONNREFUSED, ENOTFOUND, …) if the message has one, else the message's first sentence. */
 function causeOf(e: unknown, lastError: string): string {

@@ -1,25 +1,29 @@
 /**
- * One ioredis connection that fails clearly. Contract:
+ * One ioredis connection (a server, or a Redis Cluster) that fails clearly. Contract:
  * - start-up: `connect()` resolves once Redis answers, or rejects within `connectTimeoutMs`
  *   with MW_STORE_UNAVAILABLE naming the address (password redacted) and the last cause;
- *   the client is then shut down, so nothing keeps retrying behind the error.
+ *   the client is then shut down, so nothing keeps retrying behind the error. Credentials
+ *   Redis refuses (WRONGPASS, NOAUTH) reject at once with MW_REDIS_AUTH: no retry.
  * - running: a lost connection is retried forever with capped, jittered exponential backoff
  *   (`reconnectDelayMs`); `onEvent` hears `lost`, `retry` and `recovered`. A call while Redis
  *   is down fails at once (no offline queue) or after `commandTimeoutMs` (a Redis that
  *   accepts but never answers): never a hang. If the outage lasts `maxOutageMs`, `onOutage`
- *   is called once with MW_STORE_UNAVAILABLE; the composition root turns that into an exit.
+ *   is called once with MW_STORE_UNAVAILABLE (at once with MW_REDIS_AUTH when a reconnect's
+ *   credentials are refused); the composition root turns that into an exit.
  * - every `error` event is handled (no "Unhandled error event"); no secret reaches a message.
+ * - cluster mode: `pipeline` splits its commands per key (a pipeline's keys must live on one
+ *   node) and `scan` visits every master.
  * RESP2 (ioredis 5), so reply shapes are the classic ones.
  */
-import { Redis } from 'ioredis';
+import { type ChainableCommander, Cluster, type Redis } from 'ioredis';
 import { redactUrl, scrub } from '../../config/redact.js';
 import { MeshwatchError } from '../../errors.js';
+import { createRedisClient, type RedisClient, type RedisClientOptions, userOf } from './client.js';
 
 export type RedisEvent =
   { type: 'lost'; cause: string } | { type: 'retry'; attempt: number; delayMs: number } | { type: 'recovered'; downMs: number };
 
-export interface RedisConnectionOptions {
-  url: string;
+export interface RedisConnectionOptions extends RedisClientOptions {
   /** Start-up bound: `connect()` fails after this (default 30 s). */
   connectTimeoutMs?: number;
   /** Running: an outage this long calls `onOutage` (default 120 s). */
@@ -42,8 +46,11 @@ export function formatMs(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }
 
+/** A reply that says the credentials were refused (a wrong password, a disabled or unknown user). */
+const AUTH_REFUSED = /\b(WRONGPASS|NOAUTH)\b/;
+
 export class RedisConnection {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The address with its password redacted: the only form that appears in messages. */
   readonly address: string;
   readonly connectTimeoutMs: number;
@@ -54,6 +61,8 @@ export class RedisConnection {
   private outageTimer: NodeJS.Timeout | undefined;
   private wasReady = false;
   private closing = false;
+  private authRefused: MeshwatchError | undefined;
+  private onAuthRefused: ((e: MeshwatchError) => void) | undefined;
   private readonly now: () => number;
 
   constructor(private readonly opts: RedisConnectionOptions) {
@@ -62,25 +71,19 @@ export class RedisConnection {
     this.maxOutageMs = opts.maxOutageMs ?? 120_000;
     this.commandTimeoutMs = opts.commandTimeoutMs ?? 10_000;
     this.now = opts.now ?? Date.now;
-    this.redis = new Redis(opts.url, {
-      lazyConnect: true,
-      // Each attempt's TCP connect; the whole start-up is bounded by connectTimeoutMs.
-      connectTimeout: Math.min(this.connectTimeoutMs, 10_000),
-      // Fail, do not queue, while disconnected: the caller (a Kafka batch) retries with its
-      // own backoff and never commits past a failed save; a queue would only hide the outage.
-      enableOfflineQueue: false,
-      // A command in flight when the connection drops is retried once after reconnecting.
-      maxRetriesPerRequest: 1,
-      enableAutoPipelining: false,
-      retryStrategy: (attempt) => {
-        const delayMs = reconnectDelayMs(attempt);
-        if (!this.closing) this.opts.onEvent?.({ type: 'retry', attempt, delayMs });
-        return delayMs;
-      },
+    this.redis = createRedisClient(opts, this.connectTimeoutMs, (attempt) => {
+      const delayMs = reconnectDelayMs(attempt);
+      if (!this.closing) this.opts.onEvent?.({ type: 'retry', attempt, delayMs });
+      return delayMs;
     });
-    this.redis.on('error', (e: unknown) => {
+    const onError = (e: unknown): void => {
       this.lastCause = this.describe(e);
-    });
+      const lastNode = (e as { lastNodeError?: unknown } | null)?.lastNodeError;
+      if (AUTH_REFUSED.test(this.lastCause) || (lastNode !== undefined && AUTH_REFUSED.test(this.describe(lastNode)))) this.refused();
+    };
+    this.redis.on('error', onError);
+    // A cluster reports each node's errors apart from its own.
+    this.redis.on('node error', onError);
     this.redis.on('ready', () => {
       this.wasReady = true;
       this.lastCause = '';
@@ -96,6 +99,7 @@ export class RedisConnection {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.redis.off('ready', onReady);
+        this.onAuthRefused = undefined;
         this.closing = true;
         this.redis.disconnect();
         const why = this.lastCause ? ` (${this.lastCause})` : '';
@@ -108,7 +112,13 @@ export class RedisConnection {
       }, this.connectTimeoutMs);
       const onReady = (): void => {
         clearTimeout(timer);
+        this.onAuthRefused = undefined;
         resolve();
+      };
+      this.onAuthRefused = (e) => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        reject(e);
       };
       this.redis.once('ready', onReady);
       // The first attempt's failure rejects this promise; ioredis goes on retrying (retryStrategy)
@@ -159,6 +169,80 @@ export class RedisConnection {
     await Promise.race([quit, new Promise<void>((r) => (timer = setTimeout(r, this.commandTimeoutMs)))]);
     clearTimeout(timer);
     this.redis.disconnect();
+  }
+
+  /** A MULTI transaction (its keys must share a hash tag in cluster mode). */
+  multi(): ChainableCommander {
+    return this.redis instanceof Cluster ? this.redis.multi() : this.redis.multi();
+  }
+
+  /**
+   * Runs commands on `n` keys as pipelines, with the command deadline: one pipeline on a
+   * server; in cluster mode one per key, sent together (a pipeline's keys must live on one
+   * node; each node's connection still carries them back to back). `add` queues key i's
+   * commands. Replies in the order queued; a reply error stays the caller's to judge, any
+   * other error (the connection) is MW_STORE_UNAVAILABLE.
+   */
+  async pipeline(n: number, add: (pipe: ChainableCommander, i: number) => void): Promise<[Error | null, unknown][]> {
+    const groups = this.redis instanceof Cluster ? Array.from({ length: n }, (_, i) => [i]) : [Array.from({ length: n }, (_, i) => i)];
+    const res = await this.roundTrip('pipeline', async () => {
+      const parts = await Promise.all(
+        groups.map((g) => {
+          const pipe = this.redis.pipeline();
+          for (const i of g) add(pipe, i);
+          return pipe.exec();
+        }),
+      );
+      if (parts.some((p) => p === null)) return null;
+      const replies = parts.flatMap((p) => p ?? []);
+      // A reply error (WRONGTYPE, …) is this command's; any other error (stream not writeable,
+      // retries exhausted) means the connection is down, and counts towards the outage.
+      const down = replies.find(([err]) => err !== null && err.name !== 'ReplyError')?.[0];
+      if (down) throw down;
+      return replies;
+    });
+    if (!res) throw new MeshwatchError('MW_STORE_UNAVAILABLE', `redis at ${this.address}: pipeline aborted`);
+    return res;
+  }
+
+  /**
+   * Deletes every key matching `pattern` (SCAN, never KEYS; on every master in cluster mode,
+   * one key per DEL so no command spans slots). Returns how many were deleted.
+   */
+  async deleteMatching(pattern: string): Promise<number> {
+    let n = 0;
+    await this.scan(pattern, async (keys, node) => {
+      const replies = await this.roundTrip('del', () => node.pipeline(keys.map((k) => ['del', k])).exec());
+      for (const [err, v] of replies ?? []) if (err === null) n += Number(v);
+    });
+    return n;
+  }
+
+  /** Hands every key matching `pattern` to `each` in batches, with the node holding them; `each` returns true to stop. */
+  async scan(pattern: string, each: (keys: string[], node: Redis) => Promise<boolean | void> | boolean | void): Promise<void> {
+    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys]: [string, string[]] = await this.roundTrip('scan', () => node.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
+        cursor = next;
+        if (keys.length > 0 && (await each(keys, node)) === true) return;
+      } while (cursor !== '0');
+    }
+  }
+
+  /** Credentials refused: stop reconnecting, and fail the pending start-up or report the outage, once. */
+  private refused(): void {
+    if (this.authRefused || this.closing) return;
+    this.authRefused = new MeshwatchError(
+      'MW_REDIS_AUTH',
+      `redis at ${this.address} refused the credentials of user ${userOf(this.opts.url)} (${this.lastCause.split(' ')[0] ?? ''})`,
+    );
+    this.closing = true;
+    this.clearOutage();
+    this.redis.disconnect();
+    if (this.onAuthRefused) this.onAuthRefused(this.authRefused);
+    else this.opts.onOutage?.(this.authRefused);
   }
 
   private markDown(cause: string): void {

@@ -10,7 +10,8 @@
  * one that fails is left out and reported (with its workload key), the others are used.
  * Errors: MW_STORE_UNAVAILABLE when Redis does not answer (RedisConnection's contract).
  */
-import { type Redis } from 'ioredis';
+import { type ChainableCommander } from 'ioredis';
+import { type RedisClient } from './client.js';
 import { ResourceProfileSchema, type ResourceProfile, workloadKey } from '../../core/profile/schema.js';
 import { MeshwatchError } from '../../errors.js';
 import { type RedisConnection } from './connection.js';
@@ -26,11 +27,11 @@ export interface StoredProfiles {
   problems: string[];
 }
 
-type Multi = ReturnType<Redis['multi']>;
+type Multi = ChainableCommander;
 
 export class RedisProfileStore {
   private readonly keys: Keys;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -80,7 +81,12 @@ export class RedisProfileStore {
   /** The set in force and its version, read in one transaction. */
   async load(): Promise<StoredProfiles> {
     const replies = await this.connection.roundTrip('load profiles', () =>
-      this.redis.multi().get(this.keys.profiles('version')).hgetall(this.keys.profiles('dir')).hgetall(this.keys.profiles('cli')).exec(),
+      this.connection
+        .multi()
+        .get(this.keys.profiles('version'))
+        .hgetall(this.keys.profiles('dir'))
+        .hgetall(this.keys.profiles('cli'))
+        .exec(),
     );
     const [version, dir, cli] = (replies ?? []).map(([err, v]) => {
       if (err)
@@ -110,7 +116,7 @@ export class RedisProfileStore {
   }
 
   private async change(what: string, build: (m: Multi) => void): Promise<number> {
-    const m = this.redis.multi();
+    const m = this.connection.multi();
     build(m);
     m.incr(this.keys.profiles('version'));
     const replies = await this.connection.roundTrip(what, () => m.exec());

@@ -5,13 +5,14 @@
  * Connection behaviour (start-up deadline, reconnect backoff, outage bound, no hang) is
  * RedisConnection's contract (./connection.ts).
  */
-import { type Redis } from 'ioredis';
 import { type Config } from '../../config/schema.js';
+import { readSecretFile } from '../../config/tls.js';
 import { serviceKey } from '../../core/model.js';
 import { type ServiceState } from '../../core/pipeline/service-state.js';
 import { MeshwatchError } from '../../errors.js';
 import { decodeState, encodeState } from '../codec.js';
 import { type StateStore } from '../types.js';
+import { type RedisClient } from './client.js';
 import { RedisConnection, type RedisConnectionOptions } from './connection.js';
 import { type Keys, keysFor } from './keys.js';
 
@@ -21,17 +22,31 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   ttlSeconds?: number;
 }
 
-/** The store options the configuration sets (address, prefix, start-up and outage bounds). */
+/**
+ * The store options the configuration sets (address, TLS, cluster seeds, prefix, start-up and
+ * outage bounds); `redis.passwordFile`'s secret goes into the URL, where every message redacts it.
+ */
 export const redisStoreOptionsOf = (c: Pick<Config, 'redis'>): RedisStoreOptions => ({
-  url: c.redis.url,
+  url:
+    c.redis.passwordFile === undefined
+      ? c.redis.url
+      : withPassword(c.redis.url, readSecretFile('redis.passwordFile', c.redis.passwordFile)),
+  tls: c.redis.tls,
+  mode: c.redis.mode,
+  clusterNodes: c.redis.clusterNodes,
   keyPrefix: c.redis.keyPrefix,
   connectTimeoutMs: c.redis.connectTimeoutMs,
   maxOutageMs: c.redis.maxOutageMs,
 });
 
+function withPassword(url: string, password: string): string {
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
 export class RedisStateStore implements StateStore {
   readonly connection: RedisConnection;
-  private readonly redis: Redis;
   private readonly keys: Keys;
   private readonly prefix: string;
   private readonly ttlSeconds: number;
@@ -40,7 +55,6 @@ export class RedisStateStore implements StateStore {
 
   constructor(opts: RedisStoreOptions) {
     this.connection = new RedisConnection(opts);
-    this.redis = this.connection.redis;
     this.keys = keysFor(opts.keyPrefix);
     this.prefix = opts.keyPrefix;
     this.ttlSeconds = opts.ttlSeconds ?? 30 * 24 * 3600;
@@ -54,13 +68,15 @@ export class RedisStateStore implements StateStore {
   async load(serviceKeys: readonly string[]): Promise<Map<string, ServiceState>> {
     const out = new Map<string, ServiceState>();
     if (serviceKeys.length === 0) return out;
-    const pipe = this.redis.pipeline();
-    for (const k of serviceKeys) pipe.hgetall(this.keys.state(k));
-    const replies = await this.exec(pipe, serviceKeys.length, (err, i) =>
-      // A key that is not a hash holds no state meshwatch wrote: its record cannot be read.
-      err.message.startsWith('WRONGTYPE')
-        ? new MeshwatchError('MW_STORE_CODEC', `state of ${serviceKeys[i] ?? '?'} cannot be read`, { cause: err })
-        : undefined,
+    const replies = await this.exec(
+      serviceKeys.length,
+      1,
+      (pipe, i) => pipe.hgetall(this.keys.state(serviceKeys[i]!)),
+      (err, i) =>
+        // A key that is not a hash holds no state meshwatch wrote: its record cannot be read.
+        err.message.startsWith('WRONGTYPE')
+          ? new MeshwatchError('MW_STORE_CODEC', `state of ${serviceKeys[i] ?? '?'} cannot be read`, { cause: err })
+          : undefined,
     );
     serviceKeys.forEach((k, i) => {
       const fields = replies[i] as Record<string, string> | undefined;
@@ -72,13 +88,12 @@ export class RedisStateStore implements StateStore {
 
   async save(states: readonly ServiceState[]): Promise<void> {
     if (states.length === 0) return;
-    const pipe = this.redis.pipeline();
-    for (const s of states) {
+    await this.exec(states.length, 2, (pipe, i) => {
+      const s = states[i]!;
       const key = this.keys.state(serviceKey(s.service));
       pipe.hset(key, encodeState(s));
       pipe.expire(key, this.ttlSeconds);
-    }
-    await this.exec(pipe, states.length * 2);
+    });
   }
 
   close(): Promise<void> {
@@ -94,12 +109,10 @@ export class RedisStateStore implements StateStore {
     const head = this.keys.state('');
     const before = head.indexOf('{') + 1;
     const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.connection.roundTrip('scan', () => this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
-      cursor = next;
+    await this.connection.scan(pattern, (keys) => {
       for (const k of keys) if (out.length < max) out.push(k.slice(before, k.length - (head.length - before)));
-    } while (cursor !== '0' && out.length < max);
+      return out.length >= max;
+    });
     return out.sort();
   }
 
@@ -109,34 +122,22 @@ export class RedisStateStore implements StateStore {
    */
   async clear(prefix = this.prefix): Promise<number> {
     if (/[*?[\]\\{}]/.test(prefix)) throw new Error(`not a key prefix: ${prefix}`);
-    const pattern = keysFor(prefix).state('*');
-    let cursor = '0';
-    let n = 0;
-    do {
-      const [next, keys] = await this.connection.roundTrip('scan', () => this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
-      cursor = next;
-      if (keys.length) n += await this.connection.roundTrip('del', () => this.redis.del(...keys));
-    } while (cursor !== '0');
-    return n;
+    return this.connection.deleteMatching(keysFor(prefix).state('*'));
   }
 
-  /** `replyError`: turns one command's reply error into its own error (else MW_STORE_UNAVAILABLE). */
+  /**
+   * `n` items' commands (`perItem` each) in pipelines (RedisConnection.pipeline);
+   * `replyError` turns one command's reply error into its own error (else MW_STORE_UNAVAILABLE).
+   */
   private async exec(
-    pipe: ReturnType<Redis['pipeline']>,
-    commands: number,
+    n: number,
+    perItem: number,
+    add: (pipe: ReturnType<RedisClient['pipeline']>, i: number) => void,
     replyError: (err: Error, i: number) => MeshwatchError | undefined = () => undefined,
   ): Promise<unknown[]> {
     this.stats.roundTrips++;
-    this.stats.commands += commands;
-    const res = await this.connection.roundTrip('pipeline', async () => {
-      const replies = await pipe.exec();
-      // A reply error (WRONGTYPE, …) is this command's; any other error (stream not writeable,
-      // retries exhausted) means the connection is down, and counts towards the outage.
-      const down = replies?.find(([err]) => err !== null && err.name !== 'ReplyError')?.[0];
-      if (down) throw down;
-      return replies;
-    });
-    if (!res) throw new MeshwatchError('MW_STORE_UNAVAILABLE', `redis at ${this.connection.address}: pipeline aborted`);
+    this.stats.commands += n * perItem;
+    const res = await this.connection.pipeline(n, add);
     return res.map(([err, v], i) => {
       if (err)
         throw (

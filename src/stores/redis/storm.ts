@@ -48,7 +48,7 @@ export class RedisStormLedger {
       const newest = Math.max(...latest.values());
       const args = [...latest].flatMap(([k, t]) => [t, k]);
       await this.connection.roundTrip('storm seen', () =>
-        redis
+        this.connection
           .multi()
           .zadd(seen, 'GT', ...args)
           .zremrangebyscore(seen, '-inf', `(${newest - 2 * this.params.windowMs}`)
