@@ -9,7 +9,8 @@
  *
  * Shutdown (SIGTERM, SIGINT): the HTTP server reports not ready, every worker stops fetching,
  * finishes the batch in hand, saves its state and commits, then the clients close; exit 0. The
- * drain may take `shutdownTimeoutMs`; past that, or on a second signal, the process exits 1
+ * drain may take `shutdownTimeoutMs`; past that, or on a second signal (one at least a second after
+ * the first: a wrapper relaying the same signal does not count), the process exits 1
  * with MW_SHUTDOWN_TIMEOUT (what was not committed is read again by the next instance).
  *
  * Every line goes through meshwatch's log (src/log.ts): text or JSON, levelled, secrets scrubbed.
@@ -163,7 +164,7 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   const end = await Promise.race([
     drained,
-    nextSignal(),
+    nextSignal(startedAt + RELAYED_SIGNAL_MS),
     new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), config.shutdownTimeoutMs))),
   ]);
   clearTimeout(timer);
@@ -182,18 +183,25 @@ export async function runCommand(config: Readonly<Config>): Promise<number> {
   return 0;
 }
 
-/** The next SIGTERM or SIGINT, by name. */
-function nextSignal(): Promise<'SIGTERM' | 'SIGINT'> {
+/**
+ * A signal within this long of the first one is the same signal relayed (npx, tsx or a shell pass
+ * the group's SIGINT/SIGTERM on to the process that already got it), not a second request.
+ */
+const RELAYED_SIGNAL_MS = 1000;
+
+/** The next SIGTERM or SIGINT at or after `notBeforeMs` (epoch ms), by name. */
+function nextSignal(notBeforeMs = 0): Promise<'SIGTERM' | 'SIGINT'> {
   return new Promise((resolve) => {
     const on = (s: 'SIGTERM' | 'SIGINT') => (): void => {
+      if (Date.now() < notBeforeMs) return;
       process.off('SIGTERM', term);
       process.off('SIGINT', int);
       resolve(s);
     };
     const term = on('SIGTERM');
     const int = on('SIGINT');
-    process.once('SIGTERM', term);
-    process.once('SIGINT', int);
+    process.on('SIGTERM', term);
+    process.on('SIGINT', int);
   });
 }
 

@@ -3,7 +3,7 @@
  * partitions' states Redis lost (their `restored` markers are gone: a FLUSHALL, a restart
  * without persistence), and writing restored states without ever replacing one that is there.
  *
- * A state is written only where its key is absent (one Lua script per key, pipelined): a detect
+ * A state is written only where its key is absent (one Lua script per key, pipelined; per slot in a Redis Cluster): a detect
  * instance that saved a newer state meanwhile keeps it, and two instances restoring at once
  * write the same values. Written states get the store's TTL, as a save would.
  */
@@ -51,16 +51,14 @@ export class RedisRestoreTarget {
   async writeAbsent(states: readonly (readonly [string, Record<string, string>])[]): Promise<number> {
     let written = 0;
     for (let i = 0; i < states.length; i += CHUNK) {
-      const pipe = this.connection.redis.pipeline();
-      for (const [key, fields] of states.slice(i, i + CHUNK)) {
+      const chunk = states.slice(i, i + CHUNK);
+      // connection.pipeline: one pipeline in standalone mode, one per key (slot) in a Cluster.
+      const replies = await this.connection.pipeline(chunk.length, (pipe, j) => {
+        const [key, fields] = chunk[j]!;
         pipe.eval(WRITE_ABSENT, 1, this.keys.state(key), String(this.ttlSeconds), ...Object.entries(fields).flat());
-      }
-      const replies = await this.connection.roundTrip('restore', async () => {
-        const r = (await pipe.exec()) ?? [];
-        const failed = r.find(([err]) => err !== null)?.[0];
-        if (failed) throw failed;
-        return r;
       });
+      const failed = replies.find(([err]) => err !== null)?.[0];
+      if (failed) throw failed;
       for (const [, v] of replies) if (v === 1) written++;
     }
     return written;
