@@ -141,7 +141,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       profiles = running;
       // An injected store (tests) has no shared view: the storm guard sees this process only.
       const memory = new MemoryStormLedger(stormParamsOf(config));
-      ledger ??= { step: (closed, incidents) => Promise.resolve(memory.step(closed, incidents)) };
+      ledger ??= { step: (closed, incidents) => Promise.resolve(memory.step(closed, incidents, Date.now())) };
       const producer = await producerFor('detect');
       const source = new KafkaRecordSource(kafka, {
         groupId: config.kafka.groups.detect,
