@@ -1,22 +1,26 @@
 /**
  * `meshwatch sinks test --sink NAME`: a synthetic incident (service `meshwatch/sinks-test`,
  * a spike of requests_per_s) sent firing, then resolved, through the configured sink, one
- * attempt each; prints one line per state (`delivered` with the time taken, or the MW code
+ * attempt each (as incident documents, as per-metric alerts, or both, as `sinks.<name>.input`
+ * says); prints one line per state (`delivered` with the time taken, or the MW code
  * and the sink's reason) and exits 0 only when both were delivered. The Alertmanager sink
  * keeps the synthetic alert out of its Redis active set (it is not re-sent).
  *
- * `meshwatch sinks replay-parked --sink NAME`: re-delivers the alerts parked on
+ * `meshwatch sinks replay-parked --sink NAME`: re-delivers the alerts and incidents parked on
  * `<alerts topic>.parked.<name>` up to the topic's end at start, in order per partition,
  * through the sink, in the consumer group `<kafka.groups.sinks>-<name>-replay` (a second replay
  * starts after what the first one handled). A retriable failure is retried with the sink's
  * backoff (at most 5 attempts), then the replay stops there (exit 1, nothing committed past
  * it: run it again); an alert refused again is parked again with the new reason; a parked
- * record that holds no alert is skipped. Prints one line per record and a summary.
+ * record that holds neither is skipped. Prints one line per record and a summary.
  */
 import { type Config } from '../config/schema.js';
 import { episodeId } from '../core/alert/id.js';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
+import { INCIDENT_SCHEMA_ID, type Incident, IncidentSchema } from '../core/incident/schema.js';
+import { contributorOf, incidentId } from '../core/incident/service.js';
 import { MeshwatchError } from '../errors.js';
+import { type Delivery } from '../runtime/ports.js';
 import { type ParkedRecord, PARKED_SCHEMA_ID, parkingTopicOf, sinkGroupOf } from '../runtime/sink-worker.js';
 import { type BuiltSink, SINK_NAMES, type SinkName, buildSink } from '../runtime/sinks.js';
 import { kafkaOf } from '../sources/kafka/client.js';
@@ -74,18 +78,60 @@ export function syntheticAlerts(nowMs: number): [Alert, Alert] {
   return [firing, resolved];
 }
 
+/** The synthetic alerts as the incident they make: one service incident, opened and resolved. */
+export function syntheticIncidents(nowMs: number): [Incident, Incident] {
+  const [firing, resolved] = syntheticAlerts(nowMs);
+  const startMs = Date.parse(firing.startsAt);
+  const opened = IncidentSchema.parse({
+    schema: INCIDENT_SCHEMA_ID,
+    id: incidentId('meshwatch/sinks-test', startMs),
+    revision: 1,
+    scope: 'service',
+    status: 'firing',
+    change: 'opened',
+    severity: firing.severity,
+    service: firing.service,
+    summary: `meshwatch sinks test: a synthetic incident on meshwatch/sinks-test: ${firing.summary}`,
+    startsAt: firing.startsAt,
+    endsAt: null,
+    window: firing.window,
+    metrics: [contributorOf(firing)],
+    metricsOmitted: 0,
+    storm: null,
+    services: [],
+    servicesOmitted: 0,
+    servicesSeen: 0,
+  });
+  const closed: Incident = {
+    ...opened,
+    revision: 2,
+    status: 'resolved',
+    change: 'resolved',
+    summary: 'meshwatch sinks test: the synthetic incident on meshwatch/sinks-test is over',
+    endsAt: resolved.endsAt,
+    window: resolved.window,
+    metrics: [contributorOf(resolved)],
+  };
+  return [opened, closed];
+}
+
 async function testSink(config: Readonly<Config>, name: SinkName, out: (line: string) => void): Promise<number> {
   const built = await buildSink(name, config, { ephemeral: true });
   let ok = true;
+  const now = Date.now();
+  const docs: { status: string; id: string; send: () => Promise<Delivery> }[] = [
+    ...(built.input === 'incidents' ? [] : syntheticAlerts(now).map((a) => ({ ...a, send: () => built.sink.deliver([a]) }))),
+    ...(built.input === 'alerts' ? [] : syntheticIncidents(now).map((i) => ({ ...i, send: () => built.incidents.deliver([i]) }))),
+  ];
   try {
-    for (const alert of syntheticAlerts(Date.now())) {
+    for (const doc of docs) {
       const t0 = Date.now();
-      const d = await built.sink.deliver([alert]);
+      const d = await doc.send();
       const ms = Date.now() - t0;
-      if (d.ok) out(`${name}: ${alert.status} ${alert.id}: delivered in ${ms} ms`);
+      if (d.ok) out(`${name}: ${doc.status} ${doc.id}: delivered in ${ms} ms`);
       else {
         ok = false;
-        out(`${name}: ${alert.status} ${alert.id}: ${d.error.code}: ${d.error.message}${d.retriable ? ' (retriable)' : ''}`);
+        out(`${name}: ${doc.status} ${doc.id}: ${d.error.code}: ${d.error.message}${d.retriable ? ' (retriable)' : ''}`);
       }
     }
   } finally {
@@ -149,14 +195,19 @@ async function replayParked(config: Readonly<Config>, name: SinkName, out: (line
         const offset = BigInt(message.offset);
         if (failed || offset >= end) return settle(partition);
         const parked = parkedOf(message.value?.toString('utf8') ?? '');
-        if (!parked?.alert) {
+        const doc = parked?.alert
+          ? { what: `alert ${parked.alert.id}`, status: parked.alert.status, send: send(built.sink, parked.alert) }
+          : parked?.incident
+            ? { what: `incident ${parked.incident.id}`, status: parked.incident.status, send: send(built.incidents, parked.incident) }
+            : undefined;
+        if (!parked || !doc) {
           tally.skipped++;
-          out(`${name}: ${topic}/${partition}@${offset}: skipped (no alert in the parked record)`);
+          out(`${name}: ${topic}/${partition}@${offset}: skipped (no alert or incident in the parked record)`);
         } else {
-          const r = await deliverWithRetries(built, parked.alert);
+          const r = await deliverWithRetries(built, doc.send);
           if (r === 'ok') {
             tally.delivered++;
-            out(`${name}: ${topic}/${partition}@${offset}: alert ${parked.alert.id} ${parked.alert.status}: delivered`);
+            out(`${name}: ${topic}/${partition}@${offset}: ${doc.what} ${doc.status}: delivered`);
           } else if (!r.retriable) {
             tally.parked++;
             const again: ParkedRecord = { ...parked, code: r.code, reason: r.message };
@@ -165,14 +216,10 @@ async function replayParked(config: Readonly<Config>, name: SinkName, out: (line
               acks: -1,
               messages: [{ key: message.key, value: JSON.stringify(again), headers: { 'meshwatch-error': r.code } }],
             });
-            out(
-              `${name}: ${topic}/${partition}@${offset}: alert ${parked.alert.id}: refused again, parked again (${r.code}: ${r.message})`,
-            );
+            out(`${name}: ${topic}/${partition}@${offset}: ${doc.what}: refused again, parked again (${r.code}: ${r.message})`);
           } else {
             failed = r;
-            out(
-              `${name}: ${topic}/${partition}@${offset}: alert ${parked.alert.id}: not delivered (${r.code}: ${r.message}); run the replay again`,
-            );
+            out(`${name}: ${topic}/${partition}@${offset}: ${doc.what}: not delivered (${r.code}: ${r.message}); run the replay again`);
             return finish();
           }
         }
@@ -195,15 +242,23 @@ function parkedOf(text: string): ParkedRecord | undefined {
     const j = JSON.parse(text) as Partial<ParkedRecord>;
     if (j.schema !== PARKED_SCHEMA_ID) return undefined;
     const a = AlertSchema.safeParse(j.alert);
-    return { ...(j as ParkedRecord), alert: a.success ? a.data : null };
+    const i = IncidentSchema.safeParse(j.incident);
+    const rest = { ...(j as ParkedRecord) };
+    delete rest.incident;
+    return { ...rest, alert: a.success ? a.data : null, ...(i.success ? { incident: i.data } : {}) };
   } catch {
     return undefined;
   }
 }
 
-async function deliverWithRetries(built: BuiltSink, alert: Alert): Promise<'ok' | MeshwatchError> {
+const send =
+  <T>(sink: { deliver(docs: readonly T[]): Promise<Delivery> }, doc: T) =>
+  (): Promise<Delivery> =>
+    sink.deliver([doc]);
+
+async function deliverWithRetries(built: BuiltSink, send: () => Promise<Delivery>): Promise<'ok' | MeshwatchError> {
   for (let attempt = 0; ; attempt++) {
-    const d = await built.sink.deliver([alert]);
+    const d = await send();
     if (d.ok) return 'ok';
     if (!d.retriable || attempt + 1 >= MAX_ATTEMPTS) return d.error;
     const backoff = Math.min(built.retryMaxMs, built.retryInitialMs * 2 ** attempt);

@@ -2,11 +2,20 @@
 import { z } from 'zod';
 import { httpUrl, positiveInt, topicName } from './schema-common.js';
 
+/**
+ * What a sink worker reads: `incidents` (meshwatch.incidents: one document per change of a
+ * service's or a storm's incident), per-metric `alerts` (meshwatch.alerts), or `both` (one
+ * consumer group over the two topics).
+ */
+const sinkInput = (d: 'incidents' | 'alerts' | 'both') => z.enum(['incidents', 'alerts', 'both']).default(d);
+
 /** A SIEM topic sink (sinks/kafka/formatted.ts): one consumer group, one output topic. */
 const siemTopicSink = (defaultTopic: string) =>
   z
     .object({
       enabled: z.boolean().default(false),
+      /** SIEM pipelines correlate the per-metric findings and track the incident as a case: both by default. */
+      input: sinkInput('both'),
       topic: topicName.default(defaultTopic),
       retryInitialMs: positiveInt.default(1000),
       retryMaxMs: positiveInt.default(60_000),
@@ -91,6 +100,8 @@ export const SinksSchema = z
     splunk: z
       .object({
         enabled: z.boolean().default(false),
+        /** Per-metric alerts and incidents by default (the SIEM case: see README "SIEM formats and Splunk"). */
+        input: sinkInput('both'),
         /** The collector's base URL, e.g. https://splunk.example.com:8088 (events go to /services/collector/event). */
         url: z
           .string()
@@ -105,8 +116,10 @@ export const SinksSchema = z
         tokenFile: z.string().min(1).optional(),
         index: z.string().min(1).max(80).optional(),
         sourcetype: z.string().min(1).max(256).default('meshwatch:alert'),
+        /** The sourcetype of incident events. */
+        incidentSourcetype: z.string().min(1).max(256).default('meshwatch:incident'),
         source: z.string().min(1).max(256).default('meshwatch'),
-        /** The event body: the meshwatch alert, or its OCSF or ECS rendering. */
+        /** The event body: the meshwatch document (alert or incident), or its OCSF or ECS rendering. */
         format: z.enum(['alert', 'ocsf', 'ecs']).default('alert'),
         /** Indexer acknowledgement: wait until Splunk says the events are indexed before committing. */
         ack: z.boolean().default(false),
@@ -133,6 +146,8 @@ export const SinksSchema = z
     alertmanager: z
       .object({
         enabled: z.boolean().default(false),
+        /** Incidents (one Alertmanager alert per service incident or storm) or per-metric alerts. */
+        input: z.enum(['incidents', 'alerts']).default('incidents'),
         /** Every Alertmanager of the HA cluster (base URLs; /api/v2/alerts is appended): each gets every alert. */
         urls: z.array(httpUrl).min(1).max(16).default(['http://127.0.0.1:9093']),
         timeoutMs: positiveInt.default(10_000),
@@ -156,6 +171,8 @@ export const SinksSchema = z
     webhook: z
       .object({
         enabled: z.boolean().default(false),
+        /** Incident documents (a storm's members folded into the storm) or per-metric alerts. */
+        input: z.enum(['incidents', 'alerts']).default('incidents'),
         url: httpUrl.optional(),
         /** HMAC-SHA256 secret (or MESHWATCH_WEBHOOK_SECRET); never logged. */
         secret: z.string().min(16, 'at least 16 characters').max(1024).optional(),

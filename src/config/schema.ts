@@ -362,6 +362,11 @@ export const ConfigSchema = z
             minServices: positiveInt.default(10),
             /** Span in which those incidents open (ms, event time). */
             windowMs: positiveInt.default(30_000),
+            /**
+             * Longest hold (ms, processing time) of a service incident opened while other partitions
+             * have not closed its window yet (they may tip a storm); 0 (default): publish at once.
+             */
+            holdMs: z.number().int().min(0).default(0),
           })
           .strict()
           .prefault({}),

@@ -31,9 +31,7 @@ import { ConsumeLoop } from './consume-loop.js';
 import { DetectWorker } from './detect.js';
 import { IngestWorker } from './ingest.js';
 import { type AlertSink, type StateQuery, type StormLedger } from './ports.js';
-import { SIEM_FORMATS, startSiemWorker } from './sink-siem.js';
-import { startSplunkWorker } from './sink-splunk.js';
-import { buildSink, enabledSinks, startSinkWorker } from './sinks.js';
+import { buildSink, enabledSinks, roleOf, startSinkWorker } from './sinks.js';
 import { EngineStateQuery } from './state-query.js';
 import { RecentAlerts, RecentWindows } from './recent.js';
 import { RedisConnection } from '../stores/redis/connection.js';
@@ -168,7 +166,7 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       profiles = running;
       // An injected store (tests) has no shared view: the storm guard sees this process only.
       const memory = new MemoryStormLedger(stormParamsOf(config));
-      ledger ??= { step: (closed, incidents) => Promise.resolve(memory.step(closed, incidents)) };
+      ledger ??= { step: (closed, incidents) => Promise.resolve(memory.step(closed, incidents, Date.now())) };
       const producer = await producerFor('detect');
       if (restoreTarget) {
         const reader = new KafkaChangelogReader(kafka, t.changelog, config.kafka.groups.detect);
@@ -232,26 +230,15 @@ export async function startMeshwatch(config: Readonly<Config>, opts: StartOption
       workers.push(() => ingest.stop());
     }
     for (const name of enabledSinks(config)) {
-      if (config.role !== 'all' && config.role !== `sink-${name}`) continue;
-      const built = await buildSink(name, config, { counters, log: warn });
-      const worker = await startSinkWorker(kafka, config, built, counters, onFatal, { log: warn });
-      workers.push(() => worker.stop());
-    }
-    if ((config.role === 'all' || config.role === 'sink-splunk') && config.sinks.splunk.enabled) {
-      const splunk = await startSplunkWorker(kafka, config, counters, onFatal, {
+      if (config.role !== 'all' && config.role !== roleOf(name)) continue;
+      const built = await buildSink(name, config, {
+        counters,
         log: warn,
+        kafka,
         ...(opts.productVersion ? { productVersion: opts.productVersion } : {}),
       });
-      workers.push(() => splunk.stop());
-    }
-    for (const format of SIEM_FORMATS) {
-      if ((config.role === 'all' || config.role === 'sink-siem') && config.sinks[format].enabled) {
-        const siem = await startSiemWorker(kafka, config, format, counters, onFatal, {
-          log: warn,
-          ...(opts.productVersion ? { productVersion: opts.productVersion } : {}),
-        });
-        workers.push(() => siem.stop());
-      }
+      const worker = await startSinkWorker(kafka, config, built, counters, onFatal, { log: warn });
+      workers.push(() => worker.stop());
     }
   } catch (e) {
     await stop();

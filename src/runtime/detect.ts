@@ -312,14 +312,15 @@ export class DetectWorker {
   }
 
   /**
-   * Reports the closed windows to the storm ledger and delivers the service incidents (with
-   * their storm) and the storm documents; those acknowledged before are not sent again.
+   * Reports the closed windows to the storm ledger and delivers the held service incidents it
+   * released, the batch's service incidents it did not hold (with their storm) and the storm
+   * documents; those acknowledged before are not sent again.
    */
   private async publishIncidents(step: DetectStepResult): Promise<void> {
     const inc = this.opts.incidents;
     if (!inc || (step.incidents.length === 0 && step.closed.length === 0)) return;
     const r = await inc.ledger.step(step.closed, step.incidents);
-    if (step.incidents.length === 0 && r.storms.length === 0) return;
+    if (step.incidents.length === 0 && r.storms.length === 0 && r.released.length === 0) return;
     const docs = withStorms(step.incidents, r)
       .map((i) => IncidentSchema.parse(i))
       .filter((i) => !this.delivered.has(incidentKey(i)));

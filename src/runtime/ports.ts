@@ -52,14 +52,15 @@ export interface IncidentSink {
 /**
  * The storm guard's shared view (core/incident/storm.ts): each batch of closed windows reports
  * the services that closed one (service key, window start) and the service incidents it
- * changed; the answer says which storm each belongs to and the storm documents to publish.
+ * changed; the answer says which storm each belongs to, the storm documents to publish, which
+ * of the batch's documents the hold took and the held documents it released.
  * Memory (core/incident/ledger.ts) and Redis (stores/redis/storm.ts). Failures: MW_STORE_UNAVAILABLE.
  */
 export interface StormLedger {
   step(
     closed: readonly (readonly [string, number])[],
     incidents: readonly Incident[],
-  ): Promise<Pick<StormStepResult, 'storms' | 'stormOf'>>;
+  ): Promise<Pick<StormStepResult, 'storms' | 'stormOf' | 'held' | 'released'>>;
 }
 
 /** One page of services: those whose `serviceKey` sorts after `after`, at most `limit`. */

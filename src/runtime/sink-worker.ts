@@ -1,6 +1,7 @@
 /**
- * A sink worker: its own consumer group on the alerts topic (`meshwatch-sink-<name>`), run
- * by the ConsumeLoop, delivering each alert of a batch through an AlertSink in offset order
+ * A sink worker: its own consumer group (`meshwatch-sink-<name>`) on the alerts topic, the
+ * incidents topic or both, run by the ConsumeLoop, delivering each alert of a batch through an
+ * AlertSink (each incident through an IncidentSink) in offset order
  * (alerts are keyed by service, so in order per service), and committing a batch only after
  * every alert of it was delivered or parked: at least once, deduplicated downstream by id.
  *
@@ -20,12 +21,21 @@
  *   and error codes only. Log lines carry the sink's error
  *   messages, which the sink keeps free of secrets (src/sinks/pagerduty/sink.ts).
  */
+import { type z } from 'zod';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
 import { type Incident, IncidentSchema } from '../core/incident/schema.js';
 import { type ErrorCode, MeshwatchError } from '../errors.js';
 import { type Counters } from '../telemetry/counters.js';
 import { type ConsumeLoop } from './consume-loop.js';
-import { type AlertSink, type IncidentSink, type OutRecord, type RecordSink, type SourceBatch, type SourceRecord } from './ports.js';
+import {
+  type AlertSink,
+  type Delivery,
+  type IncidentSink,
+  type OutRecord,
+  type RecordSink,
+  type SourceBatch,
+  type SourceRecord,
+} from './ports.js';
 
 export const PARKED_SCHEMA_ID = 'meshwatch.parked/v1';
 /** A sink's consumer group: `<kafka.groups.sinks>-<name>`, by default `meshwatch-sink-<name>`. */
@@ -54,8 +64,11 @@ export interface SinkWorkerOptions {
   name: string;
   loop: ConsumeLoop;
   sink: AlertSink;
-  /** When set, the worker reads incident documents (the incidents topic) and delivers them here instead. */
-  incidents?: IncidentSink;
+  /**
+   * Where incident documents go: records of `topic` (the incidents topic) are read as
+   * incidents and delivered here; records of any other topic are alerts for `sink`.
+   */
+  incidents?: { sink: IncidentSink; topic: string };
   /** Where parked records go (acks=all). */
   parking: RecordSink;
   parkingTopic: string;
@@ -94,7 +107,7 @@ export class SinkWorker {
     let next = BigInt(first.offset);
     for (const record of batch.records) {
       if (this.stopping || !batch.isCurrent()) return;
-      const parsed = this.o.incidents ? incidentOf(record) : alertOf(record);
+      const parsed = this.o.incidents?.topic === batch.topic ? incidentOf(record) : alertOf(record);
       if ('code' in parsed) {
         await this.park(batch, record, parsed.code, parsed.reason, null);
       } else {
@@ -117,7 +130,7 @@ export class SinkWorker {
     const { counters, name } = this.o;
     const id = 'alert' in doc ? doc.alert.id : doc.incident.id;
     for (let attempt = 0; ; attempt++) {
-      const d = 'alert' in doc ? await this.o.sink.deliver([doc.alert]) : await (this.o.incidents as IncidentSink).deliver([doc.incident]);
+      const d = 'alert' in doc ? await this.o.sink.deliver([doc.alert]) : await this.deliverIncident(doc.incident);
       if (d.ok) {
         counters.add('sent', 1, { stage: 'sink', sink: name });
         if (Number.isFinite(producedAtMs) && producedAtMs > 0) {
@@ -136,6 +149,16 @@ export class SinkWorker {
       );
       if (!(await this.wait(batch, waitMs))) return 'stopped';
     }
+  }
+
+  private deliverIncident(i: Incident): Promise<Delivery> {
+    const sink = this.o.incidents?.sink;
+    if (sink) return sink.deliver([i]);
+    return Promise.resolve({
+      ok: false,
+      retriable: false,
+      error: new MeshwatchError('MW_SINK_REJECTED', `incident ${i.id}: no incident sink`),
+    });
   }
 
   private async park(batch: SourceBatch, record: SourceRecord, code: ErrorCode, reason: string, doc: Doc | null): Promise<void> {
@@ -210,40 +233,33 @@ export class SinkWorker {
 
 type Doc = { alert: Alert } | { incident: Incident };
 
-/** The incident a record holds, or why it holds none. */
-function incidentOf(record: SourceRecord): { incident: Incident } | { code: ErrorCode; reason: string } {
+type Parsed<K extends string, T> = { [k in K]: T } | { code: ErrorCode; reason: string };
+
+/** The document a record holds (validated by `schema`), or why it holds none. */
+function parsedOf<T>(record: SourceRecord, schema: z.ZodType<T>, what: string): { doc: T } | { code: ErrorCode; reason: string } {
   let json: unknown;
   try {
     json = JSON.parse(record.value?.toString('utf8') ?? '');
   } catch {
     return { code: 'MW_DECODE_INVALID_JSON', reason: 'the record is not valid JSON' };
   }
-  const r = IncidentSchema.safeParse(json);
+  const r = schema.safeParse(json);
   if (!r.success) {
     const first = r.error.issues[0];
     return {
       code: 'MW_DECODE_SCHEMA',
-      reason: `not a meshwatch incident: ${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'}`,
+      reason: `not a meshwatch ${what}: ${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'}`,
     };
   }
-  return { incident: r.data };
+  return { doc: r.data };
 }
 
-/** The alert a record holds, or why it holds none. */
-function alertOf(record: SourceRecord): { alert: Alert } | { code: ErrorCode; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(record.value?.toString('utf8') ?? '');
-  } catch {
-    return { code: 'MW_DECODE_INVALID_JSON', reason: 'the record is not valid JSON' };
-  }
-  const r = AlertSchema.safeParse(json);
-  if (!r.success) {
-    const first = r.error.issues[0];
-    return {
-      code: 'MW_DECODE_SCHEMA',
-      reason: `not a meshwatch alert: ${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'}`,
-    };
-  }
-  return { alert: r.data };
+function incidentOf(record: SourceRecord): Parsed<'incident', Incident> {
+  const p = parsedOf(record, IncidentSchema, 'incident');
+  return 'doc' in p ? { incident: p.doc } : p;
+}
+
+function alertOf(record: SourceRecord): Parsed<'alert', Alert> {
+  const p = parsedOf(record, AlertSchema, 'alert');
+  return 'doc' in p ? { alert: p.doc } : p;
 }

@@ -34,6 +34,7 @@ describe('Alertmanager sink against a real Alertmanager', { timeout: 120_000 }, 
       sinks: {
         alertmanager: {
           enabled: true,
+          input: 'alerts',
           urls: [am.url],
           // Valid for 4 × 500 ms = resolve_timeout: without the resends it would resolve.
           resendIntervalMs: 500,

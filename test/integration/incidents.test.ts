@@ -1,8 +1,9 @@
 /**
  * Incidents through the real broker and the real Redis: canonical samples on the samples topic
  * → both stages → per-metric alerts on the alerts topic, incidents on the incidents topic → the
- * PagerDuty sink worker (its own consumer group on the incidents topic) → a local Events API v2.
- * Four metrics of one service breaking together are one incident everywhere, listing all four;
+ * PagerDuty sink worker (its own consumer group on the incidents topic) → a local Events API v2,
+ * and every other sink (a real Alertmanager, a webhook, Splunk HEC, the OCSF / ECS / CEF topics).
+ * Four metrics of one service breaking together are one incident at every sink, listing all four;
  * 60 % of 50 services breaking in the same window are one storm incident, paged once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,10 +11,15 @@ import { type Alert } from '../../src/core/alert/schema.js';
 import { type Incident, IncidentSchema } from '../../src/core/incident/schema.js';
 import { type Config } from '../../src/config/schema.js';
 import { startMeshwatch } from '../../src/runtime/app.js';
+import { type EcsIncident, type OcsfIncidentFinding } from '../../src/core/siem/index.js';
 import { startPagerDutyWorker } from '../../src/runtime/sink-pagerduty.js';
+import { buildSink, startSinkWorker } from '../../src/runtime/sinks.js';
 import { type IncidentDetails } from '../../src/sinks/pagerduty/events.js';
 import { Counters } from '../../src/telemetry/counters.js';
+import { TestAlertmanager } from '../alertmanager.js';
 import { FakePagerDuty } from '../fakes/pagerduty.js';
+import { FakeSplunkHec } from '../fakes/splunk-hec.js';
+import { FakeWebhook } from '../fakes/webhook.js';
 import { Collector, createTopics, redisStoreFor, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 
 const WINDOW_MS = 10_000;
@@ -33,9 +39,63 @@ async function produceSamples(run: string, config: Readonly<Config>, lines: stri
   const producer = testKafka(run).producer();
   await producer.connect();
   for (let i = 0; i < lines.length; i += 500) {
-    await producer.send({ topic: config.kafka.topics.samples[0]!, messages: lines.slice(i, i + 500).map((value) => ({ value })) });
+    // Keyed by service: each service's samples in order on one partition, as a shipper keyed by workload sends them.
+    const messages = lines.slice(i, i + 500).map((value) => ({ key: (JSON.parse(value) as { service: string }).service, value }));
+    await producer.send({ topic: config.kafka.topics.samples[0]!, messages });
   }
   await producer.disconnect();
+}
+
+const HEC_TOKEN = 'hec-token-0123456789';
+
+/**
+ * Every other sink as its worker, reading from the start with its default input: a real
+ * Alertmanager, a webhook receiver, a Splunk HEC, and the OCSF / ECS / CEF topics with collectors.
+ */
+async function everySink(run: string, config: Readonly<Config>, fatal: unknown[]) {
+  const kafka = testKafka(run);
+  const am = await new TestAlertmanager().start({ resolveTimeout: '5s' });
+  cleanups.push(() => am.stop());
+  const hook = await new FakeWebhook().start();
+  cleanups.push(() => hook.stop());
+  const hec = await new FakeSplunkHec(HEC_TOKEN).start();
+  cleanups.push(() => hec.stop());
+  const s = config.sinks;
+  const siem = (f: 'ocsf' | 'ecs' | 'cef') => ({ ...s[f], enabled: true, topic: `${run}.incidents.${f}` });
+  const all: Config = {
+    ...config,
+    sinks: {
+      ...s,
+      alertmanager: { ...s.alertmanager, enabled: true, urls: [am.url], resendIntervalMs: 1000, retryInitialMs: 50, retryMaxMs: 400 },
+      webhook: { ...s.webhook, enabled: true, url: hook.url, retryInitialMs: 50, retryMaxMs: 400 },
+      splunk: { ...s.splunk, enabled: true, url: hec.url, token: HEC_TOKEN, retryInitialMs: 50, retryMaxMs: 400 },
+      ocsf: siem('ocsf'),
+      ecs: siem('ecs'),
+      cef: siem('cef'),
+    },
+  };
+  for (const name of ['alertmanager', 'webhook', 'splunk', 'ocsf', 'ecs', 'cef'] as const) {
+    const built = await buildSink(name, all, { kafka, productVersion: '0.1.0' });
+    const w = await startSinkWorker(kafka, all, built, new Counters(), (e) => fatal.push(e), {
+      groupId: `${run}-sink-${name}`,
+      parkingTopic: `${run}.incidents.parked.${name}`,
+      fromBeginning: true,
+    });
+    cleanups.push(() => w.stop());
+  }
+  const collect = async <T>(f: 'ocsf' | 'ecs' | 'cef', parse?: (x: string) => T) => {
+    const c = await new Collector<T>(kafka, all.sinks[f].topic, parse).start();
+    cleanups.push(() => c.stop());
+    return c;
+  };
+  return {
+    am,
+    hook,
+    hec,
+    ocsf: await collect<OcsfIncidentFinding>('ocsf'),
+    ecs: await collect<EcsIncident>('ecs'),
+    cef: await collect<string>('cef', (x) => x),
+  };
 }
 
 /** Both stages, a PagerDuty worker reading the incidents topic from its start, collectors on both output topics. */
@@ -75,9 +135,10 @@ const FOUR = ['error_ratio', 'latency_p50_ms', 'latency_p99_ms', 'bytes_out_per_
 const LEVEL: Record<string, number> = { error_ratio: 0.01, latency_p50_ms: 20, latency_p99_ms: 120, bytes_out_per_s: 50_000 };
 
 describe('incidents through real Kafka and Redis', { timeout: 240_000 }, () => {
-  it('four metrics of one service breaking together are one incident on the incidents topic and in PagerDuty, listing all four', async () => {
+  it('four metrics of one service breaking together are one incident at every sink, listing all four', async () => {
     const run = uniqueId('inc4');
     const { pd, config, alerts, incidents, fatal } = await stack(run);
+    const sinks = await everySink(run, config, fatal);
     const base = recentBase(34);
     const lines: string[] = [];
     for (let i = 0; i < 34; i++) {
@@ -95,26 +156,89 @@ describe('incidents through real Kafka and Redis', { timeout: 240_000 }, () => {
     for (const item of incidents.items) expect(item.key).toBe('shop/checkout');
     const opened = got.filter((x) => x.change === 'opened');
     expect(opened).toHaveLength(1);
-    expect(opened[0]!.metrics.map((m) => m.metric).sort()).toStrictEqual([...FOUR].sort());
+    const id = opened[0]!.id;
+    const four = [...FOUR].sort();
+    // Metrics join as they fire (the opening window may hold only some); the incident lists every one that joined.
+    const last = got.at(-1)!;
+    expect(last.change).toBe('resolved');
+    expect(last.metrics.map((m) => m.metric).sort()).toStrictEqual(four);
     expect(opened[0]!.window.start).toBe(new Date(base + 20 * WINDOW_MS).toISOString());
 
     // The alerts topic keeps the per-metric record: four alerts, each one of the incident's metrics.
     const firing = alerts.values().filter((a) => a.status === 'firing');
-    expect(firing.map((a) => a.id).sort()).toStrictEqual(opened[0]!.metrics.map((m) => m.alertId).sort());
+    expect(firing.map((a) => a.id).sort()).toStrictEqual(last.metrics.map((m) => m.alertId).sort());
     for (const m of opened[0]!.metrics) {
       const a = firing.find((x) => x.id === m.alertId)!;
       expect([m.observed, m.expected, m.score]).toStrictEqual([a.observed, a.expected, a.score]);
     }
 
     // PagerDuty: one dedup_key, the incident's: triggered listing all four, resolved once.
-    const end = Date.now() + 60_000;
-    while (!pd.events.some((e) => e.event_action === 'resolve') && Date.now() < end) await sleep(100);
-    expect(new Set(pd.events.map((e) => e.dedup_key))).toStrictEqual(new Set([opened[0]!.id]));
-    const first = pd.events[0]!;
-    expect(first.event_action).toBe('trigger');
-    expect((first.payload.custom_details as IncidentDetails).metrics.map((m) => m.metric).sort()).toStrictEqual([...FOUR].sort());
+    const until = async (what: string, done: () => boolean): Promise<void> => {
+      const end = Date.now() + 60_000;
+      while (!done()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await sleep(100);
+      }
+    };
+    await until('PagerDuty resolve', () => pd.events.some((e) => e.event_action === 'resolve'));
+    expect(new Set(pd.events.map((e) => e.dedup_key))).toStrictEqual(new Set([id]));
+    expect(pd.events[0]!.event_action).toBe('trigger');
+    expect((pd.events.at(-1)!.payload.custom_details as IncidentDetails).metrics.map((m) => m.metric).sort()).toStrictEqual(four);
     expect(pd.events.filter((e) => e.event_action === 'resolve')).toHaveLength(1);
     expect(pd.events.at(-1)?.event_action).toBe('resolve');
+
+    // Alertmanager (real): one alert, MeshwatchIncident for the service, listing the four metrics; firing, then resolved.
+    const notified = () => sinks.am.notifications.flatMap((n) => n.body.alerts);
+    await until('Alertmanager resolved', () => notified().some((a) => a.status === 'resolved'));
+    const amAlerts = notified();
+    expect(new Set(amAlerts.map((a) => a.fingerprint)).size).toBe(1);
+    expect(amAlerts[0]!.labels).toMatchObject({ alertname: 'MeshwatchIncident', namespace: 'shop', service: 'checkout', scope: 'service' });
+    expect(amAlerts[0]!.status).toBe('firing');
+    expect(amAlerts[0]!.annotations.incident_id).toBe(id);
+    for (const m of FOUR) expect(amAlerts.at(-1)!.annotations.description).toContain(m);
+
+    // Webhook: the incident documents, one id, the first listing all four.
+    await until('the webhook resolve', () => sinks.hook.received.some((r) => (r.body as Incident).status === 'resolved'));
+    const hooked = sinks.hook.received.map((r) => IncidentSchema.parse(r.body));
+    expect(new Set(hooked.map((x) => x.id))).toStrictEqual(new Set([id]));
+    expect(
+      hooked
+        .at(-1)!
+        .metrics.map((m) => m.metric)
+        .sort(),
+    ).toStrictEqual(four);
+
+    // Splunk HEC: incident events (beside the per-metric alerts), one incident id, every metric an indexed value.
+    const hecIncidents = () => sinks.hec.events.filter((e) => e.sourcetype === 'meshwatch:incident');
+    await until('the HEC resolve', () => hecIncidents().some((e) => e.fields?.status === 'resolved'));
+    expect(new Set(hecIncidents().map((e) => e.fields?.incident_id))).toStrictEqual(new Set([id]));
+    expect([...(hecIncidents().at(-1)!.fields?.metric as unknown as string[])].sort()).toStrictEqual(four);
+
+    // SIEM topics: one finding per incident id, listing all four; the per-metric findings beside it.
+    const incidentRecords = <T>(c: { items: { headers: Record<string, string>; value: T }[] }) =>
+      c.items.filter((x) => x.headers['meshwatch-incident-id'] !== undefined);
+    await until('the SIEM topics', () => [sinks.ocsf, sinks.ecs, sinks.cef].every((c) => incidentRecords<unknown>(c).length >= got.length));
+    const ocsf = incidentRecords(sinks.ocsf).map((x) => x.value);
+    expect(new Set(ocsf.map((f) => f.finding_info.uid))).toStrictEqual(new Set([id]));
+    expect(
+      ocsf
+        .at(-1)!
+        .anomaly_analyses.map((a) => a.anomalies[0]!.observation_parameter)
+        .sort(),
+    ).toStrictEqual(four);
+    expect(ocsf.at(-1)!.activity_id).toBe(3);
+    const ecs = incidentRecords(sinks.ecs).map((x) => x.value);
+    expect(new Set(ecs.map((d) => d.meshwatch.incident.id))).toStrictEqual(new Set([id]));
+    expect(
+      ecs
+        .at(-1)!
+        .meshwatch.incident.metrics.map((m) => m.metric)
+        .sort(),
+    ).toStrictEqual(four);
+    const cef = incidentRecords(sinks.cef);
+    expect(new Set(cef.map((x) => x.headers['meshwatch-incident-id']))).toStrictEqual(new Set([id]));
+    for (const m of FOUR) expect(cef.at(-1)!.value).toContain(m);
+    expect(sinks.ocsf.items.length).toBeGreaterThan(ocsf.length);
     expect(fatal).toStrictEqual([]);
   });
 

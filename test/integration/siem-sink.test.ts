@@ -9,7 +9,8 @@ import { type Alert, AlertSchema } from '../../src/core/alert/schema.js';
 import { type EcsAlert, type OcsfDetectionFinding } from '../../src/core/siem/index.js';
 import { serviceKey } from '../../src/core/model.js';
 import { type ParkedRecord } from '../../src/runtime/sink-worker.js';
-import { rendererOf, startSiemWorker } from '../../src/runtime/sink-siem.js';
+import { rendererOf } from '../../src/core/siem/index.js';
+import { buildSink, startSinkWorker } from '../../src/runtime/sinks.js';
 import { KafkaAlertSink } from '../../src/sinks/kafka/alerts.js';
 import { KafkaFormattedSink } from '../../src/sinks/kafka/formatted.js';
 import { BoundedProducer } from '../../src/sinks/kafka/produce.js';
@@ -68,8 +69,8 @@ describe('SIEM sink workers', { timeout: 180_000 }, () => {
     const run = uniqueId('siem');
     const config = testConfig(run, {
       sinks: {
-        ocsf: { enabled: true, topic: `${run}.alerts.ocsf`, retryInitialMs: 50, retryMaxMs: 400 },
-        cef: { enabled: true, topic: `${run}.alerts.cef`, retryInitialMs: 50, retryMaxMs: 400 },
+        ocsf: { enabled: true, input: 'alerts', topic: `${run}.alerts.ocsf`, retryInitialMs: 50, retryMaxMs: 400 },
+        cef: { enabled: true, input: 'alerts', topic: `${run}.alerts.cef`, retryInitialMs: 50, retryMaxMs: 400 },
       },
     });
     await createTopics(config);
@@ -90,11 +91,11 @@ describe('SIEM sink workers', { timeout: 180_000 }, () => {
     const counters = new Counters();
     const fatal: unknown[] = [];
     for (const format of ['ocsf', 'cef'] as const) {
-      const w = await startSiemWorker(kafka, config, format, counters, (e) => fatal.push(e), {
+      const built = await buildSink(format, config, { kafka, productVersion: '0.1.0' });
+      const w = await startSinkWorker(kafka, config, built, counters, (e) => fatal.push(e), {
         groupId: `${run}-sink-${format}`,
         parkingTopic: `${run}.alerts.parked.${format}`,
         fromBeginning: true,
-        productVersion: '0.1.0',
       });
       cleanups.push(() => w.stop());
     }

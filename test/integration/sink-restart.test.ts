@@ -27,7 +27,7 @@ describe('a sink stopped and restarted', { timeout: 180_000 }, () => {
     const run = uniqueId('restart');
     const config = testConfig(run, {
       kafka: { groups: { sinks: `${run}-sink` } },
-      sinks: { webhook: { enabled: true, url: hook.url, secret: SECRET, retryInitialMs: 50, retryMaxMs: 400 } },
+      sinks: { webhook: { enabled: true, input: 'alerts', url: hook.url, secret: SECRET, retryInitialMs: 50, retryMaxMs: 400 } },
     });
     await createTopics(config);
     const kafka = testKafka(run);

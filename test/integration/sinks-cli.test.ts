@@ -4,7 +4,8 @@
  * that verifies signatures, and for the replay the real broker.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Alert, AlertSchema } from '../../src/core/alert/schema.js';
+import { type Alert } from '../../src/core/alert/schema.js';
+import { IncidentSchema } from '../../src/core/incident/schema.js';
 import { type ParkedRecord } from '../../src/runtime/sink-worker.js';
 import { ensureTopics } from '../../src/sources/kafka/client.js';
 import { linesOf, runCli } from '../cli-process.js';
@@ -36,10 +37,11 @@ describe('meshwatch sinks', { timeout: 120_000 }, () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^webhook: firing mw-[0-9a-f]{16}: delivered in \d+ ms$/);
     expect(lines[1]).toMatch(/^webhook: resolved mw-[0-9a-f]{16}: delivered in \d+ ms$/);
-    const got = hook.received.map((x) => AlertSchema.parse(x.body));
-    expect(got.map((a) => [a.status, a.service.name])).toEqual([
-      ['firing', 'sinks-test'],
-      ['resolved', 'sinks-test'],
+    // The webhook's default input is incidents: the synthetic incident, opened then resolved, listing its metric.
+    const got = hook.received.map((x) => IncidentSchema.parse(x.body));
+    expect(got.map((i) => [i.status, i.service?.name, i.metrics.map((m) => m.metric)])).toEqual([
+      ['firing', 'sinks-test', ['requests_per_s']],
+      ['resolved', 'sinks-test', ['requests_per_s']],
     ]);
     expect(got[0]!.id).toBe(got[1]!.id);
     expect(hook.refused).toEqual([]);
@@ -55,7 +57,9 @@ describe('meshwatch sinks', { timeout: 120_000 }, () => {
 
     const unknown = await runCli(['sinks', 'test', '--sink', 'carrier-pigeon']);
     expect(unknown.code).toBe(2);
-    expect(linesOf(unknown.stderr)[0]).toBe("meshwatch: MW_USAGE: sinks: unknown sink 'carrier-pigeon' (pagerduty, alertmanager, webhook)");
+    expect(linesOf(unknown.stderr)[0]).toBe(
+      "meshwatch: MW_USAGE: sinks: unknown sink 'carrier-pigeon' (pagerduty, alertmanager, webhook, splunk, ocsf, ecs, cef)",
+    );
     const off = await runCli(['sinks', 'test', '--sink', 'alertmanager']);
     expect(off.code).toBe(2);
     expect(linesOf(off.stderr)).toEqual([
@@ -111,7 +115,7 @@ describe('meshwatch sinks', { timeout: 120_000 }, () => {
     const lines = linesOf(r.stdout);
     expect(lines).toEqual([
       `webhook: ${parkingTopic}/0@0: alert ${a1.id} firing: delivered`,
-      `webhook: ${parkingTopic}/0@1: skipped (no alert in the parked record)`,
+      `webhook: ${parkingTopic}/0@1: skipped (no alert or incident in the parked record)`,
       expect.stringMatching(
         new RegExp(
           `^webhook: ${parkingTopic.replace(/\./g, '\\.')}/0@2: alert ${bad.id}: refused again, parked again \\(MW_SINK_REJECTED: .*422`,

@@ -32,7 +32,8 @@ const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2,
 export const maxSeverity = (xs: readonly Severity[]): Severity =>
   xs.reduce<Severity>((a, b) => (SEVERITY_RANK[b] > SEVERITY_RANK[a] ? b : a), 'info');
 
-const contributorOf = (a: Alert): Contributor => ({
+/** An alert as one of its incident's contributing metrics. */
+export const contributorOf = (a: Alert): Contributor => ({
   alertId: a.id,
   kind: a.kind,
   metric: a.metric,

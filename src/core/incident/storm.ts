@@ -29,10 +29,15 @@ export interface StormParams {
   minServices: number;
   /** Span in which the incidents must open (ms, event time). */
   windowMs: number;
+  /**
+   * Longest hold of a service incident opened while its window's storm decision is not known
+   * yet (ms, processing time); 0: never hold (one engine sees every service: replay).
+   */
+  holdMs?: number;
 }
 
 /** The defaults of config `incidents.storm`. */
-export const DEFAULT_STORM: StormParams = { enabled: true, share: 0.5, minServices: 10, windowMs: 30_000 };
+export const DEFAULT_STORM: StormParams = { enabled: true, share: 0.5, minServices: 10, windowMs: 30_000, holdMs: 0 };
 
 interface OpenIncident {
   incidentId: string;
@@ -54,11 +59,25 @@ export interface StormRecord {
   severity: Incident['severity'];
 }
 
+/** A service incident document not published yet: its window's storm decision was not known. */
+export interface HeldIncident {
+  doc: Incident;
+  /** When it was held (processing time, ms). */
+  heldAtMs: number;
+}
+
 export interface StormLedgerState {
   /** Open service incidents by service key. */
   open: Record<string, OpenIncident>;
   storm: StormRecord | null;
+  /** Held documents by service key, in order (the first one an `opened`). */
+  held?: Record<string, HeldIncident[]>;
+  /** The last service incident opened per service key (open or not), for the storm count; an hour kept. */
+  opened?: Record<string, OpenIncident>;
 }
+
+/** How long (event time) an opened incident counts towards a storm of a later-closing partition. */
+const OPENED_KEPT_MS = 3_600_000;
 
 export const emptyStormLedger = (): StormLedgerState => ({ open: {}, storm: null });
 
@@ -70,7 +89,20 @@ export interface StormStepResult {
   storms: Incident[];
   /** Service incident id → the storm it belongs to. */
   stormOf: Map<string, string>;
+  /** This batch's documents the hold took (`heldKey`): not to publish with the batch (held, or in `released`). */
+  held: Set<string>;
+  /** Documents held before and released by this step, in order, with their storm: to publish now. */
+  released: Incident[];
 }
+
+/** The key of one document of a service incident (id and revision). */
+export const heldKey = (i: Pick<Incident, 'id' | 'revision'>): string => `${i.id}|r${i.revision}`;
+
+/**
+ * Whether the storm decision of window start `t` is known: every service seen lately has closed
+ * window `t`, so no partition can still tip a storm there.
+ */
+export type Decided = (windowStartMs: number) => boolean;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const keyOf = (s: NonNullable<Incident['service']>): string => serviceKey(s);
@@ -108,8 +140,8 @@ function stormDoc(r: StormRecord, change: Incident['change'], atMs: number, wind
   };
 }
 
-function join(r: StormRecord, key: string, o: OpenIncident): void {
-  r.open[key] = o.incidentId;
+function join(r: StormRecord, key: string, o: OpenIncident, stillOpen = true): void {
+  if (stillOpen) r.open[key] = o.incidentId;
   if (r.services.some((m) => m.incidentId === o.incidentId)) return;
   if (r.services.length < MAX_STORM_SERVICES) r.services.push({ service: o.service, incidentId: o.incidentId, since: iso(o.sinceMs) });
   else r.servicesOmitted++;
@@ -125,10 +157,13 @@ export function stormStep(
   incidents: readonly Incident[],
   seen: (windowStartMs: number) => number,
   p: StormParams,
+  hold: { decided: Decided; nowMs: number } = { decided: () => true, nowMs: 0 },
 ): StormStepResult {
   const state: StormLedgerState = {
     open: { ...prev.open },
     storm: prev.storm ? { ...prev.storm, services: [...prev.storm.services], open: { ...prev.storm.open } } : null,
+    ...(prev.opened ? { opened: { ...prev.opened } } : {}),
+    ...(prev.held ? { held: Object.fromEntries(Object.entries(prev.held).map(([k, q]) => [k, [...q]])) } : {}),
   };
   const storms: Incident[] = [];
   const stormOf = new Map<string, string>();
@@ -163,6 +198,7 @@ export function stormStep(
       };
       const isNew = state.open[key]?.incidentId !== i.id;
       state.open[key] = o;
+      if (isNew || i.change === 'opened') state.opened = { ...state.opened, [key]: o };
       if (i.change === 'opened') opened = true;
       if (!s || !p.enabled) continue;
       if (s.open[key] === i.id) {
@@ -189,7 +225,9 @@ export function stormStep(
       continue;
     }
     if (!p.enabled || !opened) continue;
-    const recent = Object.entries(state.open).filter(([, o]) => o.sinceMs > t - p.windowMs && o.sinceMs <= t);
+    // Counted by when they opened, even if one resolved since: partitions closing this window
+    // later (catching up) still tip the storm with it.
+    const recent = Object.entries(state.opened ?? {}).filter(([, o]) => o.sinceMs > t - p.windowMs && o.sinceMs <= t);
     const n = seen(t);
     if (recent.length < p.minServices || recent.length < p.share * n) continue;
     const r: StormRecord = {
@@ -203,10 +241,69 @@ export function stormStep(
       severity: 'info',
     };
     recent.sort((a, b) => a[1].sinceMs - b[1].sinceMs || (a[0] < b[0] ? -1 : 1));
-    for (const [key, o] of recent) join(r, key, o);
+    for (const [key, o] of recent) join(r, key, o, state.open[key]?.incidentId === o.incidentId);
     for (const [, o] of recent) stormOf.set(o.incidentId, r.id);
     state.storm = r;
     storms.push(stormDoc(r, 'opened', t, p.windowMs));
   }
-  return { state, storms, stormOf };
+  if (state.opened) {
+    const newest = Math.max(...Object.values(state.opened).map((o) => o.sinceMs));
+    for (const [k, o] of Object.entries(state.opened)) if (o.sinceMs < newest - OPENED_KEPT_MS) delete state.opened[k];
+  }
+  const { held, released } = holdStep(state, incidents, stormOf, p, hold);
+  return { state, storms, stormOf, held, released };
+}
+
+/**
+ * The hold (`holdMs` > 0): a service incident that opens with no storm to join, in a window
+ * whose storm decision is not known yet (another partition may still tip it), is held, and so
+ * are its later documents; held documents are released, in order, once their storm joined
+ * them (with the storm's id), once the decision is known, or after `holdMs`. Mutates `state`.
+ */
+function holdStep(
+  state: StormLedgerState,
+  incidents: readonly Incident[],
+  stormOf: Map<string, string>,
+  p: StormParams,
+  hold: { decided: Decided; nowMs: number },
+): { held: Set<string>; released: Incident[] } {
+  const holdMs = p.enabled ? (p.holdMs ?? 0) : 0;
+  const held = new Set<string>();
+  const queues = state.held ?? {};
+  const fresh = new Set<string>();
+  for (const i of incidents) {
+    if (i.scope !== 'service' || !i.service) continue;
+    const key = keyOf(i.service);
+    const q = queues[key];
+    if (q?.some((h) => heldKey(h.doc) === heldKey(i))) {
+      held.add(heldKey(i));
+    } else if (q?.length) {
+      q.push({ doc: i, heldAtMs: hold.nowMs });
+      held.add(heldKey(i));
+    } else if (holdMs > 0 && i.change === 'opened' && !stormOf.has(i.id) && !hold.decided(Date.parse(i.window.start))) {
+      queues[key] = [{ doc: i, heldAtMs: hold.nowMs }];
+      held.add(heldKey(i));
+      fresh.add(key);
+    }
+  }
+  const released: Incident[] = [];
+  for (const [key, q] of Object.entries(queues)) {
+    const first = q[0];
+    if (!first) {
+      delete queues[key];
+      continue;
+    }
+    const storm = state.storm && state.storm.services.some((m) => m.incidentId === first.doc.id) ? state.storm.id : undefined;
+    const due =
+      storm !== undefined || (!fresh.has(key) && hold.decided(Date.parse(first.doc.window.start))) || hold.nowMs - first.heldAtMs >= holdMs;
+    if (!due) continue;
+    for (const h of q) {
+      const s = stormOf.get(h.doc.id) ?? storm;
+      released.push(s ? { ...h.doc, storm: s } : h.doc);
+    }
+    delete queues[key];
+  }
+  if (Object.keys(queues).length) state.held = queues;
+  else delete state.held;
+  return { held, released };
 }

@@ -20,7 +20,7 @@ import { type Alert } from '../alert/schema.js';
 import { serviceKey } from '../model.js';
 import { CEF_SEVERITY, PRODUCT, type SiemOptions } from './common.js';
 
-const cut = (s: string, max: number): string => {
+export const cut = (s: string, max: number): string => {
   const chars = [...s];
   return chars.length <= max ? s : chars.slice(0, max).join('');
 };
@@ -58,14 +58,19 @@ export function cefOf(a: Alert, o: SiemOptions): string {
   if (a.links?.dashboard !== undefined) ext.push(['cs5Label', 'dashboard'], ['cs5', a.links.dashboard]);
   if (a.peer) ext.push(['cs6Label', 'peer'], ['cs6', serviceKey(a.peer)]);
   ext.push(['cfp1Label', 'observed'], ['cfp1', String(a.observed)], ['cfp2Label', 'score'], ['cfp2', String(a.score)]);
+  return cefLine(o, `${a.kind}/${a.metric}`, a.summary, CEF_SEVERITY[a.severity], ext);
+}
+
+/** One CEF line: the header (event class id, name, severity) and the extension pairs, escaped and cut to ArcSight's limits. */
+export function cefLine(o: SiemOptions, classId: string, name: string, severity: number, ext: readonly [string, string][]): string {
   return [
     'CEF:0',
     header(PRODUCT.vendor, 63),
     header(PRODUCT.name, 63),
     header(o.productVersion, 31),
-    header(`${a.kind}/${a.metric}`, 1023),
-    header(a.summary, 512),
-    String(CEF_SEVERITY[a.severity]),
+    header(classId, 1023),
+    header(name, 512),
+    String(severity),
     ext.map(([k, v]) => `${k}=${escapeExtension(v)}`).join(' '),
   ].join('|');
 }

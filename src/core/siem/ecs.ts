@@ -21,7 +21,8 @@ import { OCSF_SEVERITY, PRODUCT, type SiemOptions } from './common.js';
 
 export const ECS_VERSION = '8.12.0';
 
-export interface EcsAlert {
+/** What every meshwatch ECS document holds, alert or incident. */
+export interface EcsDocument {
   '@timestamp': string;
   message: string;
   tags: string[];
@@ -48,9 +49,21 @@ export interface EcsAlert {
     original: string;
   };
   rule: { id: string; name: string; category: string; ruleset: string; description: string; reference?: string };
-  service: { name: string };
-  orchestrator: { type: 'kubernetes'; namespace: string; cluster?: { name: string }; resource: { name: string; type: string } };
+  service?: { name: string };
+  orchestrator?: EcsOrchestrator;
   observer: { vendor: string; product: string; version: string; type: string };
+}
+
+export interface EcsOrchestrator {
+  type: 'kubernetes';
+  namespace: string;
+  cluster?: { name: string };
+  resource: { name: string; type: string };
+}
+
+export interface EcsAlert extends EcsDocument {
+  service: { name: string };
+  orchestrator: EcsOrchestrator;
   meshwatch: {
     alert_id: string;
     status: Alert['status'];
@@ -65,16 +78,17 @@ export interface EcsAlert {
   };
 }
 
-function categoryOf(a: Alert): { category: string; type: string } {
-  if (a.kind === 'new_peer') return { category: 'network', type: 'connection' };
-  if (a.metric === 'error_ratio') return { category: 'web', type: 'error' };
-  if (a.metric === 'requests_per_s' || a.metric.startsWith('latency_')) return { category: 'web', type: 'info' };
-  if (a.metric.startsWith('bytes_') || a.metric.startsWith('network_')) return { category: 'network', type: 'info' };
+/** ECS's category/type pair for one metric's alert (an allowed pair). */
+export function categoryOfMetric(kind: Alert['kind'], metric: string): { category: string; type: string } {
+  if (kind === 'new_peer') return { category: 'network', type: 'connection' };
+  if (metric === 'error_ratio') return { category: 'web', type: 'error' };
+  if (metric === 'requests_per_s' || metric.startsWith('latency_')) return { category: 'web', type: 'info' };
+  if (metric.startsWith('bytes_') || metric.startsWith('network_')) return { category: 'network', type: 'info' };
   return { category: 'host', type: 'info' };
 }
 
 export function ecsAlertOf(a: Alert, o: SiemOptions): EcsAlert {
-  const { category, type } = categoryOf(a);
+  const { category, type } = categoryOfMetric(a.kind, a.metric);
   const key = serviceKey(a.service);
   const rule = `${a.kind}/${a.metric}`;
   const labels: Record<string, string> = { meshwatch_alert_id: a.id, meshwatch_service: key };

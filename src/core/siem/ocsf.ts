@@ -14,7 +14,7 @@
  * - `raw_data`: the meshwatch alert itself as JSON, so nothing is lost in the mapping.
  */
 import { type Alert } from '../alert/schema.js';
-import { serviceKey } from '../model.js';
+import { type ServiceId, serviceKey } from '../model.js';
 import { OCSF_SEVERITY, PRODUCT, type SiemOptions } from './common.js';
 
 export const OCSF_VERSION = '1.8.0';
@@ -68,7 +68,7 @@ export interface OcsfDetectionFinding {
     src_url?: string;
   };
   resources: { uid: string; name: string; type: string; labels: string[] }[];
-  observables: { name: string; type_id: 10; type: 'Resource UID'; value: string }[];
+  observables: { name: string; type_id: 10 | 99; type: 'Resource UID' | 'Other'; value: string }[];
   anomaly_analyses: {
     analysis_targets: { name: string; type: string }[];
     anomalies: { observation_parameter: string; observation_type: string; observed_pattern: string; observations: Observation[] }[];
@@ -82,42 +82,85 @@ const ms = (iso: string): number => Date.parse(iso);
 /** The activity a document stands for: resolved closes; firing creates unless told it updates. */
 export const activityOf = (a: Alert, update = false): OcsfActivity => (a.status === 'resolved' ? 'close' : update ? 'update' : 'create');
 
+/** activity_id, its name, type_uid and type_name of an activity. */
+export function activityFields(a: OcsfActivity): Pick<OcsfDetectionFinding, 'activity_id' | 'activity_name' | 'type_uid' | 'type_name'> {
+  const x = ACTIVITY[a];
+  return {
+    activity_id: x.id,
+    activity_name: x.name,
+    type_uid: DETECTION_FINDING.class_uid * 100 + x.id,
+    type_name: `Detection Finding: ${x.name}`,
+  };
+}
+
+type FindingHead = Pick<
+  OcsfDetectionFinding,
+  | 'activity_id'
+  | 'activity_name'
+  | 'type_uid'
+  | 'type_name'
+  | 'category_uid'
+  | 'category_name'
+  | 'class_uid'
+  | 'message'
+  | 'is_alert'
+  | 'class_name'
+  | 'severity_id'
+  | 'severity'
+  | 'status_id'
+  | 'status'
+  | 'time'
+  | 'start_time'
+  | 'end_time'
+  | 'timezone_offset'
+>;
+
+/** The class, activity, severity, status, times (ms) and message of a finding, for an alert or an incident. */
+export function findingHead(
+  activity: OcsfActivity,
+  doc: { severity: Alert['severity']; status: Alert['status']; summary: string },
+  time: number,
+  start: number,
+  end: number,
+): FindingHead {
+  const sev = OCSF_SEVERITY[doc.severity];
+  return {
+    ...activityFields(activity),
+    ...DETECTION_FINDING,
+    category_name: 'Findings',
+    class_name: 'Detection Finding',
+    severity_id: sev.id,
+    severity: sev.name,
+    status_id: doc.status === 'firing' ? 1 : 4,
+    status: doc.status === 'firing' ? 'New' : 'Resolved',
+    time,
+    start_time: start,
+    end_time: end,
+    timezone_offset: 0,
+    message: doc.summary,
+    is_alert: doc.status === 'firing',
+  };
+}
+
+/** A service as an OCSF resource: uid its key, labels its namespace and cluster. */
+export function resourceOf(s: ServiceId | NonNullable<Alert['peer']>): OcsfDetectionFinding['resources'][number] {
+  const labels = [`namespace:${s.namespace}`, ...(s.cluster === undefined || s.cluster === '' ? [] : [`cluster:${s.cluster}`])];
+  return { uid: serviceKey(s), name: s.name, type: 'Kubernetes Workload', labels };
+}
+
 export function ocsfFindingOf(a: Alert, o: SiemOptions & { activity?: OcsfActivity }): OcsfDetectionFinding {
-  const activity = ACTIVITY[o.activity ?? activityOf(a)];
-  const sev = OCSF_SEVERITY[a.severity];
   const key = serviceKey(a.service);
   const windowStart = ms(a.window.start);
   const windowEnd = ms(a.window.end);
   const start = ms(a.startsAt);
   const end = a.endsAt === null ? windowEnd : ms(a.endsAt);
   const unit = a.unit === undefined ? '' : ` ${a.unit}`;
-  const labels = [`namespace:${a.service.namespace}`, ...(a.service.cluster === undefined ? [] : [`cluster:${a.service.cluster}`])];
   const observables: OcsfDetectionFinding['observables'] = [{ name: 'resources[0].uid', type_id: 10, type: 'Resource UID', value: key }];
   if (a.peer) observables.push({ name: 'resources[1].uid', type_id: 10, type: 'Resource UID', value: serviceKey(a.peer) });
-  const resources: OcsfDetectionFinding['resources'] = [{ uid: key, name: a.service.name, type: 'Kubernetes Workload', labels }];
-  if (a.peer) {
-    const peerLabels = [`namespace:${a.peer.namespace}`, ...(a.peer.cluster === undefined ? [] : [`cluster:${a.peer.cluster}`])];
-    resources.push({ uid: serviceKey(a.peer), name: a.peer.name, type: 'Kubernetes Workload', labels: peerLabels });
-  }
+  const resources = [resourceOf(a.service), ...(a.peer ? [resourceOf(a.peer)] : [])];
   const window = { start_time: windowStart, end_time: windowEnd, duration: windowEnd - windowStart };
   const finding: OcsfDetectionFinding = {
-    activity_id: activity.id,
-    activity_name: activity.name,
-    ...DETECTION_FINDING,
-    category_name: 'Findings',
-    class_name: 'Detection Finding',
-    type_uid: DETECTION_FINDING.class_uid * 100 + activity.id,
-    type_name: `Detection Finding: ${activity.name}`,
-    severity_id: sev.id,
-    severity: sev.name,
-    status_id: a.status === 'firing' ? 1 : 4,
-    status: a.status === 'firing' ? 'New' : 'Resolved',
-    time: windowEnd,
-    start_time: start,
-    end_time: end,
-    timezone_offset: 0,
-    message: a.summary,
-    is_alert: a.status === 'firing',
+    ...findingHead(o.activity ?? activityOf(a), a, windowEnd, start, end),
     metadata: {
       version: OCSF_VERSION,
       product: { name: PRODUCT.name, vendor_name: PRODUCT.vendor, version: o.productVersion },

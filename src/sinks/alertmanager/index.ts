@@ -2,3 +2,4 @@
 export { AlertmanagerSink, type AlertmanagerSinkOptions, alertsUrl } from './sink.js';
 export { type PostableAlert, alertnameOf, labelKeyOf, labelsOf, postableOf } from './alerts.js';
 export { type ActiveEntry, type ActiveSet, MemoryActiveSet } from './active.js';
+export { incidentAnnotationsOf, incidentLabelsOf, postableOfIncident } from './incidents.js';

@@ -1,5 +1,6 @@
 /**
- * Alertmanager API v2 as an AlertSink, with the resend contract (integrations.md §2.1).
+ * Alertmanager API v2 as an AlertSink and an IncidentSink (`incidents`), with the resend
+ * contract (integrations.md §2.1).
  *
  * - `deliver`: each alert is POSTed (`/api/v2/alerts`, a JSON array) to every configured
  *   Alertmanager (HA: all of them, never through a balancer), then remembered in the active
@@ -18,12 +19,14 @@
  *   alert after its resolve was sent.
  */
 import { type Alert } from '../../core/alert/schema.js';
+import { type Incident } from '../../core/incident/schema.js';
 import { MeshwatchError } from '../../errors.js';
 import { Mutex } from '../../runtime/mutex.js';
-import { type AlertSink, type Delivery } from '../../runtime/ports.js';
+import { type AlertSink, type Delivery, type IncidentSink } from '../../runtime/ports.js';
 import { endpointOf, failure, postJson } from '../http/post.js';
 import { type ActiveEntry, type ActiveSet } from './active.js';
 import { type MappingOptions, type PostableAlert, labelKeyOf, postableOf, refreshed } from './alerts.js';
+import { postableOfIncident } from './incidents.js';
 
 export const ALERTS_PATH = '/api/v2/alerts';
 /** Alerts per resend request. */
@@ -72,17 +75,61 @@ export class AlertmanagerSink implements AlertSink {
       for (const alert of alerts) {
         const now = this.now();
         const p = postableOf(alert, now, this.validForMs, this.o);
-        const d = await this.postAll([p]);
-        if (!d.ok) return { ...d, error: withAlert(d.error, alert.id) };
-        try {
-          await this.remember(p, alert.status === 'resolved' ? now : null);
-        } catch (e) {
-          const error = e instanceof MeshwatchError ? e : new MeshwatchError('MW_STORE_UNAVAILABLE', String(e), { cause: e });
-          return { ok: false, retriable: true, error };
-        }
+        const d = await this.sendAndRemember(`alert ${alert.id}`, labelKeyOf(p.labels), p, alert.status === 'resolved', now);
+        if (!d.ok) return d;
       }
       return { ok: true };
     });
+  }
+
+  /**
+   * Incidents as an IncidentSink: one Alertmanager alert per service incident or storm
+   * (./incidents.ts), kept in the active set under its identity without `severity`, so a
+   * severity that changes as metrics join replaces the alert (the old label set is sent
+   * resolved with it). A storm's member is not sent (the storm is), unless it was sent before
+   * it joined: then it is kept up to date and resolved like any other.
+   */
+  readonly incidents: IncidentSink = {
+    deliver: (incidents: readonly Incident[]): Promise<Delivery> =>
+      this.mutex.run(async () => {
+        for (const i of incidents) {
+          const now = this.now();
+          const p = postableOfIncident(i, now, this.validForMs, this.o);
+          const key = labelKeyOf({ ...p.labels, severity: '' });
+          let prev: ActiveEntry | undefined;
+          try {
+            prev = await this.o.active.get(key);
+          } catch (e) {
+            return storeFailure(e);
+          }
+          if (i.storm !== null && prev === undefined) continue;
+          const stale =
+            prev && labelKeyOf(prev.alert.labels) !== labelKeyOf(p.labels) ? [{ ...prev.alert, endsAt: new Date(now).toISOString() }] : [];
+          const d = await this.sendAndRemember(`incident ${i.id}`, key, p, i.status === 'resolved', now, stale);
+          if (!d.ok) return d;
+        }
+        return { ok: true };
+      }),
+    close: () => Promise.resolve(),
+  };
+
+  /** Posts `p` (and `with`) to every Alertmanager, then keeps `p` in the active set under `key`. Call under the mutex. */
+  private async sendAndRemember(
+    what: string,
+    key: string,
+    p: PostableAlert,
+    resolved: boolean,
+    now: number,
+    also: PostableAlert[] = [],
+  ): Promise<Delivery> {
+    const d = await this.postAll([...also, p]);
+    if (!d.ok) return { ...d, error: new MeshwatchError(d.error.code, `${what}: ${d.error.message}`, { retriable: d.error.retriable }) };
+    try {
+      await this.remember(key, p, resolved ? now : null);
+    } catch (e) {
+      return storeFailure(e);
+    }
+    return { ok: true };
   }
 
   /** Re-sends the active set once; resolves with how many alerts were sent. */
@@ -117,8 +164,7 @@ export class AlertmanagerSink implements AlertSink {
     return this.mutex.run(() => Promise.resolve());
   }
 
-  private async remember(p: PostableAlert, resolvedAtMs: number | null): Promise<void> {
-    const key = labelKeyOf(p.labels);
+  private async remember(key: string, p: PostableAlert, resolvedAtMs: number | null): Promise<void> {
     const active = this.o.active;
     if ((await active.size()) >= this.maxActive && (await active.get(key)) === undefined) {
       this.o.onDropped?.();
@@ -171,6 +217,7 @@ const rank = (e: ActiveEntry): number => (e.resolvedAtMs === null ? 1e15 : 0) + 
 
 export const alertsUrl = (base: string): string => base.replace(/\/+$/, '') + ALERTS_PATH;
 
-function withAlert(e: MeshwatchError, id: string): MeshwatchError {
-  return new MeshwatchError(e.code, `alert ${id}: ${e.message}`, { retriable: e.retriable });
+function storeFailure(e: unknown): Delivery {
+  const error = e instanceof MeshwatchError ? e : new MeshwatchError('MW_STORE_UNAVAILABLE', String(e), { cause: e });
+  return { ok: false, retriable: true, error };
 }

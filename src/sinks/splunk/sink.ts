@@ -1,5 +1,6 @@
 /**
- * Splunk HTTP Event Collector as an AlertSink (integrations.md §3.4): each alert one HEC event
+ * Splunk HTTP Event Collector as an AlertSink and an IncidentSink (`incidents`, see
+ * hecEventOfIncident) (integrations.md §3.4): each alert one HEC event
  * POSTed to `<url>/services/collector/event` with `Authorization: Splunk <token>` and
  * `X-Splunk-Request-Channel` (one channel per sink), the event body the alert (or its OCSF or
  * ECS rendering), `time` the window end in epoch seconds, `host` the service key, and indexed
@@ -21,9 +22,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Alert } from '../../core/alert/schema.js';
 import { serviceKey } from '../../core/model.js';
-import { ecsAlertOf, ocsfFindingOf } from '../../core/siem/index.js';
+import { type Incident } from '../../core/incident/schema.js';
+import { ecsAlertOf, ecsAlertOfIncident, ocsfFindingOf, ocsfFindingOfIncident, subjectOf } from '../../core/siem/index.js';
 import { MeshwatchError } from '../../errors.js';
-import { type AlertSink, type Delivery } from '../../runtime/ports.js';
+import { type AlertSink, type Delivery, type IncidentSink } from '../../runtime/ports.js';
+import { serviceLabelsOf } from '../template.js';
 
 export interface SplunkHecSinkOptions {
   /** Base URL of the collector, e.g. https://splunk.example.com:8088. */
@@ -32,6 +35,8 @@ export interface SplunkHecSinkOptions {
   index?: string;
   source?: string;
   sourcetype?: string;
+  /** The sourcetype of incident events (default `meshwatch:incident`). */
+  incidentSourcetype?: string;
   format?: 'alert' | 'ocsf' | 'ecs';
   productVersion?: string;
   ack?: boolean;
@@ -52,7 +57,8 @@ export interface HecEvent {
   sourcetype: string;
   index?: string;
   event: unknown;
-  fields: Record<string, string>;
+  /** Indexed fields; a list is a multi-valued field. */
+  fields: Record<string, string | string[]>;
 }
 
 export function hecEventOf(
@@ -82,6 +88,39 @@ export function hecEventOf(
   };
 }
 
+/**
+ * An incident as a HEC event: the incident document (or its OCSF or ECS rendering), sourcetype
+ * `incidentSourcetype`, `host` the service key (`mesh` for a storm), indexed `fields`
+ * incident_id, revision, scope, status, severity, service, namespace, cluster, and `metric` /
+ * `member` (multi-valued: every contributing metric; a storm's services).
+ */
+export function hecEventOfIncident(
+  i: Incident,
+  o: Pick<SplunkHecSinkOptions, 'index' | 'source' | 'incidentSourcetype' | 'format' | 'productVersion'>,
+): HecEvent {
+  const v = { productVersion: o.productVersion ?? 'unknown' };
+  const event = o.format === 'ocsf' ? ocsfFindingOfIncident(i, v) : o.format === 'ecs' ? ecsAlertOfIncident(i, v) : i;
+  const fields: HecEvent['fields'] = {
+    incident_id: i.id,
+    revision: String(i.revision),
+    scope: i.scope,
+    status: i.status,
+    severity: i.severity,
+    ...(i.service ? serviceLabelsOf(i.service) : {}),
+  };
+  if (i.metrics.length) fields.metric = i.metrics.map((m) => m.metric);
+  if (i.services.length) fields.member = i.services.map((m) => serviceKey(m.service));
+  return {
+    time: Date.parse(i.window.end) / 1000,
+    host: subjectOf(i),
+    source: o.source ?? 'meshwatch',
+    sourcetype: o.incidentSourcetype ?? 'meshwatch:incident',
+    ...(o.index === undefined ? {} : { index: o.index }),
+    event,
+    fields,
+  };
+}
+
 export class SplunkHecSink implements AlertSink {
   /** One channel per sink: Splunk tracks acknowledgements per channel. */
   readonly channel = randomUUID();
@@ -103,42 +142,58 @@ export class SplunkHecSink implements AlertSink {
     return Promise.resolve();
   }
 
-  private async send(a: Alert): Promise<Delivery> {
-    const body = JSON.stringify(hecEventOf(a, this.o));
+  /** Incidents as an IncidentSink: one HEC event per incident document (hecEventOfIncident). */
+  readonly incidents: IncidentSink = {
+    deliver: async (incidents: readonly Incident[]): Promise<Delivery> => {
+      for (const i of incidents) {
+        const d = await this.sendEvent(`incident ${i.id}`, JSON.stringify(hecEventOfIncident(i, this.o)));
+        if (!d.ok) return d;
+      }
+      return { ok: true };
+    },
+    close: () => Promise.resolve(),
+  };
+
+  private send(a: Alert): Promise<Delivery> {
+    return this.sendEvent(`alert ${a.id}`, JSON.stringify(hecEventOf(a, this.o)));
+  }
+
+  /** `what` names the document in messages (`alert mw-…`, `incident mw-…`). */
+  private async sendEvent(what: string, body: string): Promise<Delivery> {
     const bytes = Buffer.byteLength(body, 'utf8');
     const max = this.o.maxEventBytes ?? 1024 * 1024;
-    if (bytes > max) return this.failure('MW_SINK_REJECTED', `alert ${a.id}: event of ${bytes} bytes exceeds ${max}`);
-    const r = await this.post('/services/collector/event', body, a.id);
+    if (bytes > max) return this.failure('MW_SINK_REJECTED', `${what}: event of ${bytes} bytes exceeds ${max}`);
+    const r = await this.post('/services/collector/event', body, what);
     if ('failure' in r) return r.failure;
     if (!this.o.ack) return { ok: true };
     const ackId = (r.json as { ackId?: unknown } | null)?.ackId;
     if (typeof ackId !== 'number')
       return this.failure(
         'MW_SINK_DELIVERY',
-        `alert ${a.id}: Splunk HEC answered without an ackId (is indexer acknowledgement on for this token?)`,
+        `${what}: Splunk HEC answered without an ackId (is indexer acknowledgement on for this token?)`,
       );
-    return this.awaitAck(a.id, ackId);
+    return this.awaitAck(what, ackId);
   }
 
   /** Polls the ack endpoint until the event is indexed, or fails retriably after ackTimeoutMs. */
-  private async awaitAck(alertId: string, ackId: number): Promise<Delivery> {
+  private async awaitAck(what: string, ackId: number): Promise<Delivery> {
     const until = Date.now() + (this.o.ackTimeoutMs ?? 60_000);
     for (;;) {
-      const r = await this.post(`/services/collector/ack?channel=${this.channel}`, JSON.stringify({ acks: [ackId] }), alertId);
+      const r = await this.post(`/services/collector/ack?channel=${this.channel}`, JSON.stringify({ acks: [ackId] }), what);
       if ('failure' in r) return r.failure;
       const acks = (r.json as { acks?: Record<string, unknown> } | null)?.acks;
       if (acks?.[String(ackId)] === true) return { ok: true };
       if (Date.now() >= until) {
         return this.failure(
           'MW_SINK_DELIVERY',
-          `alert ${alertId}: Splunk did not confirm indexing of ack ${ackId} within ${this.o.ackTimeoutMs ?? 60_000} ms`,
+          `${what}: Splunk did not confirm indexing of ack ${ackId} within ${this.o.ackTimeoutMs ?? 60_000} ms`,
         );
       }
       await new Promise((res) => setTimeout(res, this.o.ackPollMs ?? 1000));
     }
   }
 
-  private async post(path: string, body: string, alertId: string): Promise<{ json: unknown } | { failure: Delivery }> {
+  private async post(path: string, body: string, what: string): Promise<{ json: unknown } | { failure: Delivery }> {
     let res: Response;
     let text: string;
     try {
@@ -152,7 +207,7 @@ export class SplunkHecSink implements AlertSink {
     } catch (cause) {
       const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
       const why = timedOut ? `no answer within ${this.o.timeoutMs ?? 10_000} ms` : cause instanceof Error ? cause.message : String(cause);
-      return { failure: this.failure('MW_SINK_DELIVERY', `alert ${alertId}: Splunk HEC ${this.where(path)}: ${why}`) };
+      return { failure: this.failure('MW_SINK_DELIVERY', `${what}: Splunk HEC ${this.where(path)}: ${why}`) };
     }
     let json: unknown = null;
     try {
@@ -165,7 +220,7 @@ export class SplunkHecSink implements AlertSink {
     if (res.status >= 200 && res.status < 300 && (code === undefined || code === 0)) return { json };
     const reason =
       typeof hec?.text === 'string' ? `${hec.text}${code === undefined ? '' : ` (code ${code})`}` : text.slice(0, MAX_REASON_CHARS);
-    const why = `alert ${alertId}: Splunk HEC answered ${res.status}: ${reason}`;
+    const why = `${what}: Splunk HEC answered ${res.status}: ${reason}`;
     const permanent = res.status === 400 && code !== undefined && PERMANENT_CODES.has(code);
     return { failure: this.failure(permanent ? 'MW_SINK_REJECTED' : 'MW_SINK_DELIVERY', why) };
   }

@@ -11,6 +11,10 @@
  * the pure stormStep on the ledger and writes it back only if nobody changed it meanwhile
  * (compare-and-set in one Lua call), retrying on a conflict. Idempotent for a re-read batch:
  * the ledger already holds its incidents and answers with the storm's current document.
+ *
+ * The hold (params.holdMs, core/incident/storm.ts): a window's storm decision is known when no
+ * service seen within the storm span before it still lags behind it (ZCOUNT of `seen`); held
+ * documents live in the ledger until then, or holdMs.
  */
 import { type Incident } from '../../core/incident/schema.js';
 import { type StormLedgerState, type StormParams, type StormStepResult, emptyStormLedger, stormStep } from '../../core/incident/storm.js';
@@ -22,6 +26,7 @@ const CAS = `if (redis.call('GET', KEYS[1]) or '') == ARGV[1] then redis.call('S
 const SEEN_TTL_S = 24 * 3600;
 const STATE_TTL_S = 30 * 24 * 3600;
 const MAX_CONFLICTS = 20;
+const SEEN_KEPT_MS = 3_600_000;
 
 export const stormKeysFor = (prefix: string): { seen: string; state: string } => ({
   seen: `${prefix}:{storm}:seen`,
@@ -51,21 +56,34 @@ export class RedisStormLedger {
         this.connection
           .multi()
           .zadd(seen, 'GT', ...args)
-          .zremrangebyscore(seen, '-inf', `(${newest - 2 * this.params.windowMs}`)
+          // Forget services gone for an hour, never sooner: a partition far ahead must not drop the others' services.
+          .zremrangebyscore(seen, '-inf', `(${newest - Math.max(2 * this.params.windowMs, SEEN_KEPT_MS)}`)
           .expire(seen, SEEN_TTL_S)
           .exec(),
       );
     }
-    if (!incidents.some((i) => i.scope === 'service')) return { state: emptyStormLedger(), storms: [], stormOf: new Map() };
-    const starts = [...new Set(incidents.map((i) => Date.parse(i.window.start)))];
-    const counts = new Map<number, number>();
-    for (const t of starts) {
-      counts.set(t, await this.connection.roundTrip('storm count', () => redis.zcount(seen, `(${t - this.params.windowMs}`, '+inf')));
-    }
+    const w = this.params.windowMs;
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       const before = (await this.connection.roundTrip('storm read', () => redis.get(state))) ?? '';
       const prev = before ? (JSON.parse(before) as StormLedgerState) : emptyStormLedger();
-      const r = stormStep(prev, incidents, (t) => counts.get(t) ?? 0, this.params);
+      if (!incidents.some((i) => i.scope === 'service') && !prev.held)
+        return { state: prev, storms: [], stormOf: new Map(), held: new Set(), released: [] };
+      const held = Object.values(prev.held ?? {}).flatMap((q) => q.slice(0, 1).map((h) => h.doc));
+      const starts = [...new Set([...incidents, ...held].map((i) => Date.parse(i.window.start)))];
+      const counts = new Map<number, number>();
+      const decided = new Map<number, boolean>();
+      for (const t of starts) {
+        // Services seen within the storm span (the share's denominator), and those of them still behind t.
+        const [n, lagging] = await this.connection.roundTrip('storm count', () =>
+          Promise.all([redis.zcount(seen, `(${t - w}`, '+inf'), redis.zcount(seen, t - w, `(${t}`)]),
+        );
+        counts.set(t, n);
+        decided.set(t, lagging === 0);
+      }
+      const r = stormStep(prev, incidents, (t) => counts.get(t) ?? 0, this.params, {
+        decided: (t) => decided.get(t) ?? true,
+        nowMs: Date.now(),
+      });
       const after = JSON.stringify(r.state);
       if (after === before) return r;
       const ok = await this.connection.roundTrip('storm write', () => redis.eval(CAS, 1, state, before, after, STATE_TTL_S));

@@ -1,6 +1,7 @@
 /** Alerts for the SIEM format tests: ordinary, resolved, with links and peer, and hostile. */
 import { episodeId } from '../../../src/core/alert/id.js';
 import { type Alert, AlertSchema } from '../../../src/core/alert/schema.js';
+import { INCIDENT_SCHEMA_ID, type Incident, IncidentSchema } from '../../../src/core/incident/schema.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12);
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -59,3 +60,57 @@ export const HOSTILE = [
 
 export const hostileAlert = (text: string): Alert =>
   sampleAlert({ service: { namespace: 'shop', name: text, cluster: 'c|=\\' }, summary: `spike on ${text} = bad | really \\ ${text}` });
+
+/** A service incident of four metrics (firing), and a storm of three services, for the incident renderings. */
+export function sampleIncident(over: Partial<Incident> = {}): Incident {
+  const metrics = ['error_ratio', 'latency_p50_ms', 'latency_p99_ms', 'bytes_out_per_s'].map((metric, i) => ({
+    alertId: episodeId('prod-eu:shop/checkout', 'spike', metric, T0),
+    kind: 'spike' as const,
+    metric,
+    status: i === 3 ? ('resolved' as const) : ('firing' as const),
+    severity: 'critical' as const,
+    observed: 9 + i,
+    expected: { value: 1, lower: 0.5, upper: 1.5 },
+    score: 0.9,
+    since: iso(T0),
+    until: i === 3 ? iso(T0 + 30_000) : null,
+  }));
+  return IncidentSchema.parse({
+    schema: INCIDENT_SCHEMA_ID,
+    id: 'mw-0123456789abcdef',
+    revision: 2,
+    scope: 'service',
+    status: 'firing',
+    change: 'updated',
+    severity: 'critical',
+    service: { namespace: 'shop', name: 'checkout', cluster: 'prod-eu' },
+    summary: 'prod-eu:shop/checkout: 3 metric(s) anomalous',
+    startsAt: iso(T0),
+    endsAt: null,
+    window: { start: iso(T0 + 20_000), end: iso(T0 + 30_000) },
+    metrics,
+    metricsOmitted: 0,
+    storm: null,
+    services: [],
+    servicesOmitted: 0,
+    servicesSeen: 0,
+    ...over,
+  });
+}
+
+export const stormIncident = (): Incident =>
+  sampleIncident({
+    id: 'mw-fedcba9876543210',
+    scope: 'storm',
+    change: 'opened',
+    revision: 1,
+    service: null,
+    summary: 'Mesh-wide storm: 3 of 5 services anomalous at once',
+    metrics: [],
+    services: ['a', 'b|x=1', 'c'].map((name, i) => ({
+      service: { namespace: 'mesh', name },
+      incidentId: `mw-${String(i).repeat(16)}`,
+      since: iso(T0),
+    })),
+    servicesSeen: 5,
+  });

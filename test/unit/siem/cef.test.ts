@@ -7,8 +7,8 @@
 import { describe, expect, it, test } from 'vitest';
 import { type Alert } from '../../../src/core/alert/schema.js';
 import { serviceKey } from '../../../src/core/model.js';
-import { cefOf, escapeExtension, escapeHeader } from '../../../src/core/siem/index.js';
-import { HOSTILE, hostileAlert, newPeerAlert, resolvedOf, sampleAlert } from './alerts.js';
+import { cefOf, cefOfIncident, escapeExtension, escapeHeader } from '../../../src/core/siem/index.js';
+import { HOSTILE, hostileAlert, newPeerAlert, resolvedOf, sampleAlert, sampleIncident, stormIncident } from './alerts.js';
 
 /** A CEF reader written from the escaping rules (not from meshwatch's writer). */
 function parseCef(line: string): { header: string[]; ext: Record<string, string> } {
@@ -115,5 +115,19 @@ describe('CEF', () => {
     const { header, ext } = parseCef(cefOf(long, OPTS));
     expect(header[5]).toBe('|'.repeat(512));
     expect(ext.msg).toBe('|'.repeat(600));
+  });
+});
+
+describe('CEF of an incident', () => {
+  it('one line listing every contributing metric (cs2) or storm service (cs3), escaped', () => {
+    const i = sampleIncident({ summary: 'shop|checkout = broken\nnow' });
+    const { header, ext } = parseCef(cefOfIncident(i, { productVersion: '0.1.0' }));
+    expect(header.slice(4)).toEqual(['incident/service', 'shop|checkout = broken now', '10']);
+    expect(ext.externalId).toBe(i.id);
+    expect(ext.cs2Label).toBe('metrics');
+    expect(ext.cs2!.split('; ').map((x) => x.split(' ')[0])).toEqual(i.metrics.map((m) => m.metric));
+    expect(ext.msg).toBe('shop|checkout = broken\nnow');
+    const storm = parseCef(cefOfIncident(stormIncident(), { productVersion: '0.1.0' }));
+    expect(storm.ext.cs3).toBe('mesh/a, mesh/b%7Cx=1, mesh/c');
   });
 });

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, test } from 'vitest';
 import { type Alert, AlertSchema } from '../../../src/core/alert/schema.js';
-import { type EcsAlert, ecsAlertOf } from '../../../src/core/siem/index.js';
-import { HOSTILE, hostileAlert, newPeerAlert, resolvedOf, sampleAlert } from './alerts.js';
+import { type EcsAlert, type EcsIncident, ecsAlertOf, ecsAlertOfIncident } from '../../../src/core/siem/index.js';
+import { HOSTILE, hostileAlert, newPeerAlert, resolvedOf, sampleAlert, sampleIncident, stormIncident } from './alerts.js';
 
 /** field → {type, array} from the vendored CSV (quoted cells may hold commas). */
 function readFields(): Map<string, { type: string; array: boolean }> {
@@ -48,7 +48,7 @@ function scalarOk(type: string, v: unknown): boolean {
 }
 
 /** Violations of ECS field types; `meshwatch.*` is meshwatch's own namespace and not ECS. */
-function validate(doc: EcsAlert): string[] {
+function validate(doc: EcsAlert | EcsIncident): string[] {
   const out: string[] = [];
   const walk = (prefix: string, v: unknown): void => {
     if (prefix === 'meshwatch') return;
@@ -128,5 +128,18 @@ describe('ECS alert documents', () => {
       'service.flavour: not an ECS field',
       'event.type denied is not expected for web',
     ]);
+  });
+});
+
+describe('ECS incident documents', () => {
+  it('a service incident and a storm: ECS field types and allowed values, the metrics under meshwatch.incident', () => {
+    const i = sampleIncident();
+    const d = ecsAlertOfIncident(i, OPTS);
+    expect(validate(d)).toEqual([]);
+    expect(d).toMatchObject({ event: { kind: 'alert', code: 'incident/service', category: ['web'], type: ['error'] } });
+    expect(d.meshwatch.incident.metrics.map((m) => m.metric)).toEqual(i.metrics.map((m) => m.metric));
+    const s = ecsAlertOfIncident(stormIncident(), OPTS);
+    expect(validate(s)).toEqual([]);
+    expect(s.meshwatch.incident.services).toEqual(['mesh/a', 'mesh/b%7Cx=1', 'mesh/c']);
   });
 });

@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, test } from 'vitest';
 import { type Alert, AlertSchema } from '../../../src/core/alert/schema.js';
-import { type OcsfDetectionFinding, activityOf, ocsfFindingOf } from '../../../src/core/siem/index.js';
-import { HOSTILE, hostileAlert, newPeerAlert, resolvedOf, sampleAlert } from './alerts.js';
+import { type OcsfDetectionFinding, activityOf, ocsfFindingOf, ocsfFindingOfIncident } from '../../../src/core/siem/index.js';
+import { IncidentSchema } from '../../../src/core/incident/schema.js';
+import { HOSTILE, hostileAlert, newPeerAlert, resolvedOf, sampleAlert, sampleIncident, stormIncident } from './alerts.js';
 
 interface ObjSpec {
   required?: string[];
@@ -154,5 +155,34 @@ describe('OCSF Detection Finding 2004', () => {
       'type_uid != class_uid*100 + activity_id',
       'finding_info.uid: required',
     ]);
+  });
+});
+
+describe('OCSF Detection Finding 2004 of an incident', () => {
+  it('one finding per incident: every contributing metric an anomaly analysis, an observable and a related event', () => {
+    const i = sampleIncident();
+    const f = ocsfFindingOfIncident(i, OPTS);
+    expect(validate(f)).toEqual([]);
+    expect([f.finding_info.uid, f.activity_id, f.type_uid, f.status_id]).toEqual([i.id, 2, 200402, 1]);
+    expect(f.anomaly_analyses.map((a) => a.anomalies[0]!.observation_parameter)).toEqual(i.metrics.map((m) => m.metric));
+    expect(f.anomaly_analyses[0]!.baselines[0]).toMatchObject({
+      observed_pattern: 'NORMAL_RANGE 0.5..1.5',
+      observations: [{ value: '1' }],
+    });
+    expect(f.observables.filter((o) => o.type_id === 99).map((o) => o.value)).toEqual(i.metrics.map((m) => m.metric));
+    expect(f.finding_info.related_events.map((e) => e.uid)).toEqual(i.metrics.map((m) => m.alertId));
+    expect(f.resources.map((r) => r.uid)).toEqual(['prod-eu:shop/checkout']);
+    expect(IncidentSchema.parse(JSON.parse(f.raw_data))).toEqual(i);
+    const opened = ocsfFindingOfIncident(sampleIncident({ change: 'opened', revision: 1 }), OPTS);
+    const closed = ocsfFindingOfIncident(sampleIncident({ change: 'resolved', status: 'resolved', endsAt: i.window.end }), OPTS);
+    expect([opened.activity_id, closed.activity_id, closed.status_id]).toEqual([1, 3, 4]);
+    expect(validate(closed)).toEqual([]);
+  });
+
+  it('a storm lists its services as resources and observables', () => {
+    const f = ocsfFindingOfIncident(stormIncident(), OPTS);
+    expect(validate(f)).toEqual([]);
+    expect(f.resources.map((r) => r.uid)).toEqual(['mesh/a', 'mesh/b%7Cx=1', 'mesh/c']);
+    expect(f.observables.map((o) => o.name)).toEqual(['resources[0].uid', 'resources[1].uid', 'resources[2].uid']);
   });
 });
