@@ -161,6 +161,9 @@ describe('secure connections: Kafka SASL/SCRAM over TLS, Redis TLS with an ACL u
       MESHWATCH_REDIS_URL: redisUrl(setup, redisPassword),
       MESHWATCH_KAFKA_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
       MESHWATCH_REDIS_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+      // What is asserted here is the connection and the secrets; the drain's timing is
+      // test/integration/shutdown.test.ts's, and a loaded machine may stretch it.
+      MESHWATCH_SHUTDOWN_TIMEOUT_MS: '30000',
     };
   }
 

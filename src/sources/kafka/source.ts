@@ -28,6 +28,9 @@ export interface KafkaSourceOptions {
 
 const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
+/** The longest a fetch waits for data (Kafka's `fetch.max.wait.ms` default). */
+const FETCH_MAX_WAIT_MS = 500;
+
 export class KafkaRecordSource implements RecordSource {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
@@ -43,7 +46,13 @@ export class KafkaRecordSource implements RecordSource {
     kafka: Kafka,
     private readonly opts: KafkaSourceOptions,
   ) {
-    this.consumer = kafka.consumer({ groupId: opts.groupId, maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024 });
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      // A fetch waits at most this long for data (kafkajs' default is 5 s, Kafka's consumers use
+      // 500 ms): a stop waits for the fetch in flight, so this bounds how long a drain idles.
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+    });
     this.admin = kafka.admin();
   }
 
