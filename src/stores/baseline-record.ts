@@ -91,6 +91,8 @@ const FIELDS = {
   burstPend1: opt('number'),
   burstPend2: opt('number'),
   burstN: opt('number'),
+  sampleK: opt('number'),
+  sampleN: opt('number'),
   leakRun: opt('number'),
 } satisfies Record<keyof Baseline, FieldSpec>;
 
