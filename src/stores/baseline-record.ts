@@ -93,6 +93,8 @@ const FIELDS = {
   burstN: opt('number'),
   sampleK: opt('number'),
   sampleN: opt('number'),
+  poolK: opt('number'),
+  poolN: opt('number'),
   leakRun: opt('number'),
 } satisfies Record<keyof Baseline, FieldSpec>;
 

@@ -7,8 +7,7 @@
 import { learnBurst, burstHabit } from '../detect/burst.js';
 import { learnDrift } from '../detect/drift.js';
 import { habitual, learnExtremes, nextBlips } from '../detect/records.js';
-import { learnSample } from '../detect/sampling.js';
-import { type SampleSize } from '../window/metrics.js';
+import { type WindowCounts, learnSample } from '../detect/sampling.js';
 import { learnLevel } from './level.js';
 import { type Baseline, type BaselineParams, type Deviation, HOUR_MS } from './record.js';
 import { seasonOf } from './season.js';
@@ -16,8 +15,8 @@ import { seasonOf } from './season.js';
 /**
  * Learns one window's value. `deviation` is the detector's verdict for this value
  * (0 inside the band, ±1 above/below it); `z` its standardised residual (0 when not judged);
- * `sample` the data the value stands on, when the window had a sample size. A window with too
- * little data to judge (`insufficient`) teaches only the pooled counts of its sample.
+ * `counts` what its sample size showed, when it had one (detect/sampling.ts). A window with too
+ * little data to judge (`insufficient`) teaches only its counts.
  */
 export function learn(
   b: Baseline,
@@ -27,12 +26,12 @@ export function learn(
   z: number,
   p: BaselineParams,
   surprise = b.surprise,
-  sample?: SampleSize,
+  counts?: WindowCounts,
 ): Baseline {
   if (windowStart <= b.lastWindowStart) return b;
   if (deviation === 'insufficient') {
     const out: Baseline = { ...b, lastWindowStart: windowStart };
-    if (sample) learnSample(out, b, sample, p);
+    if (counts) learnSample(out, b, counts, false, p);
     return out;
   }
   const used = b.seasonOn ? seasonOf(b, windowStart, p) : 0;
@@ -45,7 +44,7 @@ export function learn(
         ? {}
         : { blips }
       : judgedExtra(b, z, deviation === 0, blips, habitual(b, x - used, deviation, blip), p, burstHabit(b, deviation));
-  if (sample?.kind === 'proportion' && (deviation === 0 || deviation === 'recurring')) learnSample(extra, b, sample, p);
+  if (counts) learnSample(extra, b, counts, deviation === 1 || deviation === -1, p);
   return keepContinuous(used, learnLevel(b, x - used, x, windowStart, deviation, z, p, surprise, extra), windowStart, p);
 }
 

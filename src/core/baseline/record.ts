@@ -229,7 +229,7 @@ export interface BurstSlice {
   burstN?: number;
 }
 
-/** The pooled counts of a proportion (detect/sampling.ts). */
+/** The pooled counts of a metric with a sample size (detect/sampling.ts). */
 export interface SampleSlice {
   /**
    * EW sums (the level's half-life) of the successes (errors, throttled periods) and trials
@@ -238,6 +238,13 @@ export interface SampleSlice {
    */
   sampleK?: number;
   sampleN?: number;
+  /**
+   * EW sums (the drift average's half-life) of every window's count and its trials (a
+   * quantile: its observations above the expected value and all of them; a count of events:
+   * them and the expected count): what the drift test's span showed, as counts.
+   */
+  poolK?: number;
+  poolN?: number;
 }
 
 /** The leak detector's run (detect/leak.ts). */

@@ -56,7 +56,7 @@ import { burstTest } from './burst.js';
 import { driftTest } from './drift.js';
 import { pointTest } from './point.js';
 import { type SampleSize } from '../window/metrics.js';
-import { sampleEvidence, jointZ } from './sampling.js';
+import { type WindowCounts, jointZ, sampleEvidence } from './sampling.js';
 import { ANY_DOMAIN, type Domain, clampToDomain, floorOf } from './scale.js';
 import { scoreOf } from './score.js';
 import { nextSurprise } from './surprise.js';
@@ -71,10 +71,12 @@ export interface Band {
   upper: number;
 }
 
-export type Verdict =
+/** A verdict on a window with a sample size carries its counts (detect/sampling.ts), which learn() pools. */
+export type Verdict = (
   | { status: 'insufficient-data' | 'insufficient-sample'; surprise: number }
   | { status: 'normal' | 'flat'; z: number; band: Band; surprise: number; recurring?: true }
-  | { status: 'anomalous'; direction: 'up' | 'down'; z: number; score: number; band: Band; surprise: number; test: AnomalyTest };
+  | { status: 'anomalous'; direction: 'up' | 'down'; z: number; score: number; band: Band; surprise: number; test: AnomalyTest }
+) & { counts?: WindowCounts };
 
 /** Which test found the window anomalous. */
 export type AnomalyTest = 'point' | 'burst' | 'drift' | 'sustained';
@@ -144,12 +146,34 @@ export function judge(
   const direction = z > 0 ? 'up' : 'down';
   const counts = policy.direction === 'both' || policy.direction === direction;
   const surprise = nextSurprise(b, counts ? Math.abs(z) : 0);
+  if (!evidence) return decide(b, x, ts, policy, p, band, bar, z, surprise);
+  const v: Verdict =
+    b.n < p.warmupWindows
+      ? { status: 'insufficient-data', surprise }
+      : // The most any count of this window could show, in the directions that count.
+        Math.max(policy.direction === 'down' ? 0 : evidence.up, policy.direction === 'up' ? 0 : evidence.down) < bar
+        ? { status: 'insufficient-sample', surprise: b.surprise }
+        : decide(b, x, ts, policy, p, band, bar, z, surprise, evidence.pooled);
+  v.counts = evidence.counts;
+  return v;
+}
+
+/** The verdict on a window past warm-up whose z (joint with its count's, when it has one) is `z`. */
+function decide(
+  b: Baseline,
+  x: number,
+  ts: number,
+  policy: MetricPolicy,
+  p: JudgeParams,
+  band: Band,
+  bar: number,
+  z: number,
+  surprise: number,
+  pooled?: number,
+): Verdict {
+  const direction = z > 0 ? 'up' : 'down';
+  const counts = policy.direction === 'both' || policy.direction === direction;
   if (b.n < p.warmupWindows) return { status: 'insufficient-data', surprise };
-  if (evidence) {
-    // The most any count of this window could show, in the directions that count.
-    const most = Math.max(policy.direction === 'down' ? 0 : evidence.up, policy.direction === 'up' ? 0 : evidence.down);
-    if (most < bar) return { status: 'insufficient-sample', surprise: b.surprise };
-  }
   // Anomalous: past the bar, and unusually surprising for this series.
   // An anomaly already under way (same direction) stays anomalous while past the bar: the
   // gate decides how an episode starts, not how long it lasts.
@@ -173,7 +197,7 @@ export function judge(
     };
   }
   if (burst !== undefined) return { status: 'anomalous', direction, z, score: burst, band, surprise, test: 'burst' };
-  const drift = counts ? driftTest(b, z, p) : undefined;
+  const drift = counts ? driftTest(b, z, p, pooled) : undefined;
   if (drift !== undefined) return { status: 'anomalous', direction, z, score: drift, band, surprise, test: 'drift' };
   const sustained = counts ? sustainedTest(b, z, bar, surprise, p) : undefined;
   if (sustained !== undefined) return { status: 'anomalous', direction, z, score: sustained, band, surprise, test: 'sustained' };

@@ -25,7 +25,10 @@
  * 10σ) and meets the Gaussian z for large ones. O(1) (a quantile: O(sketch buckets)).
  *
  * The window is anomalous only when both tests reject (an intersection–union test): its z is
- * the smaller of the band's and the count's on the band's side. A window whose most extreme
+ * the smaller of the band's and the count's on the band's side. The same holds over the drift
+ * test's time scale: the counts of the last windows, pooled (EW, the drift average's half-life),
+ * must stand as far out as the drift test asks of its average — a sparse count's windows are
+ * mostly 0 and now and then 1, and their z's, averaged, make no Gaussian drift. A window whose most extreme
  * possible count, in every direction the policy counts, could not reach the bar has too little
  * data to decide: `insufficient-sample`, counted, never an alert, learned only into the pooled
  * counts. n = 0 is always such a window.
@@ -35,6 +38,7 @@ import { type Baseline, type BaselineParams, alphaOf } from '../baseline/record.
 import { type MetricPolicy } from '../params.js';
 import { type SampleSize } from '../window/metrics.js';
 import { sketchCountAbove } from '../window/sketch.js';
+import { DRIFT_HALF_LIFE } from './drift.js';
 import { fromScale, scaleOf } from './scale.js';
 
 /** x · ln(r), 0 at x = 0. */
@@ -71,12 +75,34 @@ const effectiveWindows = (h: number): number => {
 /** The series' pooled proportion: Jeffreys' estimate from its recent errors and trials. */
 export const pooledProportion = (b: Baseline): number => ((b.sampleK ?? 0) + 0.5) / ((b.sampleN ?? 0) + 1);
 
-/** What the count test found: its z-equivalent, and the largest |z| any count of this window could reach up and down. */
+/** What one window adds to the pooled counts: its count `k` against `n` (trials; for a count of events, the expected count). */
+export interface WindowCounts {
+  k: number;
+  n: number;
+  /** A proportion's trials, which also teach the series' pooled proportion. */
+  proportion: boolean;
+}
+
+/**
+ * What the count test found: its z-equivalent, the largest |z| any count of this window could
+ * reach up and down, the z-equivalent of the counts pooled over the drift's time scale with this
+ * window's, and what the window adds to them.
+ */
 export interface SampleEvidence {
   z: number;
   up: number;
   down: number;
+  pooled: number;
+  counts: WindowCounts;
 }
+
+const POOL_ALPHA = alphaOf(DRIFT_HALF_LIFE);
+/**
+ * EW sums vary less than plain sums: an EW sum of iid counts of variance v has variance
+ * v / (α (2 − α)) against its mean's 1 / α, so (2 − α) × the sums behave as plain counts.
+ */
+const POOL_EFFECTIVE = 2 - POOL_ALPHA;
+const pooledWith = (prev: number | undefined, x: number): number => POOL_EFFECTIVE * ((prev ?? 0) * (1 - POOL_ALPHA) + x);
 
 /**
  * The count test of one window (see the header), with the band's expectation `expected` and
@@ -94,18 +120,30 @@ export function sampleEvidence(
   switch (s.kind) {
     case 'proportion': {
       const pHat = pooledProportion(b);
-      const root = Math.sqrt(1 + Math.max(0, s.n - 1) / ((b.sampleN ?? 0) + 2));
+      // The uncertainty of p̂ widens a count of n trials as a beta-binomial's.
+      const widen = (n: number): number => Math.sqrt(1 + Math.max(0, n - 1) / ((b.sampleN ?? 0) + 2));
+      const root = widen(s.n);
+      const pk = pooledWith(b.poolK, s.k);
+      const pn = pooledWith(b.poolN, s.n);
       return {
         z: binomialZ(s.k, s.n, pHat) / root,
         up: binomialZ(s.n, s.n, pHat) / root,
         down: -binomialZ(0, s.n, pHat) / root,
+        pooled: binomialZ(pk, pn, pHat) / widen(pn),
+        counts: { k: s.k, n: s.n, proportion: true },
       };
     }
     case 'quantile': {
       const n = s.sketch.n;
       const tail = 1 - s.q;
       const above = sketchCountAbove(s.sketch, fromScale(policy, expected));
-      return { z: binomialZ(above, n, tail), up: binomialZ(n, n, tail), down: -binomialZ(0, n, tail) };
+      return {
+        z: binomialZ(above, n, tail),
+        up: binomialZ(n, n, tail),
+        down: -binomialZ(0, n, tail),
+        pooled: binomialZ(pooledWith(b.poolK, above), pooledWith(b.poolN, n), tail),
+        counts: { k: above, n, proportion: false },
+      };
     }
     case 'count': {
       if (scaleOf(policy) !== 'linear') return undefined;
@@ -114,7 +152,13 @@ export function sampleEvidence(
       const spread = sigmaEff * s.seconds;
       const root = Math.sqrt((spread * spread) / mu);
       if (!(root > 0)) return undefined;
-      return { z: poissonZ(s.n, mu) / root, up: Infinity, down: -poissonZ(0, mu) / root };
+      return {
+        z: poissonZ(s.n, mu) / root,
+        up: Infinity,
+        down: -poissonZ(0, mu) / root,
+        pooled: poissonZ(pooledWith(b.poolK, s.n), pooledWith(b.poolN, mu)) / root,
+        counts: { k: s.n, n: mu, proportion: false },
+      };
     }
   }
 }
@@ -127,12 +171,22 @@ export const jointZ = (zBand: number, zCount: number): number =>
   zBand >= 0 ? Math.min(zBand, Math.max(0, zCount)) : Math.max(zBand, Math.min(0, zCount));
 
 /**
- * Learns a proportion's window into the pooled counts (normal, recurring, warm-up and
- * insufficient windows; an anomalous window teaches nothing, as it teaches the level nothing).
+ * Learns a window's counts: every window with a sample joins the pooled counts (as every judged
+ * window moves the drift average); a proportion's normal, recurring, warm-up and insufficient
+ * windows also teach its pooled proportion (an anomalous one teaches nothing, as it teaches the
+ * level nothing).
  */
-export function learnSample(out: Partial<Baseline>, b: Baseline, s: SampleSize, p: Pick<BaselineParams, 'halfLifeWindows'>): void {
-  if (s.kind !== 'proportion') return;
+export function learnSample(
+  out: Partial<Baseline>,
+  b: Baseline,
+  c: WindowCounts,
+  anomalous: boolean,
+  p: Pick<BaselineParams, 'halfLifeWindows'>,
+): void {
+  out.poolK = (b.poolK ?? 0) * (1 - POOL_ALPHA) + c.k;
+  out.poolN = (b.poolN ?? 0) * (1 - POOL_ALPHA) + c.n;
+  if (!c.proportion || anomalous) return;
   const keep = 1 - alphaOf(p.halfLifeWindows);
-  out.sampleK = (b.sampleK ?? 0) * keep + s.k;
-  out.sampleN = (b.sampleN ?? 0) * keep + s.n;
+  out.sampleK = (b.sampleK ?? 0) * keep + c.k;
+  out.sampleN = (b.sampleN ?? 0) * keep + c.n;
 }

@@ -105,10 +105,9 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
       continue;
     }
     // Judged inside the metric's domain and, when the window has one, with its sample size.
-    const sample = samples[metric];
-    const v = judge(b, y, p.windowStart, policy, d, domainOf(metric), sample);
+    const v = judge(b, y, p.windowStart, policy, d, domainOf(metric), samples[metric]);
     verdicts[v.status] = (verdicts[v.status] ?? 0) + 1;
-    const next = learn(b, y, p.windowStart, deviationOf(v), 'z' in v ? v.z : 0, d, v.surprise, sample);
+    const next = learn(b, y, p.windowStart, deviationOf(v), 'z' in v ? v.z : 0, d, v.surprise, v.counts);
     const m: MetricWindow = { metric, x, y, policy, prev: b, next, verdict: v };
     for (const det of detectors) det.metric?.(m, ctx, book);
     baselines[metric] = m.next;
