@@ -96,7 +96,8 @@ async function write(
     const config = buildConfig(extra);
     for (const name of SCENARIO_NAMES) {
       const sc = buildScenario(name, { windowMs: config.window.ms, seeds: 5 });
-      lines.push(...(await digestOf(`scenario:${name}`, config, streamOf(sc.lines()))));
+      const own = sc.windowMs === config.window.ms ? config : buildConfig({ ...extra, 'window.ms': sc.windowMs });
+      lines.push(...(await digestOf(`scenario:${name}`, own, streamOf(sc.lines()))));
     }
   }
   if (only.has('mesh')) {

@@ -141,15 +141,28 @@ function totalsOf(rows: readonly Omit<SeriesResult, 'service' | 'metric' | 'note
   };
 }
 
-async function runScenario(config: Readonly<Config>, name: ScenarioName, seeds: number): Promise<ScenarioResult> {
+async function runScenario(
+  config: Readonly<Config>,
+  name: ScenarioName,
+  seeds: number,
+  rebuild: (windowMs: number) => Readonly<Config>,
+): Promise<ScenarioResult> {
   const sc = buildScenario(name, { windowMs: config.window.ms, seeds });
-  const { firing, summary } = await replayLines(config, sc.lines());
+  // A scenario made for its own window length runs with it.
+  const { firing, summary } = await replayLines(sc.windowMs === config.window.ms ? config : rebuild(sc.windowMs), sc.lines());
   const bySvc = new Map<string, Firing[]>();
   for (const f of firing) bySvc.set(f.service, [...(bySvc.get(f.service) ?? []), f]);
   const known = new Set(sc.series.map((s) => s.service));
   const stray = firing.filter((f) => !known.has(f.service)).length;
   if (stray > 0) throw new Error(`${name}: ${stray} firing alert(s) for services the scenario does not have`);
-  const perSeries = sc.series.map((s) => scoreSeries(s, bySvc.get(s.service) ?? [], sc.windowMs));
+  const perSeries = sc.series.map((s) => {
+    const all = bySvc.get(s.service) ?? [];
+    const scored = s.only ? all.filter((f) => f.metric === s.metric) : all;
+    const r = scoreSeries(s, scored, sc.windowMs);
+    // Alerts on the series' other metrics, when only its own are scored: counted apart.
+    if (scored.length < all.length) r.notes = { ...r.notes, other_alerts: otherAlerts(all.filter((f) => f.metric !== s.metric)) };
+    return r;
+  });
   return {
     name,
     claim: sc.claim,
@@ -158,6 +171,13 @@ async function runScenario(config: Readonly<Config>, name: ScenarioName, seeds: 
     replay: replayNote(summary),
     perSeries,
   };
+}
+
+/** `metric ×count` of alerts outside the scored metric. */
+function otherAlerts(fs: readonly Firing[]): string {
+  const by = new Map<string, number>();
+  for (const f of fs) by.set(f.metric, (by.get(f.metric) ?? 0) + 1);
+  return [...by].map(([m, n]) => `${m}×${n}`).join(',');
 }
 
 const HEAD = ['scenario', 'series', 'expected', 'firing', 'TP', 'FP', 'FN', 'ign', 'precision', 'recall', 'delay mean', 'delay max'];
@@ -361,7 +381,8 @@ async function main(): Promise<number> {
   for (const n of names) if (!isScenarioName(n)) throw new Error(`unknown scenario '${n}' (one of ${SCENARIO_NAMES.join(', ')})`);
   const seeds = Math.round(positive(values.seeds, 5, '--seeds'));
   const results: ScenarioResult[] = [];
-  for (const n of names as ScenarioName[]) results.push(await runScenario(config, n, seeds));
+  const rebuild = (windowMs: number): Readonly<Config> => buildConfig({ ...overrides, 'window.ms': windowMs }, values.config);
+  for (const n of names as ScenarioName[]) results.push(await runScenario(config, n, seeds, rebuild));
   if (values.json) {
     const all = totalsOf(
       results.flatMap((r) => r.perSeries),

@@ -91,6 +91,10 @@ const FIELDS = {
   burstPend1: opt('number'),
   burstPend2: opt('number'),
   burstN: opt('number'),
+  sampleK: opt('number'),
+  sampleN: opt('number'),
+  poolK: opt('number'),
+  poolN: opt('number'),
   leakRun: opt('number'),
 } satisfies Record<keyof Baseline, FieldSpec>;
 

@@ -14,6 +14,7 @@
  * - `formatValue(metric, x)`: the value with its unit for a summary (`1.12 %`, `812 ms`,
  *   `3.4 MiB/s`, `0.25 cores`, `41.3 req/s`).
  */
+import { ANY_DOMAIN, type Domain } from '../detect/scale.js';
 import { type WindowMetric } from '../model.js';
 
 export const ALERT_UNITS = ['ratio', 'ms', '1/s', 'bytes', 'bytes/s', 'cores', 'count'] as const;
@@ -70,11 +71,14 @@ export function roundFor(metric: string, x: number): number {
   return Object.is(r, -0) ? 0 : r;
 }
 
-/** The metric's domain: [0, 1] for ratios, [0, ∞) for every derived metric, unbounded otherwise. */
-export function domainOf(metric: string): { min: number; max: number } {
+const RATIO = Object.freeze({ min: 0, max: 1 });
+const NON_NEGATIVE = Object.freeze({ min: 0, max: Infinity });
+
+/** The metric's domain: [0, 1] for ratios, [0, ∞) for every derived metric, unbounded otherwise (shared frozen values). */
+export function domainOf(metric: string): Domain {
   const unit = unitOf(metric);
-  if (unit === undefined) return { min: -Infinity, max: Infinity };
-  return unit === 'ratio' ? { min: 0, max: 1 } : { min: 0, max: Infinity };
+  if (unit === undefined) return ANY_DOMAIN;
+  return unit === 'ratio' ? RATIO : NON_NEGATIVE;
 }
 
 const clamp = (x: number, d: { min: number; max: number }): number => Math.min(d.max, Math.max(d.min, x));

@@ -7,13 +7,16 @@
 import { learnBurst, burstHabit } from '../detect/burst.js';
 import { learnDrift } from '../detect/drift.js';
 import { habitual, learnExtremes, nextBlips } from '../detect/records.js';
+import { type WindowCounts, learnSample } from '../detect/sampling.js';
 import { learnLevel } from './level.js';
 import { type Baseline, type BaselineParams, type Deviation, HOUR_MS } from './record.js';
 import { seasonOf } from './season.js';
 
 /**
  * Learns one window's value. `deviation` is the detector's verdict for this value
- * (0 inside the band, ±1 above/below it); `z` its standardised residual (0 when not judged).
+ * (0 inside the band, ±1 above/below it); `z` its standardised residual (0 when not judged);
+ * `counts` what its sample size showed, when it had one (detect/sampling.ts). A window with too
+ * little data to judge (`insufficient`) teaches only its counts.
  */
 export function learn(
   b: Baseline,
@@ -23,8 +26,14 @@ export function learn(
   z: number,
   p: BaselineParams,
   surprise = b.surprise,
+  counts?: WindowCounts,
 ): Baseline {
   if (windowStart <= b.lastWindowStart) return b;
+  if (deviation === 'insufficient') {
+    const out: Baseline = { ...b, lastWindowStart: windowStart };
+    if (counts) learnSample(out, b, counts, false, p);
+    return out;
+  }
   const used = b.seasonOn ? seasonOf(b, windowStart, p) : 0;
   // A run of exactly one anomalous window just ended: a blip.
   const blip = Math.abs(b.run) === 1 && deviation !== Math.sign(b.run);
@@ -35,6 +44,7 @@ export function learn(
         ? {}
         : { blips }
       : judgedExtra(b, z, deviation === 0, blips, habitual(b, x - used, deviation, blip), p, burstHabit(b, deviation));
+  if (counts) learnSample(extra, b, counts, deviation === 1 || deviation === -1, p);
   return keepContinuous(used, learnLevel(b, x - used, x, windowStart, deviation, z, p, surprise, extra), windowStart, p);
 }
 

@@ -19,7 +19,7 @@ export function learnLevel(
   d0: number,
   x: number,
   windowStart: number,
-  deviation: Deviation,
+  deviation: Exclude<Deviation, 'insufficient'>,
   z: number,
   p: BaselineParams,
   surprise: number,

@@ -13,7 +13,7 @@
  *  - noise profile (baseline/noise.ts): σ per hour of day relative to the day's mean;
  *  - recurring peaks (baseline/peaks.ts): how far outside the band each hour went on the last days;
  *  - the tests' own statistics (detect/tail.ts, surprise.ts, drift.ts, burst.ts, records.ts,
- *    leak.ts).
+ *    sampling.ts, leak.ts).
  * Robust to the anomaly itself: an anomalous window is not learned at all. Idempotent: a
  * window at or before `lastWindowStart` is ignored (baseline/learn.ts).
  */
@@ -229,6 +229,24 @@ export interface BurstSlice {
   burstN?: number;
 }
 
+/** The pooled counts of a metric with a sample size (detect/sampling.ts). */
+export interface SampleSlice {
+  /**
+   * EW sums (the level's half-life) of the successes (errors, throttled periods) and trials
+   * (requests, periods) of the windows learned: the series' pooled proportion, which a window's
+   * k of n is tested against.
+   */
+  sampleK?: number;
+  sampleN?: number;
+  /**
+   * EW sums (the drift average's half-life) of every window's count and its trials (a
+   * quantile: its observations above the expected value and all of them; a count of events:
+   * them and the expected count): what the drift test's span showed, as counts.
+   */
+  poolK?: number;
+  poolN?: number;
+}
+
 /** The leak detector's run (detect/leak.ts). */
 export interface LeakSlice {
   /** Consecutive windows the fast level has stayed above the slow one by the metric's drift bar. */
@@ -246,6 +264,7 @@ export type Baseline = RecordCore &
   DriftSlice &
   ExtremesSlice &
   BurstSlice &
+  SampleSlice &
   LeakSlice;
 
 export const HOUR_MS = 3_600_000;
@@ -317,6 +336,7 @@ export type BaselineParams = Pick<
 
 /**
  * The detector's verdict on a window, as learn() needs it: 0 inside the band, ±1 anomalous above
- * or below it, `recurring` outside the band by no more than the hour's recurring peak.
+ * or below it, `recurring` outside the band by no more than the hour's recurring peak,
+ * `insufficient` too little data to judge (detect/sampling.ts: only its counts are learned).
  */
-export type Deviation = -1 | 0 | 1 | 'recurring';
+export type Deviation = -1 | 0 | 1 | 'recurring' | 'insufficient';

@@ -30,7 +30,15 @@
  * learned. `surpriseThreshold` 0 turns the gate and both multi-window tests off.
  * The floors keep near-constant series from alerting on tiny wiggles (a flat series has σ = 0)
  * and on the metric's resolution. Not judged (a value, counted): fewer than `warmupWindows`
- * windows learned (`insufficient-data`).
+ * windows learned (`insufficient-data`); a window whose sample (its requests, periods or
+ * latency observations) is too small to reach the bar whatever its value (`insufficient-sample`,
+ * detect/sampling.ts).
+ *
+ * Domain: the band, and the expectation z is measured from, stay inside the metric's domain
+ * (a ratio in [0, 1], a rate, size or latency ≥ 0): a seasonal offset cannot make the expected
+ * value of a rate negative and so make a value of 0 a spike. A window with a sample size is
+ * also judged as the count it is (detect/sampling.ts): its z is the smaller of the band's and
+ * the count's, so a handful of requests cannot page on one error.
  *
  * σ is the learned noise at this hour (baseline/noise.ts sigmaAt: the noise profile scales it once the
  * daily profile is on), so a quiet trough is judged by its own small noise.
@@ -47,7 +55,9 @@ import { type DetectionParams, type MetricPolicy } from '../params.js';
 import { burstTest } from './burst.js';
 import { driftTest } from './drift.js';
 import { pointTest } from './point.js';
-import { floorOf } from './scale.js';
+import { type SampleSize } from '../window/metrics.js';
+import { type WindowCounts, jointZ, sampleEvidence } from './sampling.js';
+import { ANY_DOMAIN, type Domain, clampToDomain, floorOf } from './scale.js';
 import { scoreOf } from './score.js';
 import { nextSurprise } from './surprise.js';
 import { sustainedTest } from './sustained.js';
@@ -61,10 +71,12 @@ export interface Band {
   upper: number;
 }
 
-export type Verdict =
-  | { status: 'insufficient-data'; surprise: number }
+/** A verdict on a window with a sample size carries its counts (detect/sampling.ts), which learn() pools. */
+export type Verdict = (
+  | { status: 'insufficient-data' | 'insufficient-sample'; surprise: number }
   | { status: 'normal' | 'flat'; z: number; band: Band; surprise: number; recurring?: true }
-  | { status: 'anomalous'; direction: 'up' | 'down'; z: number; score: number; band: Band; surprise: number; test: AnomalyTest };
+  | { status: 'anomalous'; direction: 'up' | 'down'; z: number; score: number; band: Band; surprise: number; test: AnomalyTest }
+) & { counts?: WindowCounts };
 
 /** Which test found the window anomalous. */
 export type AnomalyTest = 'point' | 'burst' | 'drift' | 'sustained';
@@ -80,13 +92,23 @@ export type JudgeParams = Pick<DetectionParams, 'threshold' | 'warmupWindows' | 
  * capped where the multi-window tests use it), and the alert reports the band's lack of width as
  * a z of null.
  */
-export function bandOf(b: Baseline, ts: number, policy: MetricPolicy, p: JudgeParams): { band: Band; sigmaEff: number; bar: number } {
-  const value = expectedAt(b, ts, p);
+export function bandOf(
+  b: Baseline,
+  ts: number,
+  policy: MetricPolicy,
+  p: JudgeParams,
+  domain: Domain = ANY_DOMAIN,
+): { band: Band; sigmaEff: number; bar: number } {
+  const value = clampToDomain(policy, domain, expectedAt(b, ts, p));
   const spread = Math.max(sigmaAt(b, ts), floorOf(policy, value));
   const sigmaEff = Math.max(spread, Number.EPSILON);
   const bar = barOf(b, p.threshold);
   const half = spread > 0 ? bar * sigmaEff : 0;
-  return { band: { value, lower: value - half, upper: value + half }, sigmaEff, bar };
+  const band =
+    domain === ANY_DOMAIN
+      ? { value, lower: value - half, upper: value + half }
+      : { value, lower: clampToDomain(policy, domain, value - half), upper: clampToDomain(policy, domain, value + half) };
+  return { band, sigmaEff, bar };
 }
 
 /** Whether a band has width: one without it (a flat series, no floors) has no finite z. */
@@ -94,14 +116,63 @@ export const hasWidth = (band: Band): boolean => band.upper > band.lower;
 
 /** What learn() is told about a verdict. */
 export const deviationOf = (v: Verdict): Deviation =>
-  v.status === 'anomalous' ? (v.direction === 'up' ? 1 : -1) : v.status === 'normal' && v.recurring ? 'recurring' : 0;
+  v.status === 'anomalous'
+    ? v.direction === 'up'
+      ? 1
+      : -1
+    : v.status === 'normal' && v.recurring
+      ? 'recurring'
+      : v.status === 'insufficient-sample'
+        ? 'insufficient'
+        : 0;
 
-export function judge(b: Baseline, x: number, ts: number, policy: MetricPolicy, p: JudgeParams): Verdict {
-  const { band, sigmaEff, bar } = bandOf(b, ts, policy, p);
-  const z = b.n === 0 ? 0 : (x - band.value) / sigmaEff;
+/**
+ * Judges one window's value `x` (on the metric's scale) of a metric whose values live in
+ * `domain` (its unit), with the window's `sample` size when it has one.
+ */
+export function judge(
+  b: Baseline,
+  x: number,
+  ts: number,
+  policy: MetricPolicy,
+  p: JudgeParams,
+  domain: Domain = ANY_DOMAIN,
+  sample?: SampleSize,
+): Verdict {
+  const { band, sigmaEff, bar } = bandOf(b, ts, policy, p, domain);
+  let z = b.n === 0 ? 0 : (x - band.value) / sigmaEff;
+  const evidence = sample && b.n > 0 ? sampleEvidence(b, sample, band.value, sigmaEff, policy, p) : undefined;
+  if (evidence) z = jointZ(z, evidence.z);
   const direction = z > 0 ? 'up' : 'down';
   const counts = policy.direction === 'both' || policy.direction === direction;
   const surprise = nextSurprise(b, counts ? Math.abs(z) : 0);
+  if (!evidence) return decide(b, x, ts, policy, p, band, bar, z, surprise);
+  const v: Verdict =
+    b.n < p.warmupWindows
+      ? { status: 'insufficient-data', surprise }
+      : // The most any count of this window could show, in the directions that count.
+        Math.max(policy.direction === 'down' ? 0 : evidence.up, policy.direction === 'up' ? 0 : evidence.down) < bar
+        ? { status: 'insufficient-sample', surprise: b.surprise }
+        : decide(b, x, ts, policy, p, band, bar, z, surprise, evidence.pooled);
+  v.counts = evidence.counts;
+  return v;
+}
+
+/** The verdict on a window past warm-up whose z (joint with its count's, when it has one) is `z`. */
+function decide(
+  b: Baseline,
+  x: number,
+  ts: number,
+  policy: MetricPolicy,
+  p: JudgeParams,
+  band: Band,
+  bar: number,
+  z: number,
+  surprise: number,
+  pooled?: number,
+): Verdict {
+  const direction = z > 0 ? 'up' : 'down';
+  const counts = policy.direction === 'both' || policy.direction === direction;
   if (b.n < p.warmupWindows) return { status: 'insufficient-data', surprise };
   // Anomalous: past the bar, and unusually surprising for this series.
   // An anomaly already under way (same direction) stays anomalous while past the bar: the
@@ -126,7 +197,7 @@ export function judge(b: Baseline, x: number, ts: number, policy: MetricPolicy, 
     };
   }
   if (burst !== undefined) return { status: 'anomalous', direction, z, score: burst, band, surprise, test: 'burst' };
-  const drift = counts ? driftTest(b, z, p) : undefined;
+  const drift = counts ? driftTest(b, z, p, pooled) : undefined;
   if (drift !== undefined) return { status: 'anomalous', direction, z, score: drift, band, surprise, test: 'drift' };
   const sustained = counts ? sustainedTest(b, z, bar, surprise, p) : undefined;
   if (sustained !== undefined) return { status: 'anomalous', direction, z, score: sustained, band, surprise, test: 'sustained' };

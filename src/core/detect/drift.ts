@@ -4,7 +4,9 @@
  * tens of windows) moves the average far more than noise does, while no single window stands out.
  *
  * Claim: a window is anomalous by drift when |z| ≥ 1 on the side of the drift average, which
- * stands at least DRIFT_BAR × `surpriseThreshold` of its long-run standard deviations from 0.
+ * stands at least DRIFT_BAR × `surpriseThreshold` of its long-run standard deviations from 0,
+ * and, for a window with a sample size, its counts pooled over the same span stand as many σ out
+ * on that side (detect/sampling.ts).
  * Owns DriftSlice (baseline/record.ts).
  */
 import { type Baseline, type BaselineParams, alphaOf } from '../baseline/record.js';
@@ -13,7 +15,7 @@ import { scoreOf } from './score.js';
 import { SURPRISE_PRIOR_WINDOWS } from './surprise.js';
 
 /** Half-life of the drift average, in windows. */
-const DRIFT_HALF_LIFE = 8;
+export const DRIFT_HALF_LIFE = 8;
 /** Drift contributions are capped (in |z|): a spike is not a drift. */
 const DRIFT_CAP = 4;
 /** The drift bar, as a multiple of the surprise threshold (6 long-run σ of the drift average at 4). */
@@ -42,10 +44,12 @@ export function driftScore(b: Baseline, drift: number): number {
  * to move the drift average far out of its usual range; the window itself is on the drift's
  * side, past 1σ.
  */
-export function driftTest(b: Baseline, z: number, p: Pick<JudgeParams, 'surpriseThreshold'>): number | undefined {
+export function driftTest(b: Baseline, z: number, p: Pick<JudgeParams, 'surpriseThreshold'>, pooled?: number): number | undefined {
   const drifting = driftScore(b, nextDrift(b, z));
   const driftBar = DRIFT_BAR * p.surpriseThreshold;
-  if (driftBar > 0 && Math.abs(z) >= 1 && Math.sign(drifting) === Math.sign(z) && Math.abs(drifting) >= driftBar) {
+  // A window with a sample size: its counts pooled over the drift's span must stand as far out.
+  const counted = pooled === undefined || pooled * Math.sign(z) >= driftBar;
+  if (driftBar > 0 && counted && Math.abs(z) >= 1 && Math.sign(drifting) === Math.sign(z) && Math.abs(drifting) >= driftBar) {
     return scoreOf(drifting, driftBar);
   }
   return undefined;

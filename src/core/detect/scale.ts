@@ -30,3 +30,17 @@ export function floorOf(policy: MetricPolicy, expected: number): number {
   // exp(expected) = expected value in the unit + absFloor.
   return Math.max(Math.log1p(policy.relFloor), Math.log1p(policy.absFloor / Math.exp(expected)));
 }
+
+/** The values a metric can take, in its unit: [0, 1] for a ratio, [0, ∞) for a rate or size. */
+export interface Domain {
+  min: number;
+  max: number;
+}
+
+export const ANY_DOMAIN: Domain = Object.freeze({ min: -Infinity, max: Infinity });
+
+/** `y` (on the baseline's scale) inside `domain` (in the metric's unit). */
+export function clampToDomain(policy: MetricPolicy, domain: Domain, y: number): number {
+  if (domain === ANY_DOMAIN) return y;
+  return Math.min(toScale(policy, domain.max), Math.max(toScale(policy, domain.min), y));
+}

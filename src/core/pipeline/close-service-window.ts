@@ -12,6 +12,7 @@
  * (incident/service.ts): the metrics of one service that break together are one incident.
  */
 import { type Alert } from '../alert/schema.js';
+import { domainOf } from '../alert/units.js';
 import { type Baseline, emptyBaseline, learn } from '../baseline/index.js';
 import { type Detector, type DetectorContext, type MetricWindow, type ServiceWindow } from '../detect/detector.js';
 import { type VerdictStatus, deviationOf, judge } from '../detect/deviation.js';
@@ -60,7 +61,7 @@ export const DETECTORS: readonly Detector[] = [spikeDropDetector, leakDetector, 
 export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params: CloseParams, detectors = DETECTORS): CloseOutcome {
   const svc = serviceKey(prev.service);
   const d = detectionFor(params.detection, svc);
-  const { metrics, counters } = closeWindow(p, prev.counters, { counterIdleWindows: params.counterIdleWindows });
+  const { metrics, samples, counters } = closeWindow(p, prev.counters, { counterIdleWindows: params.counterIdleWindows });
   const baselines: Record<string, Baseline> = { ...prev.baselines };
   const verdicts: Partial<Record<VerdictStatus, number>> = {};
   const last: Record<string, number> = {};
@@ -103,9 +104,10 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
       baselines[metric] = learn(b, y, p.windowStart, 0, 0, d);
       continue;
     }
-    const v = judge(b, y, p.windowStart, policy, d);
+    // Judged inside the metric's domain and, when the window has one, with its sample size.
+    const v = judge(b, y, p.windowStart, policy, d, domainOf(metric), samples[metric]);
     verdicts[v.status] = (verdicts[v.status] ?? 0) + 1;
-    const next = learn(b, y, p.windowStart, deviationOf(v), v.status === 'insufficient-data' ? 0 : v.z, d, v.surprise);
+    const next = learn(b, y, p.windowStart, deviationOf(v), 'z' in v ? v.z : 0, d, v.surprise, v.counts);
     const m: MetricWindow = { metric, x, y, policy, prev: b, next, verdict: v };
     for (const det of detectors) det.metric?.(m, ctx, book);
     baselines[metric] = m.next;

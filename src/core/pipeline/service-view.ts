@@ -12,6 +12,7 @@
  * metric back after more than `staleAfterWindows` (learned, not judged), or its record learned
  * on another scale than the one now configured (learning restarts).
  */
+import { domainOf } from '../alert/units.js';
 import { bandOf } from '../detect/deviation.js';
 import { fromScale, scaleOf } from '../detect/scale.js';
 import { type ServiceId, serviceKey } from '../model.js';
@@ -52,7 +53,7 @@ export function serviceView(state: ServiceState, params: ViewParams): ServiceVie
         (b.n === 0 || nextStart - b.lastWindowStart <= d.staleAfterWindows * params.windowMs);
       const value = state.last?.[metric] ?? null;
       if (!judged) return { metric, value, expected: null };
-      const { band } = bandOf(b, nextStart, policy, d);
+      const { band } = bandOf(b, nextStart, policy, d, domainOf(metric));
       return {
         metric,
         value,

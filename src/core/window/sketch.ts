@@ -72,3 +72,16 @@ export function sketchQuantile(s: Sketch, q: number): number | undefined {
   const last = keys[keys.length - 1];
   return last === undefined ? 0 : (2 * Math.pow(GAMMA, last)) / (GAMMA + 1);
 }
+
+/**
+ * How many values the sketch holds above `valueMs`, to the sketch's resolution: the values of
+ * buckets wholly above it (those of its own bucket, within `alpha` of it, are not counted).
+ * O(buckets), no allocation.
+ */
+export function sketchCountAbove(s: Sketch, valueMs: number): number {
+  if (!(valueMs > MIN_VALUE_MS)) return s.n - s.zero;
+  const at = indexOf(valueMs);
+  let above = 0;
+  for (const k in s.buckets) if (Number(k) > at) above += s.buckets[k] ?? 0;
+  return above;
+}

@@ -46,7 +46,7 @@ export const NO_FLOORS: MetricPolicy = { direction: 'both', absFloor: 0, relFloo
 /** The deviation the pipeline feeds back to learn() for a verdict. */
 export { deviationOf };
 /** The z the pipeline feeds back to learn() for a verdict (0 when not judged). */
-export const zOf = (v: Verdict): number => (v.status === 'insufficient-data' ? 0 : v.z);
+export const zOf = (v: Verdict): number => ('z' in v ? v.z : 0);
 
 export interface Detected {
   b: Baseline;
