@@ -149,3 +149,14 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 
 /** Fixed decimals, or `n/a` for non-finite values. */
 export const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
+
+/** Runs a harness's main: exits with its code, or 2 with the error's message. */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(2);
+    },
+  );
+}

@@ -10,6 +10,7 @@
  *   4. node <shared>/tools/nab/nab-score.mjs --detections <file> --json → the three profiles.
  *
  *   npx tsx bench/quality/nab.ts [--shared DIR] [--set path=value]… [--config FILE] [--json] [--verbose] [--keep DIR]
+ *   npx tsx bench/quality/nab.ts --logo path=v1,v2,…   (leave-one-group-out cross-validation, logo.ts)
  *
  * `--shared` defaults to ../shared from the repository root. `--verbose` also prints the
  * scorer's own per-series breakdown. `--keep DIR` keeps the samples, alerts and detections there.
@@ -21,7 +22,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ReplaySummary, replay } from '../../src/cli/replay.js';
 import { type Alert } from '../../src/core/alert/schema.js';
-import { buildConfig, fmt, formatTable, fromRepoRoot, overridesOf, replayNote } from './common.js';
+import { leaveOneGroupOut } from './logo.js';
+import { buildConfig, runMain, fmt, formatTable, fromRepoRoot, overridesOf, replayNote } from './common.js';
 
 const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as const;
 
@@ -58,11 +60,14 @@ async function main(): Promise<number> {
       json: { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
       keep: { type: 'string' },
+      logo: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.log('usage: npx tsx bench/quality/nab.ts [--shared DIR] [--set path=value]… [--config FILE] [--json] [--verbose] [--keep DIR]');
+    console.log(
+      'usage: npx tsx bench/quality/nab.ts [--shared DIR] [--set path=value]… [--config FILE] [--json] [--verbose] [--keep DIR] [--logo path=v1,v2,…]',
+    );
     return 0;
   }
   const shared = values.shared === undefined ? fromRepoRoot('../shared') : resolve(values.shared);
@@ -70,6 +75,12 @@ async function main(): Promise<number> {
   const scorer = join(shared, 'tools/nab/nab-score.mjs');
   for (const tool of [toSamples, scorer]) {
     if (!existsSync(tool)) throw new Error(`${tool} not found (the shared folder is ../shared from the repo root; pass --shared DIR)`);
+  }
+  if (values.logo !== undefined) {
+    console.log(
+      await leaveOneGroupOut(values.logo, { shared, toSamples, scorer, overrides: overridesOf(values.set ?? []), file: values.config }),
+    );
+    return 0;
   }
   const config = buildConfig(overridesOf(values.set ?? []), values.config);
 
@@ -145,10 +156,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(2);
-  },
-);
+runMain(main);
