@@ -8,8 +8,7 @@
  * `--requirepass`: the shared one keeps its users), a full `run` with the right password (the
  * URL given as a flag) under a malformed record, a PagerDuty endpoint that answers 400 with the
  * request echoed back (`sinks test`), and SASL against the plain broker (it cannot
- * authenticate: that error path is the one to check) when the configuration schema has
- * `kafka.sasl`.
+ * authenticate: that error path is the one to check).
  */
 import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +17,6 @@ import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigSchema } from '../../src/config/schema.js';
 import { type DeadLetter } from '../../src/sinks/kafka/dlq.js';
 import { type CliRun, freePort, runCli, startCli, startRedis } from '../cli-process.js';
 import { Collector, createTopics, testConfig, testKafka, uniqueId } from '../helpers.js';
@@ -34,9 +32,6 @@ const SASL_PASSWORD = 'sasl-S3kr1t-Pa55word';
 const ROUTING_KEY = 'R0ut1ngK3yR0ut1ngK3yR0ut1ngK3yAB';
 const SECRETS: Record<string, string> = { 'redis password': REDIS_PASSWORD, 'SASL password': SASL_PASSWORD, 'routing key': ROUTING_KEY };
 
-/** Whether this build's configuration takes Kafka SASL settings (`kafka.sasl`). */
-const SASL = ConfigSchema.safeParse({ kafka: { sasl: { mechanism: 'plain', username: 'meshwatch', password: SASL_PASSWORD } } }).success;
-
 function expectNoSecret(where: string, text: string): void {
   for (const [name, secret] of Object.entries(SECRETS)) {
     for (const form of new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])) {
@@ -49,7 +44,7 @@ function expectNoSecret(where: string, text: string): void {
 
 const redisUrl = (port: number): string => `redis://:${encodeURIComponent(REDIS_PASSWORD)}@127.0.0.1:${port}/0`;
 
-/** A config file holding every secret: the Redis URL, PagerDuty's key, and SASL when the schema has it. */
+/** A config file holding every secret: the Redis URL, PagerDuty's key, and the SASL password. */
 function configFile(
   run: string,
   redisPort: number,
@@ -107,7 +102,7 @@ function started(args: string[]): CliRun {
   return cli;
 }
 
-const sasl = SASL ? { kafka: { sasl: { mechanism: 'plain', username: 'meshwatch', password: SASL_PASSWORD } } } : {};
+const sasl = { kafka: { sasl: { mechanism: 'plain', username: 'meshwatch', password: SASL_PASSWORD } } };
 
 describe('secrets are never printed', { timeout: 240_000 }, () => {
   it('config check: the dump masks them in either log format, given in the file, a flag or the environment', async () => {
@@ -119,7 +114,7 @@ describe('secrets are never printed', { timeout: 240_000 }, () => {
       expectNoSecret(`config check (${format})`, r.stdout + r.stderr);
       expect(r.stdout).toContain('"routingKey": "***"');
       expect(r.stdout).toContain('redis://:***@127.0.0.1:6399/0');
-      if (SASL) expect(r.stdout).toMatch(/"password": "\*\*\*"/);
+      expect(r.stdout).toMatch(/"password": "\*\*\*"/);
     }
     const flags = await runCli(['config', 'check', '--redis-url', redisUrl(6399), '--set', `sinks.pagerduty.routingKey=${ROUTING_KEY}`], {
       MESHWATCH_PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
@@ -138,7 +133,7 @@ describe('secrets are never printed', { timeout: 240_000 }, () => {
       ['Redis not answering', ['run', '--role', 'detect', '--config', file, '--redis-url', redisUrl(1)]],
     ];
     // SASL against the plain broker cannot authenticate: that failure is the path to check.
-    if (SASL) cases.push(['SASL refused', ['run', '--role', 'ingest', '--config', file, '--set', 'kafka.connectTimeoutMs=5000']]);
+    cases.push(['SASL refused', ['run', '--role', 'ingest', '--config', file, '--set', 'kafka.connectTimeoutMs=5000']]);
     for (const format of ['text', 'json']) {
       for (const [what, args] of cases) {
         const r = await runCli([...args, '--log-level', 'debug', '--log-format', format]);
