@@ -28,7 +28,7 @@ import { type Config } from '../config/schema.js';
 import { alertEnrichmentOf, engineParamsOf } from '../config/derive.js';
 import { enrichAlert } from '../core/alert/links.js';
 import { type Alert, AlertSchema } from '../core/alert/schema.js';
-import { type Bound, ServiceAdmission } from '../core/pipeline/admission.js';
+import { ServiceAdmission } from '../core/pipeline/admission.js';
 import { DetectEngine, admissionParamsOf } from '../core/pipeline/engine.js';
 import { type ServiceState, emptyServiceState } from '../core/pipeline/service-state.js';
 import { type DetectStepResult, detectStep, idleCloseStep } from '../core/pipeline/steps.js';
@@ -42,6 +42,7 @@ import { type ConsumeLoop, type OnFatal } from './consume-loop.js';
 import { type AlertSink, type IncidentSink, type OutRecord, type SourceBatch, type StormLedger } from './ports.js';
 import { type Incident, IncidentSchema } from '../core/incident/schema.js';
 import { withStorms } from '../core/incident/ledger.js';
+import { DetectReports } from './detect-reports.js';
 
 interface PartitionState {
   engine: DetectEngine;
@@ -73,9 +74,6 @@ export interface DetectWorkerOptions {
   onClosed?: (closed: readonly (readonly [string, number])[]) => void;
 }
 
-/** Refusals by a bound are logged at most this often (processing time). */
-const REFUSAL_LOG_MS = 60_000;
-
 /** Alerts acknowledged by the sink, remembered so a re-read does not deliver them twice. */
 const DELIVERED_MEMORY = 50_000;
 const BACKOFF_MS = { first: 200, max: 5000 };
@@ -94,12 +92,8 @@ export class DetectWorker {
   private readonly delivered = new Set<string>();
   /** One admission for every engine of this process: the bound on services is per process. */
   private readonly admission: ServiceAdmission;
-  /** The admission's refusals already counted, and those counted since the last log line. */
-  private readonly refusalsCounted: Record<Bound, number> = { services: 0, peers: 0, edges: 0, containers: 0, metrics: 0 };
-  private readonly refusalsUnlogged: Record<Bound, number> = { services: 0, peers: 0, edges: 0, containers: 0, metrics: 0 };
-  private refusalsLoggedAt = -Infinity;
-  private lossUnlogged = { late: 0, early: 0 };
-  private lossLoggedAt = -Infinity;
+  /** What the bounds refused and the windows lost, counted and reported at most once a minute. */
+  private readonly reports: DetectReports;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   /** The timer closes nothing before this (the sources' grace after an outage). */
@@ -118,6 +112,7 @@ export class DetectWorker {
   ) {
     this.now = opts.now ?? Date.now;
     this.admission = new ServiceAdmission(admissionParamsOf(engineParamsOf(config)));
+    this.reports = new DetectReports(this.admission, counters, opts.onWarning);
   }
 
   async start(): Promise<void> {
@@ -287,31 +282,6 @@ export class DetectWorker {
   }
 
   /**
-   * Counts what the bounds refused since the last call (`dropped{stage=detect,
-   * reason=MW_LIMIT_EXCEEDED, bound}`) and says so in one line at most once a minute; the
-   * `cardinality` alert carries the same news to the alert topic.
-   */
-  private noteRefusals(): void {
-    let fresh = false;
-    for (const bound of Object.keys(this.refusalsCounted) as Bound[]) {
-      const n = this.admission.refusedTotal[bound] - this.refusalsCounted[bound];
-      if (n <= 0) continue;
-      this.refusalsCounted[bound] += n;
-      this.refusalsUnlogged[bound] += n;
-      this.counters.add('dropped', n, { stage: 'detect', reason: 'MW_LIMIT_EXCEEDED', bound });
-      fresh = true;
-    }
-    const now = this.now();
-    if (!fresh || now - this.refusalsLoggedAt < REFUSAL_LOG_MS || !this.opts.onWarning) return;
-    const parts = (Object.entries(this.refusalsUnlogged) as [Bound, number][]).filter(([, n]) => n > 0).map(([b, n]) => `${n} ${b}`);
-    this.opts.onWarning(
-      `MW_LIMIT_EXCEEDED: bounds refused ${parts.join(', ')} since the last report (services held ${this.admission.held} of ${this.admission.params.maxServices}); see the cardinality alert`,
-    );
-    for (const b of Object.keys(this.refusalsUnlogged) as Bound[]) this.refusalsUnlogged[b] = 0;
-    this.refusalsLoggedAt = now;
-  }
-
-  /**
    * Reports the closed windows to the storm ledger and delivers the held service incidents it
    * released, the batch's service incidents it did not hold (with their storm) and the storm
    * documents; those acknowledged before are not sent again.
@@ -337,8 +307,8 @@ export class DetectWorker {
   private async publish(step: DetectStepResult): Promise<void> {
     this.counters.add('windows', step.windowsClosed, { stage: 'detect' });
     if (step.closedEarly) this.counters.add('dropped', step.closedEarly, { stage: 'detect', reason: 'MW_WINDOW_CLOSED_EARLY' });
-    this.noteLoss(step);
-    this.noteRefusals();
+    this.reports.loss(step, this.now());
+    this.reports.refusals(this.now());
     const enrichment = alertEnrichmentOf(this.config);
     const alerts = step.alerts
       .map((a) => AlertSchema.parse(enrichAlert(a, enrichment)))
@@ -356,20 +326,6 @@ export class DetectWorker {
     await this.store.save(step.dirty);
     if (step.states.length) this.opts.onWindows?.(step.states);
     if (step.closed.length) this.opts.onClosed?.(step.closed);
-  }
-
-  /** One line at most once a minute when windows closed early or partials came late (also counted; see the data_loss alert). */
-  private noteLoss(step: DetectStepResult): void {
-    this.lossUnlogged.late += step.late;
-    this.lossUnlogged.early += step.closedEarly;
-    const now = this.now();
-    const { late, early } = this.lossUnlogged;
-    if ((late === 0 && early === 0) || now - this.lossLoggedAt < REFUSAL_LOG_MS || !this.opts.onWarning) return;
-    this.opts.onWarning(
-      `MW_WINDOW_LATE: ${late} partials came after their window closed, ${early} windows closed early (bounds.maxPendingWindows) since the last report`,
-    );
-    this.lossUnlogged = { late: 0, early: 0 };
-    this.lossLoggedAt = now;
   }
 
   private remember(key: string): void {
