@@ -2,7 +2,7 @@
 # Local services for meshwatch: a real single-node Apache Kafka broker (KRaft, broker+controller
 # in one JVM, jars from Maven Central) and Redis.
 #
-#   scripts/stack.sh up       start what is not already answering (idempotent)
+#   scripts/stack.sh up       start what is not already answering (idempotent); fetch the broker jars if missing
 #   scripts/stack.sh down     stop the Kafka broker and any Redis this script started
 #   scripts/stack.sh resume   start the Kafka broker again on the data it had when `down` stopped it
 #   scripts/stack.sh status   say what answers
@@ -116,7 +116,8 @@ launch_kafka() {
 }
 
 case "${1:-up}" in
-  up) ensure_redis; ensure_kafka ;;
+  # The jars also when a broker already answers: tests start brokers of their own (secure, outage).
+  up) ensure_redis; ensure_kafka_jars; ensure_kafka ;;
   resume)
     if port_open 127.0.0.1 "$kafka_port"; then log "kafka answers on 127.0.0.1:$kafka_port"; exit 0; fi
     [ -f "$state/kafka/server.properties" ] || { log "no broker in $state/kafka to resume; use up"; exit 1; }
