@@ -77,10 +77,17 @@ export interface ServiceSensitivity {
 
 /** The detection parameters in force for one service. */
 export function detectionFor(d: DetectionParams, serviceKey: string): DetectionParams {
-  const o = d.services?.[serviceKey];
+  // Most configurations have no per-service settings: skip the keyed lookup (it hashes the key).
+  if (d.services === undefined || !hasAnyKey(d.services)) return d;
+  const o = d.services[serviceKey];
   if (!o) return d;
   const { metrics, ...knobs } = o;
   return { ...d, ...knobs, metrics: metrics ? { ...d.metrics, ...metrics } : d.metrics };
+}
+
+function hasAnyKey(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
 }
 
 const up = (absFloor: number, relFloor = 0.1, drift = 0): MetricPolicy => ({

@@ -321,7 +321,17 @@ export const emptyBaseline = (): Baseline => ({
   runStart: -1,
 });
 
-export const alphaOf = (halfLifeWindows: number): number => 1 - Math.pow(2, -1 / Math.max(1, halfLifeWindows));
+/** The EW weight of one window for a half-life in windows (memoised: every metric asks for a handful of half-lives every window). */
+export function alphaOf(halfLifeWindows: number): number {
+  let a = ALPHA_MEMO.get(halfLifeWindows);
+  if (a === undefined) {
+    a = 1 - Math.pow(2, -1 / Math.max(1, halfLifeWindows));
+    if (ALPHA_MEMO.size >= 64) ALPHA_MEMO.clear();
+    ALPHA_MEMO.set(halfLifeWindows, a);
+  }
+  return a;
+}
+const ALPHA_MEMO = new Map<number, number>();
 
 export const sigmaOf = (b: Baseline): number => Math.sqrt(Math.max(0, b.variance));
 

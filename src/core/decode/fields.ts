@@ -102,7 +102,8 @@ export class Fields {
   labels(parent: Obj | undefined, key: string, base: string): Record<string, string> | undefined {
     const v = this.obj(parent, key, base);
     if (v === undefined) return undefined;
-    for (const k of Object.keys(v)) {
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
       if (typeof v[k] !== 'string')
         return this.fail('MW_DECODE_SCHEMA', `${at(base, key)}[${quote(k)}]`, `expected string, got ${typeName(v[k])}`);
     }

@@ -67,9 +67,19 @@ const CRONJOB_JOB = /^(.+)-\d{8,10}$/;
  * DaemonSet/Job `fluentd-abcde` -> `fluentd`; a name with no such suffix stays as it is.
  */
 export function workloadFromPodName(pod: string): string {
-  const m = DEPLOYMENT_POD.exec(pod) ?? STATEFUL_POD.exec(pod) ?? GENERATED_POD.exec(pod);
-  return m?.[1] ?? pod;
+  let w = POD_WORKLOAD.get(pod);
+  if (w === undefined) {
+    const m = DEPLOYMENT_POD.exec(pod) ?? STATEFUL_POD.exec(pod) ?? GENERATED_POD.exec(pod);
+    w = m?.[1] ?? pod;
+    if (POD_WORKLOAD.size >= POD_MEMO_MAX) POD_WORKLOAD.clear();
+    POD_WORKLOAD.set(pod, w);
+  }
+  return w;
 }
+
+/** Pod name -> workload, remembered: every record of a pod asks again (three regular expressions). Bounded. */
+const POD_WORKLOAD = new Map<string, string>();
+const POD_MEMO_MAX = 10_000;
 
 /** The top-level workload of an owner reference: a ReplicaSet's Deployment, a scheduled Job's CronJob. */
 export function workloadFromOwner(kind: OwnerKind, name: string): string {
@@ -91,11 +101,17 @@ export function workloadFromLabels(labels: Readonly<Record<string, string>> | un
 /** Applies the precedence to what one source knows. */
 export function resolveWorkload(facts: WorkloadFacts): ResolvedWorkload {
   const labelled = facts.labels !== undefined;
-  const fromLabels = workloadFromLabels(facts.labels);
-  if (fromLabels) return { ...fromLabels, labelled };
-  for (const kind of OWNER_KINDS) {
-    const owner = facts.owners?.find((o) => o.kind === kind && o.name !== '');
-    if (owner) return { name: workloadFromOwner(kind, owner.name), by: 'owner', labelled };
+  if (facts.labels !== undefined) {
+    for (const key of WORKLOAD_LABELS) {
+      const v = Object.hasOwn(facts.labels, key) ? facts.labels[key] : undefined;
+      if (v !== undefined && v !== '') return { name: v, by: LABEL_STEP[key], labelled };
+    }
+  }
+  if (facts.owners !== undefined && facts.owners.length > 0) {
+    for (const kind of OWNER_KINDS) {
+      const owner = facts.owners.find((o) => o.kind === kind && o.name !== '');
+      if (owner) return { name: workloadFromOwner(kind, owner.name), by: 'owner', labelled };
+    }
   }
   const fromName = workloadFromPodName(facts.pod);
   return { name: fromName, by: fromName === facts.pod ? 'pod-name' : 'owner', labelled };

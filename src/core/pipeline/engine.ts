@@ -27,10 +27,12 @@ import { type Alert } from '../alert/schema.js';
 import { type Incident } from '../incident/schema.js';
 import { serviceKey } from '../model.js';
 import { type VerdictStatus } from '../detect/deviation.js';
-import { type PartialInput, type WindowPartial, mergePartials } from '../window/partial.js';
+import { type WindowPartial, mergePartials } from '../window/partial.js';
 import { type AdmissionParams, ServiceAdmission } from './admission.js';
 import { type CloseParams, closeServiceWindow } from './close-service-window.js';
 import { type ServiceState, emptyServiceState } from './service-state.js';
+import { DueIndex } from './due.js';
+import { firstApplied } from './applied.js';
 
 export interface EngineParams extends CloseParams {
   allowedLatenessMs: number;
@@ -96,6 +98,9 @@ interface SourceProgress {
 }
 
 interface Held {
+  /** Order of arrival: windows close service by service in this order. */
+  readonly seq: number;
+  readonly key: string;
   state: ServiceState;
   pending: Map<number, WindowPartial>;
   /** Per open window: the highest input offset applied per source partition (bounded by the sources). */
@@ -106,6 +111,8 @@ export class DetectEngine {
   private readonly services = new Map<string, Held>();
   private readonly sources = new Map<string, SourceProgress>();
   private watermark = -Infinity;
+  private readonly due = new DueIndex<Held>();
+  private seq = 0;
   readonly stats: EngineStats = {
     partials: 0,
     late_dropped: 0,
@@ -148,7 +155,7 @@ export class DetectEngine {
     const k = serviceKey(state.service);
     if (this.services.has(k) || (state.windows === 0 && state.lastWindowStart < 0)) return;
     this.admission.holdKnown();
-    this.services.set(k, { state, pending: new Map(), applied: new Map() });
+    this.services.set(k, { seq: this.seq++, key: k, state, pending: new Map(), applied: new Map() });
   }
 
   get size(): number {
@@ -183,7 +190,7 @@ export class DetectEngine {
         this.stats.services_refused++;
         return 'refused';
       }
-      held = { state: emptyServiceState(p.service), pending: new Map(), applied: new Map() };
+      held = { seq: this.seq++, key: k, state: emptyServiceState(p.service), pending: new Map(), applied: new Map() };
       this.services.set(k, held);
     }
     if (p.input && !firstApplied(held.applied, p.windowStart, p.input)) {
@@ -192,6 +199,8 @@ export class DetectEngine {
     }
     const open = held.pending.get(p.windowStart);
     held.pending.set(p.windowStart, open ? mergePartials(open, p) : p);
+    if (!open) this.due.add(held, end);
+    if (held.pending.size > this.params.maxPendingWindows) this.due.markCrowded(held);
     return 'accepted';
   }
 
@@ -261,7 +270,8 @@ export class DetectEngine {
   advance(nowMs?: number): AdvanceResult {
     const wm = this.sourceLow(nowMs) - this.params.allowedLatenessMs;
     if (wm > this.watermark) this.watermark = wm;
-    return this.closeWhere((start, p, held) => {
+    const due = this.due.take(this.watermark).filter((h) => this.services.get(h.key) === h);
+    return this.closeWhere(due, (start, p, held) => {
       if (start + p.windowMs <= this.watermark) return true;
       if (held.pending.size <= this.params.maxPendingWindows) return false;
       this.stats.windows_closed_early++;
@@ -280,7 +290,8 @@ export class DetectEngine {
   flush(): AdvanceResult {
     const newest = this.newestSource();
     if (newest > this.watermark) this.watermark = newest;
-    return this.closeWhere(() => true);
+    this.due.clear();
+    return this.closeWhere(this.services.values(), () => true);
   }
 
   /**
@@ -307,19 +318,23 @@ export class DetectEngine {
     return this.services.get(serviceKey)?.state;
   }
 
-  private closeWhere(shouldClose: (start: number, p: WindowPartial, held: Held) => boolean): AdvanceResult {
+  /** Closes, service by service (`helds`, in order), each pending window `shouldClose` accepts, oldest first, up to the first it refuses. */
+  private closeWhere(helds: Iterable<Held>, shouldClose: (start: number, p: WindowPartial, held: Held) => boolean): AdvanceResult {
     const alerts: Alert[] = [];
     const incidents: Incident[] = [];
     const closed: [string, number][] = [];
     const states: ServiceState[] = [];
     const dirty: ServiceState[] = [];
-    for (const held of this.services.values()) {
+    for (const held of helds) {
       if (held.pending.size === 0) continue;
       const starts = [...held.pending.keys()].sort((a, b) => a - b);
       let changed = false;
       for (const start of starts) {
         const p = held.pending.get(start) as WindowPartial;
-        if (!shouldClose(start, p, held)) break;
+        if (!shouldClose(start, p, held)) {
+          for (const [s, rest] of held.pending) this.due.add(held, s + rest.windowMs);
+          break;
+        }
         held.pending.delete(start);
         held.applied.delete(start);
         const out = closeServiceWindow(held.state, p, this.params);
@@ -327,7 +342,7 @@ export class DetectEngine {
         held.state = out.state;
         alerts.push(...out.alerts);
         if (out.incident) incidents.push(out.incident);
-        closed.push([serviceKey(held.state.service), start]);
+        closed.push([held.key, start]);
         states.push(held.state);
         this.stats.windows_closed++;
         this.stats.overflow += out.overflow + p.overflow;
@@ -364,24 +379,6 @@ export class DetectEngine {
   isPending(serviceKey: string, windowStart: number): boolean {
     return this.services.get(serviceKey)?.pending.has(windowStart) ?? false;
   }
-}
-
-/**
- * Records that a window applies `input`, unless it applied that source's range already (its
- * last offset at or before the highest applied): stage 1 reads a source partition in order,
- * so only a re-sent range ends there. A range that overlaps the applied one and goes past it
- * is applied (its new records count; the overlap cannot be split off a partial).
- */
-function firstApplied(applied: Map<number, Map<string, number>>, windowStart: number, input: PartialInput): boolean {
-  let bySource = applied.get(windowStart);
-  if (!bySource) {
-    bySource = new Map();
-    applied.set(windowStart, bySource);
-  }
-  const upTo = bySource.get(input.source);
-  if (upTo !== undefined && input.to <= upTo) return false;
-  bySource.set(input.source, input.to);
-  return true;
 }
 
 const isoOf = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));

@@ -186,6 +186,12 @@ const cloneContainer = (c: LearnedContainer): LearnedContainer => {
  * Learns one closed window. `prevCounters` are the counter points BEFORE this window (the state
  * closeWindow was given), `metrics` the window's service metrics. Pure: returns a new profile.
  */
+function teachesNothing(p: WindowPartial, metrics: Readonly<Record<string, number>>): boolean {
+  for (const k in p.containers) if (Object.hasOwn(p.containers, k)) return false;
+  for (const k in p.edges) if (Object.hasOwn(p.edges, k)) return false;
+  return metrics.requests_per_s === undefined && metrics.error_ratio === undefined && metrics.network_tx_bytes_per_s === undefined;
+}
+
 export function learnProfile(
   prev: LearnedProfile,
   p: WindowPartial,
@@ -195,6 +201,11 @@ export function learnProfile(
 ): LearnedProfile {
   if (p.windowStart <= prev.lastWindowStart) return prev;
   const ts = p.windowStart;
+  if (teachesNothing(p, metrics)) {
+    // A window of plain samples (no containers, traffic or peers): only the window count moves.
+    const firstWindowStart = prev.firstWindowStart < 0 ? ts : prev.firstWindowStart;
+    return { ...prev, firstWindowStart, lastWindowStart: ts, windows: prev.windows + 1 };
+  }
   const overflow = { ...prev.overflow };
   const containers: Record<string, LearnedContainer> = { ...prev.containers };
   const touched = new Set<string>();
