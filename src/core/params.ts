@@ -2,6 +2,7 @@
  * Detection parameters (pure values; src/config parses and validates them from user input).
  * Window counts are in windows of `windowMs`.
  */
+import { inferredPolicy } from './metric-kind.js';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -58,7 +59,7 @@ export interface DetectionParams {
   staleAfterWindows: number;
   /** After an episode resolves, the same (kind, metric) cannot fire again for this many windows. */
   cooldownWindows: number;
-  /** Per-metric policy; metrics not named use `defaultPolicy`. */
+  /** Per-metric policy; metrics not named use the policy their name's kind calls for (metric-kind.ts), else `defaultPolicy`. */
   metrics: Record<string, MetricPolicy>;
   defaultPolicy: MetricPolicy;
   /** Per-service sensitivity (`serviceKey()` → overrides), applied over the global values. */
@@ -135,4 +136,9 @@ export const DEFAULT_DETECTION: DetectionParams = {
   defaultPolicy: both(0, 0.01),
 };
 
-export const policyFor = (p: DetectionParams, metric: string): MetricPolicy => p.metrics[metric] ?? p.defaultPolicy;
+/**
+ * The policy of a metric: the one configured for it, else the one its name's kind and unit call
+ * for (metric-kind.ts: `PodServerLatencyP90(s)` is a latency in seconds), else `defaultPolicy`.
+ */
+export const policyFor = (p: DetectionParams, metric: string): MetricPolicy =>
+  p.metrics[metric] ?? inferredPolicy(metric) ?? p.defaultPolicy;
