@@ -53,7 +53,8 @@ export function parseName(name: string): ParsedName {
     .toLowerCase()
     .split(/[^a-z0-9%]+/)
     .filter((w) => w.length > 0);
-  if (!unit) {
+  // `requests_per_s`, `bytes_per_second`: a rate, not a time.
+  if (!unit && words.at(-2) !== 'per') {
     const last = words.at(-1) === 'total' ? words.at(-2) : words.at(-1);
     if (last !== undefined && PROM_UNITS.includes(last)) unit = last;
     else if (last === 'ms' || last === 'us' || last === 'ns' || last === 's' || last === 'pct') unit = last;

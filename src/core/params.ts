@@ -57,6 +57,13 @@ export interface DetectionParams {
   surpriseThreshold: number;
   /** A metric that returns after a gap longer than this (in windows) is `stale`: learned, not judged. */
   staleAfterWindows: number;
+  /**
+   * Service-level corroboration (detect/corroboration.ts): `service` (the default) lets a lone
+   * kind of signal's single window fire only by persistence, and a series that jumps far as a
+   * habit (detect/habit.ts) fire only while another kind of signal of the service moves with it;
+   * `off` judges each metric alone.
+   */
+  corroboration: 'service' | 'off';
   /** After an episode resolves, the same (kind, metric) cannot fire again for this many windows. */
   cooldownWindows: number;
   /** Per-metric policy; metrics not named use the policy their name's kind calls for (metric-kind.ts), else `defaultPolicy`. */
@@ -130,6 +137,7 @@ export const DEFAULT_DETECTION: DetectionParams = {
   seasonMinDays: 2,
   tailQuantile: 0.999,
   surpriseThreshold: 4,
+  corroboration: 'service',
   cooldownWindows: 0,
   staleAfterWindows: 8640,
   metrics: DEFAULT_METRIC_POLICIES,

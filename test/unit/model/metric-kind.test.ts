@@ -17,6 +17,7 @@ describe('parseName', () => {
     ['node_network_receive_bytes_total', ['node', 'network', 'receive', 'bytes', 'total'], 'bytes'],
     ['HTTPRequestsTotal', ['http', 'requests', 'total'], ''],
     ['value', ['value'], ''],
+    ['requests_per_s', ['requests', 'per', 's'], ''],
   ])('%s → words %j, unit %s', (name, words, unit) => {
     expect(parseName(name)).toEqual({ words, unit });
   });
@@ -48,6 +49,17 @@ describe('kindOf and inferPolicy', () => {
   ])('%s is %s', (name, kind, policy) => {
     expect(kindOf(name)).toBe(kind);
     expect(inferPolicy(name)).toEqual(policy);
+  });
+
+  it.each([
+    ['requests_per_s', 'rate'],
+    ['bytes_in_per_s', 'bytes'],
+    ['latency_p99_ms', 'latency'],
+    ['cpu_cores', 'cpu'],
+    ['memory_working_set_bytes', 'memory'],
+    ['error_ratio', 'errors'],
+  ])("meshwatch's own %s is %s", (name, kind) => {
+    expect(kindOf(name)).toBe(kind);
   });
 
   it.each(['value', 'temperature', 'queue_depth', 'disk_io_time_seconds_total', 'process_start_time_seconds_total'])(
