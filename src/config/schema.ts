@@ -198,6 +198,8 @@ export const ConfigSchema = z
         seasonMinDays: positiveInt.default(d.seasonMinDays),
         tailQuantile: z.number().gt(0.5).lt(1).default(d.tailQuantile),
         surpriseThreshold: z.number().nonnegative().default(d.surpriseThreshold),
+        /** `service`: a lone kind of signal needs persistence, a habitual jumper corroboration; `off`: each metric alone. */
+        corroboration: z.enum(['service', 'off']).default(d.corroboration),
         cooldownWindows: z.number().int().nonnegative().default(d.cooldownWindows),
         staleAfterWindows: positiveInt.default(d.staleAfterWindows),
         /** Per-metric policies; the ones given replace those metrics' defaults, the rest keep theirs. */

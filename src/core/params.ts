@@ -2,6 +2,7 @@
  * Detection parameters (pure values; src/config parses and validates them from user input).
  * Window counts are in windows of `windowMs`.
  */
+import { inferredPolicy } from './metric-kind.js';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -56,9 +57,16 @@ export interface DetectionParams {
   surpriseThreshold: number;
   /** A metric that returns after a gap longer than this (in windows) is `stale`: learned, not judged. */
   staleAfterWindows: number;
+  /**
+   * Service-level corroboration (detect/corroboration.ts): `service` (the default) lets a lone
+   * kind of signal's single window fire only by persistence, and a series that jumps far as a
+   * habit (detect/habit.ts) fire only while another kind of signal of the service moves with it;
+   * `off` judges each metric alone.
+   */
+  corroboration: 'service' | 'off';
   /** After an episode resolves, the same (kind, metric) cannot fire again for this many windows. */
   cooldownWindows: number;
-  /** Per-metric policy; metrics not named use `defaultPolicy`. */
+  /** Per-metric policy; metrics not named use the policy their name's kind calls for (metric-kind.ts), else `defaultPolicy`. */
   metrics: Record<string, MetricPolicy>;
   defaultPolicy: MetricPolicy;
   /** Per-service sensitivity (`serviceKey()` → overrides), applied over the global values. */
@@ -136,10 +144,16 @@ export const DEFAULT_DETECTION: DetectionParams = {
   seasonMinDays: 2,
   tailQuantile: 0.999,
   surpriseThreshold: 4,
+  corroboration: 'service',
   cooldownWindows: 0,
   staleAfterWindows: 8640,
   metrics: DEFAULT_METRIC_POLICIES,
   defaultPolicy: both(0, 0.01),
 };
 
-export const policyFor = (p: DetectionParams, metric: string): MetricPolicy => p.metrics[metric] ?? p.defaultPolicy;
+/**
+ * The policy of a metric: the one configured for it, else the one its name's kind and unit call
+ * for (metric-kind.ts: `PodServerLatencyP90(s)` is a latency in seconds), else `defaultPolicy`.
+ */
+export const policyFor = (p: DetectionParams, metric: string): MetricPolicy =>
+  p.metrics[metric] ?? inferredPolicy(metric) ?? p.defaultPolicy;

@@ -96,6 +96,8 @@ const FIELDS = {
   poolK: opt('number'),
   poolN: opt('number'),
   leakRun: opt('number'),
+  jumps: opt('number'),
+  jumpsAt: opt('number'),
 } satisfies Record<keyof Baseline, FieldSpec>;
 
 const SPECS: ReadonlyMap<string, FieldSpec> = new Map(Object.entries(FIELDS));

@@ -253,6 +253,14 @@ export interface LeakSlice {
   leakRun?: number;
 }
 
+/** How often the series jumps far (detect/habit.ts). */
+export interface HabitSlice {
+  /** Excursions that reached an episode's bar lately, as of `jumpsAt`: a count that halves every slowHalfLifeWindows / 2 windows. */
+  jumps?: number;
+  /** Window start at which `jumps` was last counted (it fades from there). */
+  jumpsAt?: number;
+}
+
 export type Baseline = RecordCore &
   LevelSlice &
   SeasonSlice &
@@ -265,7 +273,8 @@ export type Baseline = RecordCore &
   ExtremesSlice &
   BurstSlice &
   SampleSlice &
-  LeakSlice;
+  LeakSlice &
+  HabitSlice;
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;

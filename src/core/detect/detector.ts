@@ -5,7 +5,7 @@
  * (detect/episode.ts), which fires, holds, resolves and cools down every kind alike.
  *
  *  - `metric` runs for every metric the window judged (not for a stale metric, which is only
- *    learned), in the window's metric order, after the metric's verdict and learning;
+ *    learned), in the window's metric order, after every metric's verdict and learning;
  *  - `window` runs once per window, after the metrics (edges, limits, whole-service checks).
  *
  * Detectors are pure and keep their state in the baseline record (a slice of their own, see
@@ -44,6 +44,8 @@ export interface MetricWindow {
   /** The record after learning this window: a detector may replace it to update its own slice. */
   next: Baseline;
   verdict: Verdict;
+  /** Whether a metric of another family of the service moves in this window (detect/corroboration.ts). */
+  corroborated: boolean;
 }
 
 /** What the per-window hook may read and update besides the episodes. */

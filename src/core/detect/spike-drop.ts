@@ -6,7 +6,10 @@
  * test (it already spans three windows) or by the drift test after 16 windows inside the band
  * (its average spans many windows; right after an anomaly it still holds that anomaly's windows:
  * see detect/drift.ts driftIsOwn), or when one anomalous window (by any test) is a record
- * (detect/records.ts) or strong in a series that does not blip (detect/point.ts); it resolves
+ * (detect/records.ts) or strong in a series that does not blip (detect/point.ts) while another
+ * signal of the service moves with it (detect/corroboration.ts: a lone metric's single window
+ * needs persistence). A series that jumps far as a habit (detect/habit.ts) fires only while
+ * another signal of the service moves with it. It resolves
  * after `resolveWindows` consecutive windows back inside the band (detect/episode.ts).
  */
 import { type Episode, severityOf } from '../alert/build.js';
@@ -16,6 +19,7 @@ import { type DetectionParams } from '../params.js';
 import { type Detector } from './detector.js';
 import { type Verdict, hasWidth } from './deviation.js';
 import { driftIsOwn } from './drift.js';
+import { isHabitual, withJump } from './habit.js';
 import { isStrong } from './point.js';
 import { isRecord } from './records.js';
 import { fromScale } from './scale.js';
@@ -25,10 +29,12 @@ type Anomalous = Extract<Verdict, { status: 'anomalous' }>;
 /**
  * One window is enough when its test already spans several windows (a burst; a drift the
  * series' own, not what an anomaly that just ended left behind), when it is a record, or when
- * it is strong in a series that does not blip.
+ * it is strong in a series that does not blip, and another signal of the service moves with it.
  */
-export const firesAtOnce = (v: Anomalous, b: Baseline, y: number, d: DetectionParams): boolean =>
-  v.test === 'burst' || (v.test === 'drift' && driftIsOwn(b)) || isRecord(b, y - v.band.value, d) || isStrong(b, v.z, d);
+export const firesAtOnce = (v: Anomalous, b: Baseline, y: number, d: DetectionParams, corroborated = true): boolean =>
+  v.test === 'burst' ||
+  (v.test === 'drift' && driftIsOwn(b)) ||
+  (corroborated && (isRecord(b, y - v.band.value, d) || isStrong(b, v.z, d)));
 
 const KINDS = ['spike', 'drop'] as const;
 
@@ -38,7 +44,12 @@ export const spikeDropDetector: Detector = {
   metric(m, ctx, book) {
     const { verdict: v, prev: b, next, metric, policy, x } = m;
     const d = ctx.d;
-    const atOnce = v.status === 'anomalous' && firesAtOnce(v, b, m.y, d);
+    const atOnce = v.status === 'anomalous' && firesAtOnce(v, b, m.y, d, m.corroborated);
+    // The window an excursion reaches an episode's bar: counted in the series' habit (detect/habit.ts).
+    const reached =
+      d.corroboration !== 'off' && v.status === 'anomalous' && (atOnce ? b.run === 0 : Math.abs(next.run) === d.persistWindows);
+    const habitual = v.status === 'anomalous' && isHabitual(b, ctx.windowStart, ctx.windowMs, d);
+    if (reached) m.next = withJump(m.next, b, ctx.windowStart, ctx.windowMs, d);
     for (const kind of KINDS) {
       const active = v.status === 'anomalous' && (v.direction === 'up') === (kind === 'spike');
       // The common window: nothing to fire, hold or resolve (step would return at once).
@@ -47,7 +58,7 @@ export const spikeDropDetector: Detector = {
       book.step(
         `${kind}:${metric}`,
         active,
-        active && (runLength >= d.persistWindows || atOnce),
+        active && (runLength >= d.persistWindows || atOnce) && (m.corroborated || !habitual),
         (): Episode => {
           const a = v as Anomalous;
           const startsAt = next.runStart >= 0 ? next.runStart : ctx.windowStart;

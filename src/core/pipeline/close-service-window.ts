@@ -3,8 +3,10 @@
  * Pure: returns the next state and the alerts; nothing is mutated.
  *
  * For each metric of the window: a stale metric (back after `staleAfterWindows`) is learned and
- * not judged; any other is judged (detect/deviation.ts), learned (baseline/learn.ts), and handed
- * to every detector's `metric` hook in order; then every detector's `window` hook runs. The
+ * not judged; any other is judged (detect/deviation.ts) and learned (baseline/learn.ts); once
+ * every metric is judged, each is handed, with whether another signal of the service moves with
+ * it (detect/corroboration.ts), to every detector's `metric` hook in order; then every
+ * detector's `window` hook runs. The
  * detectors (detect/spike-drop.ts, leak.ts, new-peer.ts: their claims are there) decide when
  * an episode is active and when it triggers; one state machine (detect/episode.ts) fires, holds,
  * resolves and cools down every alert kind, at most one open episode per (service, kind,
@@ -15,6 +17,7 @@ import { type Alert } from '../alert/schema.js';
 import { domainOf } from '../alert/units.js';
 import { type Baseline, emptyBaseline, learn } from '../baseline/index.js';
 import { type Detector, type DetectorContext, type MetricWindow, type ServiceWindow } from '../detect/detector.js';
+import { corroborationOf } from '../detect/corroboration.js';
 import { type VerdictStatus, deviationOf, judge } from '../detect/deviation.js';
 import { EpisodeBook } from '../detect/episode.js';
 import { leakDetector } from '../detect/leak.js';
@@ -65,6 +68,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
   const baselines: Record<string, Baseline> = { ...prev.baselines };
   const verdicts: Partial<Record<VerdictStatus, number>> = {};
   const last: Record<string, number> = {};
+  const judged: MetricWindow[] = [];
   let overflow = 0;
   const ctx: DetectorContext = { service: prev.service, svc, windowStart: p.windowStart, windowMs: p.windowMs, d };
   const book = new EpisodeBook(
@@ -108,9 +112,16 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     const v = judge(b, y, p.windowStart, policy, d, domainOf(metric), samples[metric]);
     verdicts[v.status] = (verdicts[v.status] ?? 0) + 1;
     const next = learn(b, y, p.windowStart, deviationOf(v), 'z' in v ? v.z : 0, d, v.surprise, v.counts);
-    const m: MetricWindow = { metric, x, y, policy, prev: b, next, verdict: v };
+    judged.push({ metric, x, y, policy, prev: b, next, verdict: v, corroborated: false });
+    baselines[metric] = next;
+  }
+  // The detectors see each metric with the rest of the window judged: whether another signal of
+  // the service moves with it (detect/corroboration.ts).
+  const corroborated = d.corroboration === 'off' ? () => true : corroborationOf(judged);
+  for (const m of judged) {
+    m.corroborated = corroborated(m.metric);
     for (const det of detectors) det.metric?.(m, ctx, book);
-    baselines[metric] = m.next;
+    baselines[m.metric] = m.next;
   }
 
   // Spelled out, not spread from ctx: a spread plus more fields costs more than the whole

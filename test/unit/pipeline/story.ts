@@ -44,6 +44,8 @@ export const DETECTION: DetectionParams = {
   seasonMinDays: 2,
   tailQuantile: 0.999,
   surpriseThreshold: 4,
+  // The stories judge each metric alone; corroboration has stories of its own.
+  corroboration: 'off',
   cooldownWindows: 0,
   staleAfterWindows: 8640,
   metrics: {
