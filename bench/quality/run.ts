@@ -28,6 +28,8 @@ interface ScoredAlert {
   metric: string;
   kind: string;
   z: number | undefined;
+  /** Which test found the triggering window anomalous, when the alert says. */
+  test: string | undefined;
   verdict: 'TP' | 'FP' | 'ignored';
   /** The labelled interval the alert fell in, if any. */
   label: string | undefined;
@@ -114,6 +116,7 @@ function scoreSeries(s: Scenario['series'][number], alerts: Firing[], windowMs: 
       metric: f.metric,
       kind: f.kind,
       z: f.z,
+      test: f.test,
       verdict: verdicts.get(f) ?? 'FP',
       label: s.intervals.find((iv) => inside(iv, f.windowStartMs, iv.alert ? SLACK_WINDOWS * windowMs : 0))?.label,
     })),
@@ -237,7 +240,7 @@ function printScenarios(results: ScenarioResult[], config: Readonly<Config>, ver
     for (const s of r.perSeries) {
       for (const a of s.alerts) {
         console.log(
-          `   ${a.verdict.padEnd(7)} ${s.service} ${a.ts} ${a.kind} ${a.metric} z=${a.z ?? 'n/a'}${a.label === undefined ? '' : `  [${a.label}]`}`,
+          `   ${a.verdict.padEnd(7)} ${s.service} ${a.ts} ${a.kind} ${a.metric} z=${a.z ?? 'n/a'} test=${a.test ?? 'n/a'}${a.label === undefined ? '' : `  [${a.label}]`}`,
         );
       }
     }

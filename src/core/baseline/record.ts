@@ -179,6 +179,11 @@ export interface DriftSlice {
   driftVar?: number;
   /** Judged windows in a row inside the band (see driftIsOwn). */
   calm?: number;
+  /**
+   * Windows in a row the drift average has stood past half the drift bar, signed by its side
+   * (see nextDriftHeld); absent in records written before it existed, read as 0.
+   */
+  driftHeld?: number;
 }
 
 /** The record test's extremes and the blip count (detect/records.ts). */
@@ -350,7 +355,7 @@ export const hourOfWeek = (ts: number): number => Math.floor(((((ts + 3 * DAY_MS
 
 export type BaselineParams = Pick<
   DetectionParams,
-  'halfLifeWindows' | 'slowHalfLifeWindows' | 'levelShiftWindows' | 'seasonMinDays' | 'seasonality' | 'tailQuantile'
+  'halfLifeWindows' | 'slowHalfLifeWindows' | 'levelShiftWindows' | 'seasonMinDays' | 'seasonality' | 'tailQuantile' | 'surpriseThreshold'
 >;
 
 /**

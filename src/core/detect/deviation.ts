@@ -22,7 +22,8 @@
  *    residuals change character) and is relearned as fast as a new series'; or
  *  - drift: |z| ≥ 1 on the side of the drift average (an EW average of the signed z, half-life
  *    8 windows), which stands at least 1.5 × `surpriseThreshold` of its long-run standard
- *    deviations from 0: a small shift (2–3σ) that lasts; or
+ *    deviations from 0: a small shift (2–3σ) that lasts; in a heavy-tailed series it must also
+ *    have stood past half that bar for up to 8 windows (detect/drift.ts driftHeldOf); or
  *  - sustained: |z| ≥ bar / 2 and the surprise stands at least 2 × `surpriseThreshold` above its
  *    mean: several windows in a row well outside the usual spread, none past the bar;
  * unless it is recurring: past the bar, yet no bigger than 1.5 × what the same hour of day
