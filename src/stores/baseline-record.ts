@@ -82,6 +82,7 @@ const FIELDS = {
   drift: opt('number'),
   driftVar: opt('number'),
   calm: opt('number'),
+  tailBody: opt('number'),
   driftHeld: opt('number'),
   blips: opt('number'),
   maxUp: opt('number'),

@@ -8,7 +8,7 @@
  * which learn from the same windows.
  */
 import { learnSurprise } from '../detect/surprise.js';
-import { nextTail } from '../detect/tail.js';
+import { nextTail, nextTailBody } from '../detect/tail.js';
 import { accumulate } from './hour.js';
 import { noiseAt } from './noise.js';
 import { type Baseline, type BaselineParams, type Deviation, alphaOf } from './record.js';
@@ -87,6 +87,7 @@ export function learnLevel(
   }
   // Tail quantile of |z| over judged normal windows (Robbins–Monro; equilibrium P(|z| > tail) = 1 − q).
   const tail = nextTail(b, z, p);
+  const tailBody = nextTailBody(b, z, p);
   return {
     ...b,
     ...season,
@@ -98,6 +99,7 @@ export function learnLevel(
     slow,
     leakRef,
     tail,
+    tailBody,
     run,
     runSum,
     runStart,

@@ -150,6 +150,12 @@ export interface PeakSlice {
 export interface TailSlice {
   /** Estimate of the `tailQuantile` of |z| over normal windows (starts at a Gaussian's 0.99 quantile). */
   tail: number;
+  /**
+   * The same for the quantile a decade less extreme (0.99 at the default 0.999): with `tail`,
+   * how fast the tail thins (detect/tail.ts tailHeavinessOf); absent in records written before
+   * it existed, read as a Gaussian's shape below `tail`.
+   */
+  tailBody?: number;
 }
 
 /** The surprise gate of the point and sustained tests (detect/surprise.ts). */

@@ -3,12 +3,14 @@
  * expectation that the series' normal windows and blips showed lately, fading with half-life
  * EXTREMES_SLOWDOWN × slowHalfLifeWindows, and a count of recent one-window anomalies (blips).
  *
- * Claim: one anomalous window RECORD_MARGIN beyond the extreme on its side, after
+ * Claim: one anomalous window RECORD_MARGIN beyond the extreme on its side (raised to the power
+ * of the tail's heaviness in a heavy-tailed series: recordMarginOf), after
  * RECORD_HISTORY × slowHalfLifeWindows judged windows, is a record (it fires at once: see
  * detect/spike-drop.ts); a series that blips needs persistence even for a strong window.
  * Owns ExtremesSlice (baseline/record.ts).
  */
 import { type Baseline, type BaselineParams, type Deviation, alphaOf, sigmaOf } from '../baseline/record.js';
+import { tailHeavinessOf } from './tail.js';
 
 /** The extremes fade with this multiple of the slow half-life: a series' worst is remembered long. */
 const EXTREMES_SLOWDOWN = 4;
@@ -26,7 +28,17 @@ const RECORD_HISTORY = 1 / 8;
  * after enough history for that to mean something.
  */
 export const isRecord = (b: Baseline, dev: number, p: Pick<BaselineParams, 'slowHalfLifeWindows'>): boolean =>
-  (b.judged ?? 0) >= RECORD_HISTORY * p.slowHalfLifeWindows && Math.abs(dev) > RECORD_MARGIN * extremeOf(b, dev >= 0 ? b.maxUp : b.maxDown);
+  (b.judged ?? 0) >= RECORD_HISTORY * p.slowHalfLifeWindows &&
+  Math.abs(dev) > recordMarginOf(b) * extremeOf(b, dev >= 0 ? b.maxUp : b.maxDown);
+
+/**
+ * The record margin of this series: as rare a record as RECORD_MARGIN is in a Gaussian-tailed
+ * series. Beyond a series' largest deviation M, a Pareto tail of index α puts k·M at k^−α of
+ * M's frequency, so the same rarity needs RECORD_MARGIN^(α_Gaussian / α): the margin raised to
+ * the tail's heaviness (detect/tail.ts). A Student-t(3) series keeps setting records (the largest of
+ * n draws grows like n^(1/3)); at 1.5 × they are its habit, not an incident.
+ */
+export const recordMarginOf = (b: Baseline): number => Math.pow(RECORD_MARGIN, tailHeavinessOf(b));
 
 /**
  * A recorded extreme, or for a record written before extremes were kept, what its normal
