@@ -8,6 +8,7 @@
  */
 import { formatTable } from './common.js';
 import { type Dataset, type Fault, type Service, SCORER } from './nezha-bound-eval.js';
+import { type Catch } from './nezha-bound-oracle.js';
 import { robustStats } from './nezha-bound-scores.js';
 
 export interface FaultVisibility {
@@ -21,6 +22,8 @@ export interface FaultVisibility {
   metricsOutside: number;
   /** Services of the system with ≥ 1 metric outside its fault-free range in the window. */
   servicesOutside: number;
+  /** The cheapest single-metric threshold that catches it (`nezha-bound-oracle.ts`). */
+  cheapest: Catch;
 }
 
 interface Range {
@@ -58,7 +61,7 @@ function excesses(s: Service, ranges: readonly (Range | undefined)[], f: Fault):
   });
 }
 
-export function visibility(ds: Dataset): FaultVisibility[] {
+export function visibility(ds: Dataset, catches: ReadonlyMap<Fault, Catch>): FaultVisibility[] {
   const ranges = new Map(ds.services.map((s) => [s.id, rangesOf(s)]));
   return ds.faults.map((f) => {
     const own = ds.services.find((s) => s.id === f.entity)!;
@@ -78,6 +81,7 @@ export function visibility(ds: Dataset): FaultVisibility[] {
       excess: k < 0 ? 0 : e[k]!,
       metricsOutside: e.filter((v) => v >= 0).length,
       servicesOutside,
+      cheapest: catches.get(f)!,
     };
   });
 }
@@ -98,9 +102,10 @@ export function visibilityReport(vis: readonly FaultVisibility[]): string {
     'VISIBILITY: faults whose window shows a metric outside the range of its own fault-free samples',
     formatTable(['fault type', 'faults', 'injected service: any', '≥ 1 scale past', '≥ 3 scales past', 'any service of the system'], rows),
     '',
-    "per fault (excess past the fault-free range of the injected service's most-broken metric, in robust scales)",
+    "per fault (excess past the fault-free range of the injected service's most-broken metric, in robust scales; the fewest",
+    'false-alarm episodes on the injected service of any one metric threshold, up or down, that catches the fault)',
     formatTable(
-      ['start (UTC)', 'service', 'type', 'metric', 'excess', 'metrics out', 'services out'],
+      ['start (UTC)', 'service', 'type', 'metric', 'excess', 'metrics out', 'services out', 'cheapest catch (episodes)', 'by'],
       vis.map((v) => [
         v.start,
         v.service,
@@ -109,6 +114,8 @@ export function visibilityReport(vis: readonly FaultVisibility[]): string {
         v.metric === null ? '-' : v.excess.toFixed(1),
         v.metricsOutside,
         v.servicesOutside,
+        v.cheapest.episodes,
+        v.cheapest.metric ?? '-',
       ]),
     ),
   ];

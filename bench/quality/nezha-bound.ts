@@ -28,6 +28,8 @@
  *     with the faults known, the best F1 within the same false-alarm budget (an exact knapsack
  *     over the services' (found, false episodes) pairs); services without faults then never fire,
  *     so this is the loosest bound of the family;
+ *   - the per-metric threshold oracle (`nezha-bound-oracle.ts`): every service × metric its own
+ *     raw threshold, up or down, chosen with the faults known; the loosest bound here;
  *   - visibility: for each fault, whether ANY metric of the injected service leaves the range
  *     (min..max) of its own fault-free samples during the fault window ([start, end + 60 s]).
  *     A fault inside that range on every metric is caught at service level by no threshold
@@ -41,6 +43,7 @@ import { parseArgs } from 'node:util';
 import { formatTable, fromRepoRoot, runMain } from './common.js';
 import { type Aggregate, aggregate, aggregateName, referenceZ, rollingZ } from './nezha-bound-scores.js';
 import { type Dataset, type Outcome, SCOPES, crossCheck, evaluate, f1Of, faPerDay, loadDataset } from './nezha-bound-eval.js';
+import { cheapestCatch, nullFaults, perMetricOracle } from './nezha-bound-oracle.js';
 import { visibility, visibilityReport } from './nezha-bound-visibility.js';
 
 type Scope = (typeof SCOPES)[number];
@@ -285,10 +288,37 @@ async function main(): Promise<number> {
       rows.push(row);
     }
   }
-  const vis = visibility(ds);
+  const catches = new Map(
+    ds.faults.map((f) => [
+      f,
+      cheapestCatch(
+        ds,
+        ds.services.find((s) => s.id === f.entity)!,
+        f,
+      ),
+    ]),
+  );
+  const vis = visibility(ds, catches);
+  const metricOracle = perMetricOracle(ds, ds.faults, catches, maxFa);
+  const control = nullFaults(ds);
+  const nullOracle = perMetricOracle(ds, control.faults, control.catches, maxFa);
   const check = best === undefined ? undefined : crossCheck(ds, best.scores, best.point.threshold);
   if (values.json) {
-    console.log(JSON.stringify({ maxFaPerDay: maxFa, days: ds.days, variants: rows, visibility: vis, crossCheck: check }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          maxFaPerDay: maxFa,
+          days: ds.days,
+          variants: rows,
+          perMetricOracle: metricOracle,
+          perMetricOracleNull: nullOracle,
+          visibility: vis,
+          crossCheck: check,
+        },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   console.log(
@@ -337,6 +367,23 @@ async function main(): Promise<number> {
         ` (bound: ${t.detected} / ${t.fp}, ${s.detected} / ${s.fp})`,
     );
   }
+  console.log(
+    `\nPER-METRIC THRESHOLD ORACLE (service level; each service × metric its own raw threshold, up or down, chosen with the faults known)\n` +
+      formatTable(
+        ['windows', 'scope', 'budget (episodes)', 'faults', 'best F1', 'found', 'episodes', 'most found', 'max recall'],
+        [...metricOracle.map((o) => ['faults', o] as const), ...nullOracle.map((o) => ['null control', o] as const)].map(([what, o]) => [
+          what,
+          o.scope,
+          o.budget,
+          o.segments,
+          f3(o.f1),
+          o.found,
+          o.episodes,
+          o.maxFound,
+          f3(o.maxFound / o.segments),
+        ]),
+      ),
+  );
   console.log('\n' + visibilityReport(vis));
   return 0;
 }
