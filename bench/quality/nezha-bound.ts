@@ -26,10 +26,10 @@
  *   - the same at system level (a detection on any service of the system counts);
  *   - the per-service threshold oracle (service level): each service its own threshold, chosen
  *     with the faults known, the best F1 within the same false-alarm budget (an exact knapsack
- *     over the services' (found, false episodes) pairs); services without faults then never fire,
- *     so this is the loosest bound of the family;
+ *     over the services' (found, false episodes) pairs); services without faults then never fire;
  *   - the per-metric threshold oracle (`nezha-bound-oracle.ts`): every service × metric its own
- *     raw threshold, up or down, chosen with the faults known; the loosest bound here;
+ *     raw threshold, up or down, chosen with the faults known (the loosest bound here), beside the
+ *     same oracle on a null control: the fault block moved into the fault-free rest of the day;
  *   - visibility: for each fault, whether ANY metric of the injected service leaves the range
  *     (min..max) of its own fault-free samples during the fault window ([start, end + 60 s]).
  *     A fault inside that range on every metric is caught at service level by no threshold
