@@ -73,7 +73,7 @@ export interface Service {
   times: number[];
   metrics: { name: string; values: Float64Array }[];
   faults: Fault[];
-  /** 1 where the minute lies outside every fault window of its system ([start, end + 60 s]). */
+  /** 1 where the minute lies outside every fault window of its system ([start, end + 60 s], + `afterMin`). */
   faultFree: Uint8Array;
   /** The system-grid record of each minute. */
   sysIndex: Int32Array;
@@ -117,7 +117,8 @@ function nearest(arr: readonly number[], x: number): number {
   return x - arr[lo - 1]! < arr[lo]! - x ? lo - 1 : lo;
 }
 
-export async function loadDataset(shared: string, exclude: RegExp | undefined): Promise<Dataset> {
+/** `afterMin`: minutes after each fault window that are not fault-free either (its after-effects). */
+export async function loadDataset(shared: string, exclude: RegExp | undefined, afterMin = 0): Promise<Dataset> {
   const tools = join(shared, 'tools/nezha');
   const dataMod = (await import(pathToFileURL(join(tools, 'nezha-data.mjs')).href)) as {
     loadNezha: (dir: string, o: object) => Loaded;
@@ -148,7 +149,9 @@ export async function loadDataset(shared: string, exclude: RegExp | undefined): 
       }
     }
     const sysFaults = ds.faults.filter((f) => f.system === e.system);
-    const faultFree = Uint8Array.from(e.times, (t) => (sysFaults.some((f) => t >= f.start && t <= f.end + tolMs) ? 0 : 1));
+    const faultFree = Uint8Array.from(e.times, (t) =>
+      sysFaults.some((f) => t >= f.start && t <= f.end + tolMs + afterMin * 60_000) ? 0 : 1,
+    );
     const grid = sysGrid[e.system];
     const sysIndex = Int32Array.from(e.times, (t) => nearest(grid, t));
     services.push({ id, system: e.system, times: e.times, metrics, faults: ds.faults.filter((f) => f.entity === id), faultFree, sysIndex });

@@ -1,7 +1,7 @@
 /**
  * What nezha-dev allows a detector of meshwatch's family: an upper bound, computed in hindsight.
  *
- *   npx tsx bench/quality/nezha-bound.ts [--shared DIR] [--max-fa-per-day 20] [--exclude-metrics REGEX] [--json]
+ *   npx tsx bench/quality/nezha-bound.ts [--shared DIR] [--max-fa-per-day 20] [--exclude-metrics REGEX] [--after-min N] [--json]
  *
  * The family: per-metric univariate deviation scores over each service's own metrics, one global
  * threshold. For every service and metric of the nezha-dev pod files (the metrics `meshwatch
@@ -34,6 +34,9 @@
  *     (min..max) of its own fault-free samples during the fault window ([start, end + 60 s]).
  *     A fault inside that range on every metric is caught at service level by no threshold
  *     on these metrics without a false alarm on the same series' normal minutes.
+ *
+ * `--after-min N` takes the N minutes after each fault window out of the fault-free minutes too
+ * (after-effects): for the `fault-free` reference, the visibility ranges and the null control.
  *
  * Every score here is an optimistic choice: the threshold, the reference window and the
  * aggregation are picked on the very faults they are scored on.
@@ -231,18 +234,23 @@ async function main(): Promise<number> {
       shared: { type: 'string' },
       'max-fa-per-day': { type: 'string' },
       'exclude-metrics': { type: 'string' },
+      'after-min': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.log('usage: npx tsx bench/quality/nezha-bound.ts [--shared DIR] [--max-fa-per-day 20] [--exclude-metrics REGEX] [--json]');
+    console.log(
+      'usage: npx tsx bench/quality/nezha-bound.ts [--shared DIR] [--max-fa-per-day 20] [--exclude-metrics REGEX] [--after-min N] [--json]',
+    );
     return 0;
   }
   const shared = values.shared === undefined ? fromRepoRoot('../shared') : resolve(values.shared);
   const maxFa = values['max-fa-per-day'] === undefined ? 20 : Number(values['max-fa-per-day']);
   const exclude = values['exclude-metrics'] === undefined ? undefined : new RegExp(values['exclude-metrics']);
-  const ds = await loadDataset(shared, exclude);
+  const afterMin = values['after-min'] === undefined ? 0 : Number(values['after-min']);
+  if (!(afterMin >= 0)) throw new Error('--after-min: expected minutes ≥ 0');
+  const ds = await loadDataset(shared, exclude, afterMin);
 
   const rows: VariantRow[] = [];
   const serviceTable: (string | number)[][] = [];
