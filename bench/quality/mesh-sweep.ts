@@ -95,7 +95,8 @@ async function main(): Promise<number> {
   if (values.from) {
     for (const file of positionals) {
       const r = JSON.parse(readFileSync(file, 'utf8')) as MeshReport;
-      rows.push({ seed: /(\d+)\.json$/.exec(file)?.[1] ?? file, report: r });
+      const n = /(\d+)\.json$/.exec(file)?.[1];
+      rows.push({ seed: n === undefined ? file : Number(n), report: r });
     }
   } else {
     const config = buildConfig({ 'window.ms': 60_000, ...overridesOf(values.set ?? []) }, values.config);
