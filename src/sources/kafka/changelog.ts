@@ -36,7 +36,6 @@ export async function prepareChangelogTopic(
   replicationFactor: number,
 ): Promise<string[]> {
   await ensureTopics(admin, [topic], windowsPartitions, replicationFactor, { [topic]: CHANGELOG_TOPIC_CONFIG });
-  await untilServed(admin, topic);
   const warnings: string[] = [];
   const described = await admin.describeConfigs({
     includeSynonyms: false,
@@ -54,27 +53,6 @@ export async function prepareChangelogTopic(
     warnings.push(`topic ${topic}: has ${n} partitions, the windows topic ${windowsPartitions}; a restore reads the whole changelog`);
   }
   return warnings;
-}
-
-/** How long a topic just created may take until its partitions answer offset requests. */
-const SERVED_WITHIN_MS = 15_000;
-
-/**
- * Waits until the topic's partitions answer an offset request: a broker that has just created a
- * topic (its leaders elected) may still answer "does not host this topic-partition" for a moment,
- * and the restore at start-up asks at once. Bounded: past SERVED_WITHIN_MS the last error stands.
- */
-async function untilServed(admin: Admin, topic: string): Promise<void> {
-  const deadline = Date.now() + SERVED_WITHIN_MS;
-  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
-    try {
-      await admin.fetchTopicOffsets(topic);
-      return;
-    } catch (e) {
-      if (Date.now() + delay > deadline) throw e;
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
 }
 
 export class KafkaChangelogReader implements ChangelogReader {

@@ -58,7 +58,7 @@ export function kafkaOf(
   });
 }
 
-/** Creates the topics that do not exist yet (idempotent; existing ones are left as they are). */
+/** Creates the topics that do not exist yet (idempotent; existing ones are left as they are), and waits until the new ones are served. */
 export async function ensureTopics(
   admin: Admin,
   topics: readonly string[],
@@ -78,6 +78,28 @@ export async function ensureTopics(
       configEntries: Object.entries(configEntries[topic] ?? {}).map(([name, value]) => ({ name, value })),
     })),
   });
+  for (const topic of missing) await untilServed(admin, topic);
+}
+
+/** How long a topic just created may take until its partitions answer offset requests. */
+const SERVED_WITHIN_MS = 15_000;
+
+/**
+ * Waits until the topic's partitions answer an offset request: a broker that has just created a
+ * topic (its leaders elected) may still answer "does not host this topic-partition" for a moment,
+ * and the restore at start-up asks at once. Bounded: past SERVED_WITHIN_MS the last error stands.
+ */
+async function untilServed(admin: Admin, topic: string): Promise<void> {
+  const deadline = Date.now() + SERVED_WITHIN_MS;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      await admin.fetchTopicOffsets(topic);
+      return;
+    } catch (e) {
+      if (Date.now() + delay > deadline) throw e;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 /** The dead-letter topic holds base64 copies of rejected messages, which can exceed 1 MB. */
