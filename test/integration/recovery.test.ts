@@ -176,12 +176,13 @@ describe('stage 2 recovers from failed effects by re-reading from its last commi
 
   it('a delivery that fails in the idle-close path: the alert arrives once, with the undisturbed id', async () => {
     const { run, config, alerts } = await setUp('rec-idle');
-    // Input ends right after the spike's first window: with one window of allowed lateness,
-    // only the idle-close timer (input quiet) closes it.
-    const expected = await undisturbed(config, baseMs, 17);
+    // Input ends right after the spike's second window, the one it fires on (a lone CPU spike
+    // fires by persistence: detect/corroboration.ts): with one window of allowed lateness, only
+    // the idle-close timer (input quiet) closes it.
+    const expected = await undisturbed(config, baseMs, 18);
     const sink = new FlakySink(await kafkaSink(run, config), 1);
     const app = await start(config, { alertSink: sink });
-    await produce(run, config, baseMs, 17);
+    await produce(run, config, baseMs, 18);
     await alerts.waitFor(anomalyFiring, 90_000, 'the CPU spike');
     await sleep(2000);
     expect(sink.failures).toBe(1);
