@@ -9,7 +9,8 @@
  * (detect/records.ts) or strong in a series that does not blip (detect/point.ts) while another
  * signal of the service moves with it (detect/corroboration.ts: a lone metric's single window
  * needs persistence). A series that jumps far as a habit (detect/habit.ts) fires only while
- * another signal of the service moves with it. It resolves
+ * another signal of the service moves with it, or once it has lasted one window longer than
+ * `persistWindows` (a habit is of single far windows, not of runs). It resolves
  * after `resolveWindows` consecutive windows back inside the band (detect/episode.ts).
  */
 import { type Episode, severityOf } from '../alert/build.js';
@@ -58,7 +59,7 @@ export const spikeDropDetector: Detector = {
       book.step(
         `${kind}:${metric}`,
         active,
-        active && (runLength >= d.persistWindows || atOnce) && (m.corroborated || !habitual),
+        active && (runLength >= d.persistWindows || atOnce) && (m.corroborated || !habitual || runLength > d.persistWindows),
         (): Episode => {
           const a = v as Anomalous;
           const startsAt = next.runStart >= 0 ? next.runStart : ctx.windowStart;
