@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { lowerBound } from './nezha-bound-scores.js';
 
 export const SYSTEMS = ['ob', 'tt'] as const;
 export type System = (typeof SYSTEMS)[number];
@@ -105,13 +106,7 @@ function mergeGrid(times: number[]): number[] {
 }
 
 function nearest(arr: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arr[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = lowerBound(arr, x);
   if (lo === 0) return 0;
   if (lo === arr.length) return arr.length - 1;
   return x - arr[lo - 1]! < arr[lo]! - x ? lo - 1 : lo;

@@ -45,7 +45,8 @@ export function robustStats(sorted: readonly number[], floor = 0): { median: num
   return { median, scale };
 }
 
-function lowerBound(arr: readonly number[], x: number): number {
+/** The first index of sorted `arr` whose value is at least `x` (arr.length when none). */
+export function lowerBound(arr: readonly number[], x: number): number {
   let lo = 0;
   let hi = arr.length;
   while (lo < hi) {
