@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/replay-paired.ts --against DIR --file FILE [--rounds 6]
  *
- * DIR: another meshwatch checkout (e.g. `git worktree add /tmp/base <commit>`) whose
+ * DIR: another meshwatch checkout (e.g. `git worktree add ../base <commit>`) whose
  * `src/cli/replay.ts` and `src/config/load.ts` exist. FILE: lines written by
  * `bench/replay-throughput.ts --write FILE`. Prints each round's CPU seconds, then per tree the
  * median and the best, events per CPU second, and this tree's median as a ratio of the other's.
