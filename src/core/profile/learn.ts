@@ -203,8 +203,17 @@ export function learnProfile(
   const ts = p.windowStart;
   if (teachesNothing(p, metrics)) {
     // A window of plain samples (no containers, traffic or peers): only the window count moves.
-    const firstWindowStart = prev.firstWindowStart < 0 ? ts : prev.firstWindowStart;
-    return { ...prev, firstWindowStart, lastWindowStart: ts, windows: prev.windows + 1 };
+    // Spelled out, not spread: this runs for every closed window of every plain series.
+    return {
+      v: 1,
+      firstWindowStart: prev.firstWindowStart < 0 ? ts : prev.firstWindowStart,
+      lastWindowStart: ts,
+      windows: prev.windows + 1,
+      containers: prev.containers,
+      traffic: prev.traffic,
+      peers: prev.peers,
+      overflow: prev.overflow,
+    };
   }
   const overflow = { ...prev.overflow };
   const containers: Record<string, LearnedContainer> = { ...prev.containers };
