@@ -10,6 +10,7 @@ import { habitual, learnExtremes, nextBlips } from '../detect/records.js';
 import { type WindowCounts, learnSample } from '../detect/sampling.js';
 import { learnLevel } from './level.js';
 import { type Baseline, type BaselineParams, type Deviation, HOUR_MS } from './record.js';
+import { cloneBaseline } from './clone.js';
 import { seasonOf } from './season.js';
 
 /**
@@ -30,7 +31,8 @@ export function learn(
 ): Baseline {
   if (windowStart <= b.lastWindowStart) return b;
   if (deviation === 'insufficient') {
-    const out: Baseline = { ...b, lastWindowStart: windowStart };
+    const out = cloneBaseline(b);
+    out.lastWindowStart = windowStart;
     if (counts) learnSample(out, b, counts, false, p);
     return out;
   }
@@ -67,12 +69,10 @@ function keepContinuous(used: number, after: Baseline, ts: number, p: BaselinePa
   if (next === used && seasonOn === (after.seasonOn ?? false)) return after;
   const switchedOn = seasonOn && !(after.seasonOn ?? false) && (after.hourVar ?? -1) >= 0;
   const variance = switchedOn ? Math.min(after.variance, SWITCH_ON_VAR * (after.hourVar ?? after.variance)) : after.variance;
-  const out: Baseline = {
-    ...after,
-    seasonOn,
-    level: switchedOn ? levelAtSwitchOn(after, used - next, ts, p) : after.level + used - next,
-    variance,
-  };
+  const out = cloneBaseline(after);
+  out.seasonOn = seasonOn;
+  out.level = switchedOn ? levelAtSwitchOn(after, used - next, ts, p) : after.level + used - next;
+  out.variance = variance;
   if (switchedOn) {
     // The residuals change character when the profile switches on (before, the level lagged
     // the cycle and they ran in long one-sided stretches): the burst spread starts again.

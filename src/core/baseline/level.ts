@@ -12,6 +12,7 @@ import { nextTail, nextTailBody } from '../detect/tail.js';
 import { accumulate } from './hour.js';
 import { noiseAt } from './noise.js';
 import { type Baseline, type BaselineParams, type Deviation, alphaOf } from './record.js';
+import { cloneBaseline } from './clone.js';
 
 /** `d0` is the value with the seasonal offset in force removed; `x` the raw value. */
 export function learnLevel(
@@ -26,14 +27,25 @@ export function learnLevel(
   extra: Partial<Baseline>,
 ): Baseline {
   if (b.n === 0) {
-    return { ...b, ...accumulate(b, x, windowStart, 0), ...extra, n: 1, lastWindowStart: windowStart, level: x, slow: x, variance: 0 };
+    const out = merged(b, accumulate(b, x, windowStart, 0), extra);
+    out.n = 1;
+    out.lastWindowStart = windowStart;
+    out.level = x;
+    out.slow = x;
+    out.variance = 0;
+    return out;
   }
 
   if (deviation === 'recurring') {
     // Expected at this hour, yet far from the level: it neither moves the level and spread nor
     // counts as an anomaly under way.
-    const season = accumulate(b, x, windowStart, d0 - b.level);
-    return { ...b, ...season, ...extra, n: b.n + 1, lastWindowStart: windowStart, run: 0, runSum: 0, runStart: -1 };
+    const out = merged(b, accumulate(b, x, windowStart, d0 - b.level), extra);
+    out.n = b.n + 1;
+    out.lastWindowStart = windowStart;
+    out.run = 0;
+    out.runSum = 0;
+    out.runStart = -1;
+    return out;
   }
   const sameRun = deviation !== 0 && Math.sign(b.run) === deviation;
   const run = deviation === 0 ? 0 : sameRun ? b.run + deviation : deviation;
@@ -47,27 +59,31 @@ export function learnLevel(
       // (the seasonal reference must not jump), and `shiftAt` tells the leak check why the
       // fast level now stands above it.
       const level = runSum / Math.abs(run);
-      return {
-        ...b,
-        ...season,
-        ...extra,
-        dayStep: (season.dayStep ?? b.dayStep ?? 0) + (level - b.level),
-        n: b.n + 1,
-        lastWindowStart: windowStart,
-        level,
-        run: 0,
-        runSum: 0,
-        runStart: -1,
-        surprise: 0,
-        shiftAt: windowStart,
-        leakRef: (b.leakRef ?? b.slow) + (level - b.level),
-      };
+      const out = merged(b, season, extra);
+      out.dayStep = (season.dayStep ?? b.dayStep ?? 0) + (level - b.level);
+      out.n = b.n + 1;
+      out.lastWindowStart = windowStart;
+      out.level = level;
+      out.run = 0;
+      out.runSum = 0;
+      out.runStart = -1;
+      out.surprise = 0;
+      out.shiftAt = windowStart;
+      out.leakRef = (b.leakRef ?? b.slow) + (level - b.level);
+      return out;
     }
     // Robust to the anomaly: an anomalous window teaches the level and spread nothing. The
     // first window of a run does count in how surprising this series usually is, so recurring
     // spikes become usual, while a long incident counts once.
-    const surpriseStats = Math.abs(run) === 1 ? learnSurprise(b, surprise, p) : { surprise };
-    return { ...b, ...season, ...extra, ...surpriseStats, n: b.n + 1, lastWindowStart: windowStart, run, runSum, runStart };
+    const out = merged(b, season, extra);
+    if (Math.abs(run) === 1) setSurprise(out, b, surprise, p);
+    else out.surprise = surprise;
+    out.n = b.n + 1;
+    out.lastWindowStart = windowStart;
+    out.run = run;
+    out.runSum = runSum;
+    out.runStart = runStart;
+    return out;
   }
 
   const a = alphaOf(p.halfLifeWindows);
@@ -83,26 +99,58 @@ export function learnLevel(
   const leakRef = (b.leakRef ?? b.slow) + ws * (d0 - (b.leakRef ?? b.slow));
   if (z === 0) {
     // Not judged (warm-up): the judged-window statistics (tail, surprise) start afterwards.
-    return { ...b, ...season, ...extra, n: b.n + 1, lastWindowStart: windowStart, level, variance, slow, leakRef, run, runSum, runStart };
+    const out = merged(b, season, extra);
+    setLevel(out, b.n + 1, windowStart, level, variance, slow, leakRef, run, runSum, runStart);
+    return out;
   }
   // Tail quantile of |z| over judged normal windows (Robbins–Monro; equilibrium P(|z| > tail) = 1 − q).
-  const tail = nextTail(b, z, p);
-  const tailBody = nextTailBody(b, z, p);
-  return {
-    ...b,
-    ...season,
-    ...extra,
-    n: b.n + 1,
-    lastWindowStart: windowStart,
-    level,
-    variance,
-    slow,
-    leakRef,
-    tail,
-    tailBody,
-    run,
-    runSum,
-    runStart,
-    ...learnSurprise(b, surprise, p),
-  };
+  const out = merged(b, season, extra);
+  setLevel(out, b.n + 1, windowStart, level, variance, slow, leakRef, run, runSum, runStart);
+  out.tail = nextTail(b, z, p);
+  out.tailBody = nextTailBody(b, z, p);
+  setSurprise(out, b, surprise, p);
+  return out;
+}
+
+/**
+ * The next record: `b` with the parts' fields laid over it in order (as `{ ...b, ...season,
+ * ...extra }` would), built as one copy of a fixed shape (cloneBaseline) and plain stores.
+ */
+function merged(b: Baseline, season: Partial<Baseline>, extra: Partial<Baseline>): Baseline {
+  const out = cloneBaseline(b);
+  const o = out as unknown as Record<string, unknown>;
+  for (const k in season) o[k] = (season as Record<string, unknown>)[k];
+  for (const k in extra) o[k] = (extra as Record<string, unknown>)[k];
+  return out;
+}
+
+function setLevel(
+  out: Baseline,
+  n: number,
+  windowStart: number,
+  level: number,
+  variance: number,
+  slow: number,
+  leakRef: number,
+  run: number,
+  runSum: number,
+  runStart: number,
+): void {
+  out.n = n;
+  out.lastWindowStart = windowStart;
+  out.level = level;
+  out.variance = variance;
+  out.slow = slow;
+  out.leakRef = leakRef;
+  out.run = run;
+  out.runSum = runSum;
+  out.runStart = runStart;
+}
+
+function setSurprise(out: Baseline, b: Baseline, surprise: number, p: BaselineParams): void {
+  const s = learnSurprise(b, surprise, p);
+  out.surprise = s.surprise;
+  out.surpriseMean = s.surpriseMean;
+  out.surpriseVar = s.surpriseVar;
+  if (s.judged !== undefined) out.judged = s.judged;
 }
