@@ -39,8 +39,13 @@ export class EpisodeBook {
     private readonly rules: EpisodeRules,
   ) {
     this.episodes = { ...episodes };
-    this.openCount = Object.keys(this.episodes).length;
-    for (const [k, until] of Object.entries(cooldowns)) if (until > ctx.windowStart) this.cooldowns[k] = until;
+    let open = 0;
+    for (const k in this.episodes) if (Object.hasOwn(this.episodes, k)) open++;
+    this.openCount = open;
+    for (const k in cooldowns) {
+      const until = cooldowns[k] as number;
+      if (Object.hasOwn(cooldowns, k) && until > ctx.windowStart) this.cooldowns[k] = until;
+    }
   }
 
   /**

@@ -24,7 +24,7 @@ import { leakDetector } from '../detect/leak.js';
 import { limitBreachDetector } from '../detect/limit-breach.js';
 import { newPeerDetector } from '../detect/new-peer.js';
 import { profileDriftDetector } from '../detect/profile-drift.js';
-import { scaleOf, toScale } from '../detect/scale.js';
+import { type Scale, scaleOf, toScale } from '../detect/scale.js';
 import { spikeDropDetector } from '../detect/spike-drop.js';
 import { serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
@@ -58,6 +58,13 @@ export interface CloseOutcome {
   overflow: number;
 }
 
+const freshBaseline = (scale: Scale): Baseline => (scale === 'log' ? { ...emptyBaseline(), scale } : emptyBaseline());
+
+function hasAny(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}
+
 /** The detectors every window runs, in order (their alerts come out in this order per metric). */
 export const DETECTORS: readonly Detector[] = [spikeDropDetector, leakDetector, newPeerDetector, limitBreachDetector, profileDriftDetector];
 
@@ -82,22 +89,22 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
   const rps = baselines.requests_per_s;
   if (metrics.requests_per_s === undefined && rps && rps.n >= d.warmupWindows && rps.level > 0) metrics.requests_per_s = 0;
 
-  for (const [metric, x] of Object.entries(metrics)) {
+  for (const metric in metrics) {
+    const x = metrics[metric] as number;
     if (!Number.isFinite(x)) continue;
     const policy = policyFor(d, metric);
     const scale = scaleOf(policy);
-    const fresh = (): Baseline => (scale === 'log' ? { ...emptyBaseline(), scale } : emptyBaseline());
     let b = baselines[metric];
     if (!b) {
       if (Object.keys(baselines).length >= params.maxMetricsPerService) {
         overflow++;
         continue;
       }
-      b = fresh();
+      b = freshBaseline(scale);
     }
     // A record learned on another scale (the metric's scale was reconfigured) describes other
     // numbers: the metric starts learning again.
-    if ((b.scale ?? 'linear') !== scale) b = fresh();
+    if ((b.scale ?? 'linear') !== scale) b = freshBaseline(scale);
     if (p.windowStart <= b.lastWindowStart) continue;
     // The baseline, the band and z live on the metric's scale; alerts speak its unit.
     const y = toScale(policy, x);
@@ -134,7 +141,9 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     d,
     edges: p.edges,
     windowsBefore: prev.windows,
-    peers: { ...prev.peers },
+    // Only an edge can add or touch a peer (detect/new-peer.ts): a window without edges shares
+    // the record, which nothing changes in place.
+    peers: hasAny(p.edges) ? { ...prev.peers } : prev.peers,
     maxPeersPerService: params.maxPeersPerService,
     overflow: 0,
     profile: params.profiles?.get(svc),

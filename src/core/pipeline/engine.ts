@@ -327,7 +327,7 @@ export class DetectEngine {
     const dirty: ServiceState[] = [];
     for (const held of helds) {
       if (held.pending.size === 0) continue;
-      const starts = [...held.pending.keys()].sort((a, b) => a - b);
+      const starts = held.pending.size === 1 ? held.pending.keys() : [...held.pending.keys()].sort((a, b) => a - b);
       let changed = false;
       for (const start of starts) {
         const p = held.pending.get(start) as WindowPartial;
@@ -340,14 +340,15 @@ export class DetectEngine {
         const out = closeServiceWindow(held.state, p, this.params);
         if (out.overflow > 0) this.countRefused(out.state, p);
         held.state = out.state;
-        alerts.push(...out.alerts);
+        for (const a of out.alerts) alerts.push(a);
         if (out.incident) incidents.push(out.incident);
         closed.push([held.key, start]);
         states.push(held.state);
         this.stats.windows_closed++;
         this.stats.overflow += out.overflow + p.overflow;
-        for (const [s, n] of Object.entries(out.verdicts) as [VerdictStatus, number][]) {
-          this.stats.verdicts[s] = (this.stats.verdicts[s] ?? 0) + n;
+        for (const s in out.verdicts) {
+          const v = s as VerdictStatus;
+          this.stats.verdicts[v] = (this.stats.verdicts[v] ?? 0) + (out.verdicts[v] ?? 0);
         }
         changed = true;
       }
