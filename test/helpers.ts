@@ -11,6 +11,8 @@ import { parseConfig } from '../src/config/load.js';
 import { DLQ_TOPIC_CONFIG, ensureTopics, kafkaOf } from '../src/sources/kafka/client.js';
 import { WINDOWS_TOPIC_CONFIG } from '../src/sources/kafka/topics.js';
 import { CHANGELOG_TOPIC_CONFIG } from '../src/sources/kafka/changelog.js';
+import { KafkaAlertSink } from '../src/sinks/kafka/alerts.js';
+import { BoundedProducer } from '../src/sinks/kafka/produce.js';
 
 /** The same settings as scripts/stack.sh and the CLI: KAFKA_PORT and REDIS_URL. */
 export const BROKERS = [`127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`];
@@ -159,4 +161,18 @@ export async function createTopics(config: Readonly<Config>, kafka: Kafka = test
     [t.changelog]: CHANGELOG_TOPIC_CONFIG,
   });
   await admin.disconnect();
+}
+
+/**
+ * Writes alerts to a config's alerts topic as stage 2 does (idempotent producer, keyed by
+ * service), for tests of what reads that topic; the producer is disconnected in `cleanups`.
+ */
+export async function alertsWriter(kafka: Kafka, config: Readonly<Config>, cleanups: (() => Promise<void>)[]): Promise<KafkaAlertSink> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  cleanups.push(() => producer.disconnect());
+  return new KafkaAlertSink(
+    new BoundedProducer(producer, { topicBytes: new Map(), defaultTopicBytes: 1024 * 1024, maxRequestBytes: 1024 * 1024 }),
+    config.kafka.topics.alerts,
+  );
 }

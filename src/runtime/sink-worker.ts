@@ -10,6 +10,8 @@
  *   drawn from its upper half), heartbeating; before the first wait the offsets already done
  *   are committed, never the failing one. It blocks this worker's stream (ordering wins);
  *   `stop` ends the wait and leaves the alert uncommitted, to be re-read.
+ * - `stop` lets a delivery under way finish and commits what its batch delivered before the
+ *   consumer leaves the group, so a restart re-delivers at most that one alert.
  * - Permanent failure (PagerDuty 400, an event too large), or a record that is not an alert:
  *   a parked record on `meshwatch.alerts.parked.<name>` (the alert, the error code and
  *   reason, the source position), and the stream goes on. Parking itself is retried like a
@@ -88,36 +90,57 @@ const HEARTBEAT_EVERY_MS = 2000;
 export class SinkWorker {
   private stopping = false;
   private readonly wakeUp = new AbortController();
+  /** The batch being delivered, which `stop` lets finish (and commit) before the consumer leaves. */
+  private inFlight: Promise<void> | undefined;
 
   constructor(private readonly o: SinkWorkerOptions) {}
 
   async start(): Promise<void> {
-    await this.o.loop.run((batch) => this.onBatch(batch));
+    await this.o.loop.run((batch) => {
+      const run = this.onBatch(batch);
+      this.inFlight = run;
+      return run;
+    });
   }
 
+  /**
+   * Starts no new delivery, ends a backoff wait, lets the delivery under way finish and commits
+   * what the batch delivered, then leaves the group. Leaving first would lose that commit (the
+   * consumer stops taking them), and the next instance would deliver the batch again.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp.abort();
+    await this.inFlight?.catch(() => undefined);
     await this.o.loop.stop();
   }
 
   private async onBatch(batch: SourceBatch): Promise<void> {
     const first = batch.records[0];
     if (!first) return;
-    let next = BigInt(first.offset);
+    const from = BigInt(first.offset);
+    let next = from;
+    let cut = false;
     for (const record of batch.records) {
-      if (this.stopping || !batch.isCurrent()) return;
+      cut = this.stopping || !batch.isCurrent();
+      if (cut) break;
       const parsed = this.o.incidents?.topic === batch.topic ? incidentOf(record) : alertOf(record);
       if ('code' in parsed) {
         await this.park(batch, record, parsed.code, parsed.reason, null);
       } else {
         const outcome = await this.deliver(batch, parsed, next, Number(record.timestamp));
-        if (outcome === 'stopped') return;
+        if (outcome === 'stopped') {
+          cut = true;
+          break;
+        }
         if (outcome !== 'sent') await this.park(batch, record, outcome.code, outcome.message, parsed);
       }
       next = BigInt(record.offset) + 1n;
     }
-    await this.o.loop.commit(batch.topic, batch.partition, next);
+    // Everything before `next` was delivered or parked. A batch cut short by `stop` commits that
+    // much; one whose partition was taken away (rebalance) commits nothing: its new owner goes on
+    // from the last commit.
+    if (!cut || (next > from && batch.isCurrent())) await this.o.loop.commit(batch.topic, batch.partition, next);
   }
 
   /** Delivers one alert or incident, retrying retriable failures until it goes through or the worker stops. */

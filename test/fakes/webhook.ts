@@ -24,6 +24,8 @@ export class FakeWebhook {
   private rejecter: ((body: unknown) => boolean) | undefined;
   private server: Server | undefined;
   url = '';
+  /** How long an accepted delivery waits for its 204 after it was recorded (a slow receiver). */
+  answerDelayMs = 0;
 
   /** `secret` undefined: no signature is checked. */
   constructor(private readonly secret?: string) {}
@@ -70,7 +72,8 @@ export class FakeWebhook {
     const body = JSON.parse(raw) as unknown;
     if (this.rejecter?.(body)) return answer(422);
     this.received.push({ body, headers });
-    answer(204);
+    if (this.answerDelayMs > 0) setTimeout(() => answer(204), this.answerDelayMs);
+    else answer(204);
   }
 
   private check(raw: string, h: Record<string, string>): string | undefined {

@@ -10,13 +10,11 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Alert } from '../../src/core/alert/schema.js';
 import { buildSink, startSinkWorker } from '../../src/runtime/sinks.js';
-import { KafkaAlertSink } from '../../src/sinks/kafka/alerts.js';
-import { BoundedProducer } from '../../src/sinks/kafka/produce.js';
 import { sinkKey } from '../../src/stores/redis/keys.js';
 import { Counters } from '../../src/telemetry/counters.js';
 import { TestAlertmanager } from '../alertmanager.js';
 import { alertOf } from '../contract/alert-sink.js';
-import { REDIS_URL, createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
+import { REDIS_URL, alertsWriter, createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -67,13 +65,7 @@ describe('Alertmanager sink against a real Alertmanager', { timeout: 120_000 }, 
     let stopWorker = await start();
     cleanups.push(() => stopWorker());
 
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    cleanups.push(() => producer.disconnect());
-    const out = new KafkaAlertSink(
-      new BoundedProducer(producer, { topicBytes: new Map(), defaultTopicBytes: 1024 * 1024, maxRequestBytes: 1024 * 1024 }),
-      config.kafka.topics.alerts,
-    );
+    const out = await alertsWriter(kafka, config, cleanups);
     const base = alertOf('checkout', 'firing', 0);
     const firing: Alert = { ...base, service: { namespace: 'shop', name: 'checkout', cluster: 'prod-eu' } };
     const resolved: Alert = { ...firing, status: 'resolved', endsAt: firing.window.end, observed: 1 };

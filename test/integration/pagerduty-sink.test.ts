@@ -16,7 +16,7 @@ import { alertOfEvent } from '../../src/sinks/pagerduty/index.js';
 import { Counters } from '../../src/telemetry/counters.js';
 import { alertOf } from '../contract/alert-sink.js';
 import { FakePagerDuty } from '../fakes/pagerduty.js';
-import { Collector, createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
+import { Collector, alertsWriter, createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 
 const ROUTING_KEY = 'PDINTEGRATIONKEY0123456789abcdef';
 
@@ -145,13 +145,7 @@ describe('PagerDuty sink worker', { timeout: 180_000 }, () => {
     });
     await createTopics(config);
     const kafka = testKafka(run);
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    cleanups.push(() => producer.disconnect());
-    const out = new KafkaAlertSink(
-      new BoundedProducer(producer, { topicBytes: new Map(), defaultTopicBytes: 1024 * 1024, maxRequestBytes: 1024 * 1024 }),
-      config.kafka.topics.alerts,
-    );
+    const out = await alertsWriter(kafka, config, cleanups);
     const history = alertOf('old', 'firing', 0);
     expect(await out.deliver([history])).toEqual({ ok: true });
 

@@ -7,12 +7,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Alert, AlertSchema } from '../../src/core/alert/schema.js';
 import { buildSink, startSinkWorker } from '../../src/runtime/sinks.js';
-import { KafkaAlertSink } from '../../src/sinks/kafka/alerts.js';
-import { BoundedProducer } from '../../src/sinks/kafka/produce.js';
 import { Counters } from '../../src/telemetry/counters.js';
 import { alertOf } from '../contract/alert-sink.js';
 import { FakeWebhook } from '../fakes/webhook.js';
-import { createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
+import { alertsWriter, createTopics, sleep, testConfig, testKafka, uniqueId } from '../helpers.js';
 
 const SECRET = 'restart-test-webhook-secret';
 const cleanups: (() => Promise<void>)[] = [];
@@ -20,32 +18,31 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
+/** A webhook sink worker over a fresh run's topics, started and stopped at will, and a writer of alerts. */
+async function setUp(label: string, hook: FakeWebhook) {
+  const run = uniqueId(label);
+  const config = testConfig(run, {
+    kafka: { groups: { sinks: `${run}-sink` } },
+    sinks: { webhook: { enabled: true, input: 'alerts', url: hook.url, secret: SECRET, retryInitialMs: 50, retryMaxMs: 400 } },
+  });
+  await createTopics(config);
+  const kafka = testKafka(run);
+  const counters = new Counters();
+  const fatal: unknown[] = [];
+  const start = async (): Promise<() => Promise<void>> => {
+    const w = await startSinkWorker(kafka, config, await buildSink('webhook', config), counters, (e) => fatal.push(e), {
+      fromBeginning: true,
+    });
+    return () => w.stop();
+  };
+  return { counters, fatal, start, out: await alertsWriter(kafka, config, cleanups) };
+}
+
 describe('a sink stopped and restarted', { timeout: 180_000 }, () => {
   it('delivers everything it missed, in order per service, nothing twice under a different id', async () => {
     const hook = await new FakeWebhook(SECRET).start();
     cleanups.push(() => hook.stop());
-    const run = uniqueId('restart');
-    const config = testConfig(run, {
-      kafka: { groups: { sinks: `${run}-sink` } },
-      sinks: { webhook: { enabled: true, input: 'alerts', url: hook.url, secret: SECRET, retryInitialMs: 50, retryMaxMs: 400 } },
-    });
-    await createTopics(config);
-    const kafka = testKafka(run);
-    const counters = new Counters();
-    const fatal: unknown[] = [];
-    const start = async (): Promise<() => Promise<void>> => {
-      const w = await startSinkWorker(kafka, config, await buildSink('webhook', config), counters, (e) => fatal.push(e), {
-        fromBeginning: true,
-      });
-      return () => w.stop();
-    };
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    cleanups.push(() => producer.disconnect());
-    const out = new KafkaAlertSink(
-      new BoundedProducer(producer, { topicBytes: new Map(), defaultTopicBytes: 1024 * 1024, maxRequestBytes: 1024 * 1024 }),
-      config.kafka.topics.alerts,
-    );
+    const { counters, fatal, start, out } = await setUp('restart', hook);
     const services = ['checkout', 'cart', 'search', 'payments'];
     const batch = (from: number, to: number): Alert[] =>
       Array.from({ length: to - from }, (_, k) => from + k).flatMap((i) =>
@@ -94,6 +91,36 @@ describe('a sink stopped and restarted', { timeout: 180_000 }, () => {
     expect(counters.get('sent', { stage: 'sink', sink: 'webhook' })).toBe(got.length);
     // The alerts produced while the sink was down waited at least that long.
     expect(counters.get('sink_latency_ms', { sink: 'webhook' })).toBeGreaterThanOrEqual(during.length * 1500);
+    expect(fatal).toEqual([]);
+  });
+
+  it('stopped while a delivery is under way, commits it: the next instance delivers nothing again', async () => {
+    const hook = await new FakeWebhook(SECRET).start();
+    cleanups.push(() => hook.stop());
+    // The receiver records each alert 400 ms before it answers: the test stops the worker as
+    // soon as the last alert is recorded, while its delivery is still under way.
+    hook.answerDelayMs = 400;
+    const { fatal, start, out } = await setUp('restart-busy', hook);
+    const alerts = ['checkout', 'cart'].flatMap((s, j) =>
+      [0, 1, 2].map((i) => alertOf(s, i % 2 === 0 ? 'firing' : 'resolved', i * 10 + j)),
+    );
+    expect(await out.deliver(alerts)).toEqual({ ok: true });
+
+    let stop = await start();
+    cleanups.push(() => stop());
+    const end = Date.now() + 60_000;
+    while (hook.received.length < alerts.length) {
+      if (Date.now() > end) throw new Error(`only ${hook.received.length} of ${alerts.length} delivered`);
+      await sleep(20);
+    }
+    await stop();
+    const delivered = hook.received.length;
+
+    stop = await start();
+    await sleep(3000);
+    await stop();
+    expect(delivered).toBe(alerts.length);
+    expect(hook.received.length).toBe(alerts.length);
     expect(fatal).toEqual([]);
   });
 });
