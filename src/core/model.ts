@@ -222,3 +222,9 @@ export const WINDOW_METRICS = [
   'processes',
 ] as const;
 export type WindowMetric = (typeof WINDOW_METRICS)[number];
+
+/** Whether an object has an own key (the cheap emptiness test of the per-window records: no array of keys). */
+export function hasAnyKey(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}

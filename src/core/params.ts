@@ -3,6 +3,7 @@
  * Window counts are in windows of `windowMs`.
  */
 import { inferredPolicy } from './metric-kind.js';
+import { hasAnyKey } from './model.js';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -91,11 +92,6 @@ export function detectionFor(d: DetectionParams, serviceKey: string): DetectionP
   if (!o) return d;
   const { metrics, ...knobs } = o;
   return { ...d, ...knobs, metrics: metrics ? { ...d.metrics, ...metrics } : d.metrics };
-}
-
-function hasAnyKey(o: object): boolean {
-  for (const k in o) if (Object.hasOwn(o, k)) return true;
-  return false;
 }
 
 const up = (absFloor: number, relFloor = 0.1, drift = 0): MetricPolicy => ({

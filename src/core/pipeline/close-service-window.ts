@@ -26,7 +26,7 @@ import { newPeerDetector } from '../detect/new-peer.js';
 import { profileDriftDetector } from '../detect/profile-drift.js';
 import { type Scale, scaleOf, toScale } from '../detect/scale.js';
 import { spikeDropDetector } from '../detect/spike-drop.js';
-import { serviceKey } from '../model.js';
+import { hasAnyKey, serviceKey } from '../model.js';
 import { type DetectionParams, detectionFor, policyFor } from '../params.js';
 import { DEFAULT_ENFORCEMENT, type EnforcementParams, type ProfileLookup } from '../profile/enforce.js';
 import { DEFAULT_PROFILE_LEARN, type ProfileLearnParams, emptyLearnedProfile, learnProfile } from '../profile/learn.js';
@@ -59,11 +59,6 @@ export interface CloseOutcome {
 }
 
 const freshBaseline = (scale: Scale): Baseline => (scale === 'log' ? { ...emptyBaseline(), scale } : emptyBaseline());
-
-function hasAny(o: object): boolean {
-  for (const k in o) if (Object.hasOwn(o, k)) return true;
-  return false;
-}
 
 /** The detectors every window runs, in order (their alerts come out in this order per metric). */
 export const DETECTORS: readonly Detector[] = [spikeDropDetector, leakDetector, newPeerDetector, limitBreachDetector, profileDriftDetector];
@@ -143,7 +138,7 @@ export function closeServiceWindow(prev: ServiceState, p: WindowPartial, params:
     windowsBefore: prev.windows,
     // Only an edge can add or touch a peer (detect/new-peer.ts): a window without edges shares
     // the record, which nothing changes in place.
-    peers: hasAny(p.edges) ? { ...prev.peers } : prev.peers,
+    peers: hasAnyKey(p.edges) ? { ...prev.peers } : prev.peers,
     maxPeersPerService: params.maxPeersPerService,
     overflow: 0,
     profile: params.profiles?.get(svc),

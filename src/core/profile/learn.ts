@@ -23,7 +23,7 @@
  * A window at or before `lastWindowStart` changes nothing (a replayed window is not counted twice).
  */
 import { type ServiceId } from '../model.js';
-import { type CounterName, unescapeKeyPart } from '../model.js';
+import { type CounterName, hasAnyKey, unescapeKeyPart } from '../model.js';
 import { type WindowPartial } from '../window/partial.js';
 import { type CounterState } from '../window/metrics.js';
 import { increaseOf, perSecond } from '../window/rates.js';
@@ -187,8 +187,7 @@ const cloneContainer = (c: LearnedContainer): LearnedContainer => {
  * closeWindow was given), `metrics` the window's service metrics. Pure: returns a new profile.
  */
 function teachesNothing(p: WindowPartial, metrics: Readonly<Record<string, number>>): boolean {
-  for (const k in p.containers) if (Object.hasOwn(p.containers, k)) return false;
-  for (const k in p.edges) if (Object.hasOwn(p.edges, k)) return false;
+  if (hasAnyKey(p.containers) || hasAnyKey(p.edges)) return false;
   return metrics.requests_per_s === undefined && metrics.error_ratio === undefined && metrics.network_tx_bytes_per_s === undefined;
 }
 
